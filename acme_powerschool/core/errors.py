@@ -6,6 +6,7 @@ own error text only.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -74,3 +75,56 @@ class ServerError(PowerSchoolError):
 
 class ResponseFormatError(PowerSchoolError):
     """A 2xx response whose body is not the shape PowerSchool documents (truncated, HTML...)."""
+
+
+_BY_STATUS: dict[int, type[PowerSchoolError]] = {
+    400: BadRequest,
+    401: AuthenticationError,
+    403: AccessDenied,
+    404: NotFound,
+    405: BadRequest,
+    409: BadRequest,
+    415: BadRequest,
+    422: BadRequest,
+    429: RateLimited,
+    509: RateLimited,
+}
+
+
+def error_class(status: int) -> type[PowerSchoolError]:
+    """The error type for an HTTP status: one table, 5xx and transport failures last."""
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    if status >= 500 or status == 0:
+        return ServerError
+    return PowerSchoolError
+
+
+def message_from_body(body: bytes, content_type: str, fallback: str) -> tuple[str, tuple[Any, ...]]:
+    """PowerSchool's own message and error entries from an error body, if it sent any.
+
+    JSON bodies carry `message` (+ `errors`), `errorMessage.message`, or OAuth's `error` /
+    `error_description`; anything else (HTML, empty, truncated) yields the fallback.
+    """
+
+    if "json" not in content_type.lower() and body[:1] not in (b"{", b"["):
+        return fallback, ()
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return fallback, ()
+    if not isinstance(payload, dict):
+        return fallback, ()
+    errors = payload.get("errors", ())
+    if isinstance(errors, dict):
+        errors = (errors,)
+    entries = tuple(errors) if isinstance(errors, list | tuple) else ()
+    message = payload.get("message")
+    nested = payload.get("errorMessage")
+    if not isinstance(message, str) and isinstance(nested, dict):
+        message = nested.get("message")
+    if not isinstance(message, str):
+        message = payload.get("error_description") or payload.get("error")
+    if not isinstance(message, str) or not message.strip():
+        return fallback, entries
+    return message.strip()[:500], entries

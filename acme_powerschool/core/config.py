@@ -1,0 +1,117 @@
+"""Client configuration as frozen records, and the parsing of a user's base_url.
+
+Pure: no I/O. `parse_base_url` decides what a server address means and refuses clear-text
+HTTP to anything but this machine.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+import attrs
+
+from acme_powerschool.core.retry import RetryPolicy
+
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and the usual names for this machine."""
+    name = host.strip("[]").lower()
+    if name in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+@attrs.frozen
+class BaseUrl:
+    """Where the server is: scheme, host and an optional explicit port."""
+
+    scheme: str
+    host: str
+    port: int | None = None
+
+    @property
+    def netloc(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}" if self.port is not None else host
+
+    @property
+    def root(self) -> str:
+        """`scheme://host[:port]`, with no trailing slash."""
+        return f"{self.scheme}://{self.netloc}"
+
+
+def parse_base_url(raw: str) -> BaseUrl:
+    """Parse `host`, `host:port`, `https://host[:port]` (trailing slash allowed).
+
+    `http://` is accepted only for loopback hosts, so no token crosses a network in clear.
+    Raises ValueError saying what was wrong.
+    """
+    if not isinstance(raw, str):
+        raise TypeError(f"base_url must be a string, not {type(raw).__name__}")
+    text = raw.strip()
+    if not text:
+        raise ValueError("base_url is required, e.g. 'district.powerschool.com'")
+    if any(ch.isspace() for ch in text):
+        raise ValueError("base_url must not contain white space")
+    if "://" not in text:
+        text = "https://" + text
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"base_url is not a valid server address: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise ValueError(f"base_url scheme must be https (or http for loopback), not {scheme!r}")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("base_url must not contain a user name or password")
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise ValueError("base_url has no host name")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(
+            "base_url must be the server only (like 'district.powerschool.com'), "
+            "without a path, query or fragment"
+        )
+    if scheme == "http" and not is_loopback(host):
+        raise ValueError(
+            f"http:// is only allowed for loopback hosts; use https://{host} "
+            "so that credentials and tokens are never sent in clear"
+        )
+    if port == 0:
+        raise ValueError("base_url port must be between 1 and 65535")
+    return BaseUrl(scheme=scheme, host=host, port=port)
+
+
+def _positive(_inst: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not value > 0:
+        raise ValueError(f"{attribute.name} must be a positive number of seconds")
+
+
+@attrs.frozen
+class Timeouts:
+    """Socket timeouts in seconds: to connect, and between bytes while reading."""
+
+    connect: float = attrs.field(default=10.0, validator=_positive)
+    read: float = attrs.field(default=60.0, validator=_positive)
+
+    def as_requests(self) -> tuple[float, float]:
+        return (self.connect, self.read)
+
+
+@attrs.frozen
+class Config:
+    """Everything about how a client talks to one server."""
+
+    base_url: BaseUrl
+    verify_tls: bool | str = True
+    timeouts: Timeouts = attrs.field(factory=Timeouts)
+    retry: RetryPolicy = attrs.field(factory=RetryPolicy)
+    refresh_margin: float = 300.0
+    user_agent: str = "acme-powerschool"

@@ -1,0 +1,116 @@
+"""What a response (or a failed send) means, as one of a few nouns.
+
+`classify` is a table from status, headers and body to an Outcome; it never raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+
+import attrs
+
+
+@attrs.frozen
+class Ok:
+    """2xx with a usable body."""
+
+
+@attrs.frozen
+class Unauthorized:
+    """401. `token_problem` is False when a new token cannot help (plugin not allowed)."""
+
+    token_problem: bool = True
+    detail: str = ""
+
+
+@attrs.frozen
+class Forbidden:
+    """403: the plugin lacks a field grant or access level."""
+
+
+@attrs.frozen
+class RateLimited:
+    """429 (or 509): too many requests; `retry_after` in seconds when the server said."""
+
+    retry_after: float | None = None
+
+
+@attrs.frozen
+class Unavailable:
+    """502, 503, 504, or PowerSchool's HTML maintenance page: try again later."""
+
+    status: int
+
+
+@attrs.frozen
+class Failed:
+    """Any other status: final."""
+
+    status: int
+
+
+@attrs.frozen
+class TransportError:
+    """No complete response. `sent` is False only when the request surely never left."""
+
+    kind: str
+    sent: bool
+
+
+Outcome = Ok | Unauthorized | Forbidden | RateLimited | Unavailable | Failed | TransportError
+
+RETRYABLE_STATUSES = frozenset({502, 503, 504})
+MAINTENANCE_MARKERS = (b"unavailable", b"maintenance", b"temporarily")
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), or None."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = when.timestamp() - now
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        return None
+    return max(0.0, seconds)
+
+
+def is_maintenance_page(content_type: str, body: bytes) -> bool:
+    """PowerSchool's HTML 'page unavailable' page, sent where JSON was expected."""
+    if "html" not in content_type.lower():
+        return False
+    head = body[:4096].lower()
+    return any(marker in head for marker in MAINTENANCE_MARKERS)
+
+
+def classify(status: int, headers: Mapping[str, str], body: bytes, now: float) -> Outcome:
+    """Map one HTTP response to an Outcome. Header lookup is case-insensitive."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    content_type = lowered.get("content-type", "")
+    if 200 <= status < 300:
+        if status != 204 and is_maintenance_page(content_type, body):
+            return Unavailable(status)
+        return Ok()
+    if status == 401:
+        text = body[:2048].decode("utf-8", "replace")
+        if "Must be logged in" in text or "accessLevelV1Api" in text:
+            return Unauthorized(token_problem=False, detail=text.strip())
+        return Unauthorized()
+    if status == 403:
+        return Forbidden()
+    if status in (429, 509):
+        return RateLimited(parse_retry_after(lowered.get("retry-after"), now))
+    if status in RETRYABLE_STATUSES:
+        return Unavailable(status)
+    if status >= 500 and is_maintenance_page(content_type, body):
+        return Unavailable(status)
+    return Failed(status)

@@ -1,0 +1,267 @@
+"""Where credentials and cached tokens live: memory, a JSON file, or the OS keyring.
+
+Shells only: they load and save what the client decided. Nothing the user stored is ever lost
+or half-written: files are replaced atomically under a lock, keyring entries only with a
+complete value. No secret ever reaches a message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+import attrs
+
+from acme_powerschool.core.errors import AuthenticationError
+from acme_powerschool.core.token import Credentials, TokenState
+
+
+@attrs.frozen
+class Stored:
+    """What a store holds: credentials (either may be missing) and the last token."""
+
+    client_id: str | None = None
+    client_secret: str | None = attrs.field(default=None, repr=False)
+    token: TokenState | None = None
+
+    def credentials(self) -> Credentials | None:
+        if self.client_id and self.client_secret:
+            return Credentials(self.client_id, self.client_secret)
+        return None
+
+
+class CredentialStore(Protocol):
+    """Loads credentials, saves refreshed tokens, and serialises refreshes."""
+
+    description: str
+
+    def load(self) -> Stored: ...
+
+    def save_token(self, creds: Credentials, token: TokenState) -> None: ...
+
+    def refresh_lock(self) -> contextlib.AbstractContextManager[None]: ...
+
+
+class MemoryStore:
+    """Credentials given as arguments: nothing is persisted."""
+
+    description = "arguments"
+
+    def __init__(self, stored: Stored) -> None:
+        self._stored = stored
+
+    def load(self) -> Stored:
+        return self._stored
+
+    def save_token(self, creds: Credentials, token: TokenState) -> None:
+        self._stored = attrs.evolve(self._stored, token=token)
+
+    def refresh_lock(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+
+def _token_from(mapping: dict[str, Any]) -> TokenState | None:
+    token = mapping.get("access_token")
+    if not isinstance(token, str) or not token.strip():
+        return None
+    expires = mapping.get("expires_at")
+    expires_at = float(expires) if isinstance(expires, int | float) else None
+    return TokenState(access_token=token, expires_at=expires_at)
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on a sidecar file (POSIX); a no-op where flock is absent."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def atomic_write_json(path: Path, payload: dict[str, Any]) -> None:
+    """Replace `path` with `payload` at once: temp file in the same folder, fsync, rename.
+
+    The new file has mode 0600. A crash at any moment leaves either the old or the new file.
+    """
+    data = (json.dumps(payload, indent=4) + "\n").encode("utf-8")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+class JsonFileStore:
+    """The credential-file pattern: `{"client_id", "client_secret", "access_token"}` in JSON.
+
+    Every other key is kept. The token's expiry is cached as `expires_at` (epoch seconds).
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path).expanduser()
+        self.description = f"credential file {self.path}"
+        self._lock_path = self.path.with_name(f".{self.path.name}.lock")
+        self._thread_lock = threading.Lock()
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise AuthenticationError(f"credential file not found: {self.path}") from None
+        except OSError as exc:
+            raise AuthenticationError(
+                f"credential file {self.path} cannot be read: {exc.strerror}"
+            ) from None
+        try:
+            payload = json.loads(text)
+        except ValueError as exc:
+            raise AuthenticationError(
+                f"credential file {self.path} is not valid JSON "
+                f"(line {getattr(exc, 'lineno', '?')}); it was left untouched"
+            ) from None
+        if not isinstance(payload, dict):
+            raise AuthenticationError(
+                f"credential file {self.path} must hold a JSON object with client_id and "
+                "client_secret; it was left untouched"
+            )
+        return payload
+
+    def load(self) -> Stored:
+        payload = self._read()
+        return Stored(
+            client_id=_text(payload.get("client_id")),
+            client_secret=_text(payload.get("client_secret")),
+            token=_token_from(payload),
+        )
+
+    def save_token(self, creds: Credentials, token: TokenState) -> None:
+        payload = self._read()
+        payload["access_token"] = token.access_token
+        if token.expires_at is not None:
+            payload["expires_at"] = int(token.expires_at)
+        else:
+            payload.pop("expires_at", None)
+        atomic_write_json(self.path, payload)
+
+    @contextlib.contextmanager
+    def refresh_lock(self) -> Iterator[None]:
+        with self._thread_lock, _file_lock(self._lock_path):
+            yield
+
+
+Prompt = Callable[[str], str]
+
+
+class KeyringStore:
+    """The plugin pattern: one JSON value in the OS keyring (service=server, name=plugin)."""
+
+    def __init__(
+        self,
+        service: str,
+        name: str,
+        *,
+        prompt: Prompt | None = None,
+        interactive: Callable[[], bool] | None = None,
+    ) -> None:
+        from acme_powerschool.shell.keyrings import load_keyring
+
+        self.service = service
+        self.name = name
+        self.description = f"keyring entry {name!r} of {service!r}"
+        self._keyring = load_keyring()
+        self._prompt = prompt
+        self._interactive = interactive or (lambda: sys.stdin is not None and sys.stdin.isatty())
+        self._lock = threading.Lock()
+
+    def _set_command(self) -> str:
+        return f'python -m keyring set {self.service} "{self.name}"'
+
+    def load(self) -> Stored:
+        raw = self._keyring.get_password(self.service, self.name)
+        payload: dict[str, Any] = {}
+        if raw and raw.strip():
+            try:
+                parsed = json.loads(raw)
+            except ValueError:
+                parsed = None
+            if not isinstance(parsed, dict):
+                raise AuthenticationError(
+                    f"the {self.description} does not hold acme_powerschool's JSON value; "
+                    f"run `{self._set_command()}`, leave it blank to clear it, and run again"
+                )
+            payload = parsed
+        stored = Stored(
+            client_id=_text(payload.get("client_id")),
+            client_secret=_text(payload.get("client_secret")),
+            token=_token_from(payload),
+        )
+        if stored.credentials() is None:
+            stored = self._ask(stored)
+        return stored
+
+    def _ask(self, stored: Stored) -> Stored:
+        if not self._interactive():
+            raise AuthenticationError(
+                f"no client_id/client_secret in the {self.description} and no terminal to ask "
+                f"on. Store them first with `acme-powerschool login --server {self.service} "
+                f'--plugin "{self.name}"`, or run `{self._set_command()}` and enter '
+                '{"client_id": "...", "client_secret": "..."}'
+            )
+        prompt = self._prompt
+        if prompt is None:
+            import getpass
+
+            prompt = getpass.getpass
+        client_id = _text(prompt(f"client_id for {self.name} on {self.service}: "))
+        client_secret = _text(prompt(f"client_secret for {self.name} on {self.service}: "))
+        if not client_id or not client_secret:
+            raise AuthenticationError("both a client_id and a client_secret are needed")
+        # Not saved yet: the entry is written only with a token, once the server accepted them.
+        return Stored(client_id=client_id, client_secret=client_secret, token=None)
+
+    def save_token(self, creds: Credentials, token: TokenState) -> None:
+        payload: dict[str, Any] = {
+            "client_id": creds.client_id,
+            "client_secret": creds.client_secret,
+            "access_token": token.access_token,
+        }
+        if token.expires_at is not None:
+            payload["expires_at"] = int(token.expires_at)
+        self._keyring.set_password(self.service, self.name, json.dumps(payload))
+
+    @contextlib.contextmanager
+    def refresh_lock(self) -> Iterator[None]:
+        with self._lock:
+            yield

@@ -1,0 +1,83 @@
+"""The architecture's walls, checked on the source: what must never import what."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "acme_powerschool"
+IO_MODULES = {
+    "requests", "socket", "time", "random", "os", "keyring", "oracledb", "urllib3",
+    "http", "subprocess", "threading", "asyncio", "secrets", "datetime.datetime.now",
+}  # fmt: skip
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def modules(folder: str) -> list[Path]:
+    return sorted((PACKAGE / folder).rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", modules("core"), ids=lambda p: p.name)
+def test_core_imports_no_io(path: Path) -> None:
+    for name in imports_of(path):
+        top = name.split(".")[0]
+        assert top not in IO_MODULES, f"{path.name} imports {name}"
+        if name.startswith("acme_powerschool"):
+            assert name.startswith("acme_powerschool.core"), f"{path.name} imports {name}"
+
+
+@pytest.mark.parametrize("path", modules("testing"), ids=lambda p: p.name)
+def test_simulator_shares_nothing_with_the_client(path: Path) -> None:
+    for name in imports_of(path):
+        if name.startswith("acme_powerschool."):
+            assert name.startswith("acme_powerschool.testing"), f"{path.name} imports {name}"
+
+
+@pytest.mark.parametrize("path", modules("shell"), ids=lambda p: p.name)
+def test_shell_knows_no_caller(path: Path) -> None:
+    for name in imports_of(path):
+        for forbidden in ("client", "endpoints", "models", "typed", "pager", "testing"):
+            assert not name.startswith(f"acme_powerschool.{forbidden}"), (
+                f"{path.name} imports {name}"
+            )
+
+
+def library_files() -> list[Path]:
+    skip = {"testing", "cli.py", "demo.py", "__main__.py"}
+    return [
+        p
+        for p in sorted(PACKAGE.rglob("*.py"))
+        if not any(part in skip for part in p.relative_to(PACKAGE).parts)
+    ]
+
+
+@pytest.mark.parametrize("path", library_files(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_library_never_imports_simulator_or_codegen(path: Path) -> None:
+    for name in imports_of(path):
+        assert not name.startswith("acme_powerschool.testing"), f"{path} imports {name}"
+        assert name.split(".")[0] != "codegen", f"{path} imports {name}"
+
+
+def test_import_is_light() -> None:
+    """`import acme_powerschool` loads none of the heavy dependencies."""
+    code = (
+        "import sys, acme_powerschool; "
+        "heavy = [m for m in ('requests', 'keyring', 'oracledb', 'pandas', 'polars', 'cattrs')"
+        " if m in sys.modules]; print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
