@@ -63,13 +63,16 @@ def _tuned_connection_class(
         cur.prefetchrows = prefetchrows
         return cur
 
+    name = f"Tuned{base.__name__}"
     namespace = {
+        "__module__": __name__,  # oracledb's metaclass builds the repr name from these two
+        "__qualname__": name,
         "cursor": cursor,
         "acme_arraysize": arraysize,
         "acme_prefetchrows": prefetchrows,
         "__doc__": f"oracledb.Connection with arraysize={arraysize}, prefetchrows={prefetchrows}",
     }
-    return type(f"Tuned{base.__name__}", (base,), namespace)
+    return type(name, (base,), namespace)
 
 
 def _stdin_is_terminal() -> bool:
