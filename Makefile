@@ -3,9 +3,21 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+.DEFAULT_GOAL := test
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint typecheck generate check-generated pytest demo bench clean
+# Best effort: the Linux Secret Service (gnome-keyring + D-Bus) for the real-keyring tests.
+# Installed from Debian's packages when running as root with apt-get; otherwise those tests skip.
+system-deps:
+	@if command -v gnome-keyring-daemon >/dev/null && command -v dbus-run-session >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo 'installing gnome-keyring and dbus for the Secret Service tests'; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends gnome-keyring dbus dbus-user-session >/dev/null) \
+			|| echo 'could not install gnome-keyring; Secret Service tests will skip'; \
+	else echo 'gnome-keyring not installed; Secret Service tests will skip'; fi
+
+.PHONY: venv system-deps test lint typecheck generate check-generated pytest demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,7 +39,7 @@ generate: venv
 check-generated: venv
 	$(BIN)/python -m codegen --check
 
-pytest: venv
+pytest: venv system-deps
 	$(BIN)/python -m pytest
 
 test: lint typecheck check-generated pytest
