@@ -11,6 +11,7 @@ import os
 import warnings
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -198,7 +199,7 @@ class api:
         """
         params = kwargs.pop("params", None)
         body = kwargs.pop("json", None)
-        call = Call(method, url.lstrip("/"), params=params, json=body, extra=kwargs)
+        call = Call(method, self._relative(url), params=params, json=body, extra=kwargs)
         result = self._run(call)
         if result.response is None:
             assert result.error is not None
@@ -227,6 +228,20 @@ class api:
                     stacklevel=3,
                 )
         return response
+
+    def _relative(self, url: str) -> str:
+        """A server-relative path; a full URL is accepted only for this very server."""
+        if "://" in url.split("?", 1)[0]:
+            parts = urlsplit(url)
+            if parts.scheme != self._config.base_url.scheme or parts.netloc.lower() != (
+                self._config.base_url.netloc
+            ):
+                raise ValueError(
+                    f"url must be relative to {self._config.base_url.root} (like "
+                    "'ws/v1/student/2'); the token is never sent to another server"
+                )
+            url = parts.path + (f"?{parts.query}" if parts.query else "")
+        return url.lstrip("/")
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", url, **kwargs)
