@@ -43,8 +43,9 @@ DEFAULT_DATABASE = "psproddb"
 # A DNS name or IPv4 address; IPv6 addresses are checked separately (they hold ':').
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?\Z")
 _IPV6 = re.compile(r"[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*\Z")
-# Oracle service names and SIDs; nothing that could reach into a connect descriptor.
-_DATABASE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.$#-]*\Z")
+# Service names and SIDs: the characters oracledb's Easy Connect parser accepts ('$' and '#'
+# are legal in Oracle names but break Easy Connect), and nothing that reaches into a descriptor.
+_DATABASE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")
 # A user name is a plain identifier here: the connection-string syntax leaves no room for more.
 _USER = re.compile(r"[A-Za-z0-9_$#.-]+\Z")
 _CODE = re.compile(r"\b(DPY|ORA)-(\d{4,5})\b")
