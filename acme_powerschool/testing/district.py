@@ -1,0 +1,590 @@
+"""The simulator's seeded district: schools, students, staff, sections, terms, courses, enrollments.
+
+Records are generated on demand from (seed, id) so a 100,000-student district costs almost nothing
+to build; only indexes (school of each student) and written records are held. It knows nothing of
+HTTP and must never use the global `random` module: every number comes from `random.Random(...)`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import random
+from array import array
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import attrs
+
+Json = dict[str, Any]
+
+STUDENT_EXPANSIONS = (
+    "demographics",
+    "addresses",
+    "alerts",
+    "phones",
+    "school_enrollment",
+    "ethnicity_race",
+    "contact",
+    "contact_info",
+    "initial_enrollment",
+    "schedule_setup",
+    "fees",
+    "lunch",
+)
+STUDENT_EXTENSIONS = (
+    "c_studentlocator",
+    "s_stu_crdc_x",
+    "s_stu_x",
+    "activities",
+    "u_studentsuserfields",
+    "s_stu_ncea_x",
+    "s_stu_edfi_x",
+    "studentcorefields",
+)
+SCHOOL_EXPANSIONS = ("school_boundary", "full_time_equivalencies", "school_fees_setup")
+STAFF_EXPANSIONS = ("addresses", "emails", "phones", "school_affiliations")
+SECTION_EXPANSIONS = ("term",)
+DISTRICT_EXPANSIONS = (
+    "entry_codes",
+    "test_setup",
+    "exit_codes",
+    "districts_of_residence",
+    "federal_race_categories",
+    "district_race_codes",
+    "ethnicity_race_decline_to_specify",
+    "scheduling_reporting_ethnicities",
+    "fees_payment_methods",
+)
+
+# The three schools of the original product's README, as (number, name, low, high, prefix).
+# Their DCID equals their school number, so `school/100` works as the README's readers expect.
+_SEED_SCHOOLS = (
+    (100, "Apple Grove High School", 9, 12, "ag"),
+    (600, "Cherry Hill Middle School", 6, 8, "ch"),
+    (700, "Washington Elementary", 0, 5, "we"),
+)
+_EXTRA_SCHOOL_NAMES = (
+    "Maple Ridge",
+    "Riverbend",
+    "Oak Hollow",
+    "Lakeside",
+    "Pine Valley",
+    "Harbor View",
+    "Summit",
+    "Willow Creek",
+    "Cedar Park",
+    "Fox Run",
+)
+_FIRST = (
+    "Aaron", "Abigail", "Adrian", "Aisha", "Alex", "Amara", "Andre", "Bella", "Caleb", "Camila",
+    "Carlos", "Chloe", "Daniel", "Dara", "Diego", "Elena", "Eli", "Emma", "Ethan", "Fatima",
+    "Felix", "Grace", "Hana", "Hugo", "Ian", "Isla", "Jack", "Jada", "Jonah", "Julia", "Kai",
+    "Keira", "Leo", "Lila", "Luca", "Maya", "Mateo", "Mia", "Nadia", "Noah", "Nora", "Omar",
+    "Olivia", "Owen", "Priya", "Quinn", "Rafael", "Rosa", "Ruby", "Samir", "Sara", "Theo",
+    "Tessa", "Uma", "Victor", "Wren", "Xavier", "Yara", "Zane", "Zoe",
+)  # fmt: skip
+_LAST = (
+    "Abbott", "Alvarez", "Baker", "Bennett", "Brooks", "Campbell", "Carter", "Chen", "Collins",
+    "Cruz", "Diaz", "Dunn", "Ellis", "Evans", "Fischer", "Flores", "Foster", "Garcia", "Gomez",
+    "Grant", "Hayes", "Hughes", "Ito", "Jensen", "Johnson", "Kang", "Kelly", "Khan", "Kim",
+    "Lopez", "Martin", "Meyer", "Miller", "Moreno", "Murphy", "Nguyen", "Novak", "Okafor",
+    "Olsen", "Ortiz", "Patel", "Perez", "Price", "Quinn", "Reed", "Reyes", "Rivera", "Ross",
+    "Sanchez", "Santos", "Schmidt", "Silva", "Singh", "Sullivan", "Tanaka", "Torres", "Vargas",
+    "Walsh", "Ward", "Young",
+)  # fmt: skip
+_STREETS = ("Oak St", "Maple Ave", "Elm Dr", "Cedar Ln", "Birch Rd", "Hill St", "Lake Blvd")
+_CITIES = (
+    ("Apple Grove", "AZ", "85001"),
+    ("Cherry Hill", "AZ", "85002"),
+    ("Riverton", "AZ", "85003"),
+)
+_COURSES = (
+    ("ENG", "English"), ("MAT", "Mathematics"), ("SCI", "Science"), ("SOC", "Social Studies"),
+    ("ART", "Art"), ("MUS", "Music"), ("PE", "Physical Education"), ("SPA", "Spanish"),
+    ("CS", "Computer Science"), ("HLT", "Health"),
+)  # fmt: skip
+_ENROLL_STATUS = {"A": (0, "Active"), "P": (-1, "Pre-registered"), "I": (2, "Inactive")}
+SCHOOL_YEAR = 2025  # start year of the simulated school year (2025-2026)
+SECTION_SIZE = 20
+TERMS_PER_SCHOOL = 3
+
+
+@attrs.define
+class School:
+    id: int
+    number: int
+    name: str
+    low_grade: int
+    high_grade: int
+    prefix: str
+    students: array[int] = attrs.field(factory=lambda: array("I"))
+    staff_start: int = 0
+    staff_count: int = 0
+    section_start: int = 0
+    section_count: int = 0
+    course_start: int = 0
+    term_start: int = 0
+
+
+def _mix(*parts: int) -> int:
+    """One stable integer seed from several; Random(int) is deterministic across runs."""
+    acc = 1469598103934665603
+    for part in parts:
+        acc = ((acc ^ (part & 0xFFFFFFFFFFFF)) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return acc
+
+
+def _date(year: int, month: int, day: int) -> str:
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+class District:
+    """The seeded data plus the writes made to it. Not thread-safe: the server holds a lock."""
+
+    def __init__(self, students: int = 500, schools: int = 3, seed: int = 1) -> None:
+        if students < 0:
+            raise ValueError("students must be >= 0")
+        if schools < 1:
+            raise ValueError("schools must be >= 1")
+        self.seed = seed
+        self.base_students = students
+        self.schools: list[School] = []
+        for k in range(schools):
+            if k < len(_SEED_SCHOOLS):
+                number, name, low, high, prefix = _SEED_SCHOOLS[k]
+            else:
+                number = 100 * (k + 5)
+                stem = _EXTRA_SCHOOL_NAMES[(k - 3) % len(_EXTRA_SCHOOL_NAMES)]
+                suffix = "" if k - 3 < len(_EXTRA_SCHOOL_NAMES) else f" {(k - 3) // 10 + 1}"
+                low, high = ((9, 12), (6, 8), (0, 5))[k % 3]
+                kind = ("High School", "Middle School", "Elementary")[k % 3]
+                name = f"{stem}{suffix} {kind}"
+                prefix = "s" + str(k)
+            self.schools.append(School(number, number, name, low, high, prefix))
+        self.school_by_id = {s.id: s for s in self.schools}
+        self.school_by_number = {s.number: s for s in self.schools}
+        # One byte per student: which school. Seeded, interleaved, and built in one pass.
+        rng = random.Random(_mix(seed, 7))
+        weights = [3 if s.high_grade >= 9 else 2 for s in self.schools]
+        picks = rng.choices(range(len(self.schools)), weights=weights, k=students)
+        if students >= 2:
+            picks[1] = 0  # Brandon Adair (dcid 2) attends Apple Grove High School, as in the README
+        self.student_school = array("H", picks)
+        for dcid, k in enumerate(picks, start=1):
+            self.schools[k].students.append(dcid)
+        staff = section = course = term = 1
+        for s in self.schools:
+            n = len(s.students)
+            s.staff_start, s.staff_count = staff, max(3, -(-n // 20))
+            staff += s.staff_count
+            s.section_start, s.section_count = section, max(4, -(-n // 12))
+            section += s.section_count
+            s.course_start = course
+            course += len(_COURSES)
+            s.term_start = term
+            term += TERMS_PER_SCHOOL
+        self._staff_starts = [s.staff_start for s in self.schools]
+        self._section_starts = [s.section_start for s in self.schools]
+        self._course_starts = [s.course_start for s in self.schools]
+        self._term_starts = [s.term_start for s in self.schools]
+        self.staff_total, self.section_total = staff - 1, section - 1
+        self.course_total, self.term_total = course - 1, term - 1
+        # Written state: full student records (all blocks) for inserted or updated students.
+        self.student_overrides: dict[int, Json] = {}
+        self.inserted_students: list[int] = []
+        self.local_id_index: dict[str, int] = {}  # local ids whose owner is not the formula's
+        self.next_student_id = students + 1
+
+    # ----- students -----
+
+    @property
+    def student_count(self) -> int:
+        return self.base_students + len(self.inserted_students)
+
+    def student_exists(self, dcid: int) -> bool:
+        return 1 <= dcid <= self.base_students or dcid in self.student_overrides
+
+    def student_ids(self) -> Iterator[int]:
+        yield from range(1, self.base_students + 1)
+        yield from self.inserted_students
+
+    def student_id_page(self, offset: int, limit: int) -> list[int]:
+        base = self.base_students
+        out = list(range(1 + offset, min(base, offset + limit) + 1)) if offset < base else []
+        if len(out) < limit:
+            start = max(0, offset - base)
+            out.extend(self.inserted_students[start : start + limit - len(out)])
+        return out
+
+    def school_of_student(self, dcid: int) -> School:
+        rec = self.student_overrides.get(dcid)
+        if rec is not None:
+            return self.school_by_number[int(rec["school_enrollment"]["school_number"])]
+        return self.schools[self.student_school[dcid - 1]]
+
+    def student_by_local_id(self, local_id: str) -> int | None:
+        if local_id in self.local_id_index:
+            return self.local_id_index[local_id]
+        if local_id.isdigit():
+            dcid = int(local_id) - 1
+            if 1 <= dcid <= self.base_students:
+                rec = self.student_overrides.get(dcid)
+                if rec is None or str(rec["local_id"]) == local_id:
+                    return dcid
+        return None
+
+    def student(self, dcid: int, blocks: Sequence[str] = ()) -> Json | None:
+        """The v1 record: core fields plus the requested expansion blocks ("" when empty)."""
+        rec = self.student_overrides.get(dcid)
+        if rec is not None:
+            out = {k: rec[k] for k in ("id", "local_id", "student_username", "name")}
+            if rec.get("state_province_id"):
+                out["state_province_id"] = rec["state_province_id"]
+            for b in blocks:
+                out[b] = copy.deepcopy(rec.get(b, ""))
+            return out
+        if not 1 <= dcid <= self.base_students:
+            return None
+        core = self._student_core(dcid)
+        out = dict(core)
+        out.pop("_gender", None)
+        for b in blocks:
+            out[b] = self._student_block(dcid, b, core)
+        return out
+
+    def full_student(self, dcid: int) -> Json | None:
+        return self.student(dcid, STUDENT_EXPANSIONS)
+
+    def _student_core(self, dcid: int) -> Json:
+        if dcid == 2:
+            return {
+                "id": 2,
+                "local_id": 3,
+                "student_username": "ag1student1",
+                "name": {"first_name": "Brandon", "last_name": "Adair"},
+                "_gender": "M",
+            }
+        rng = random.Random(_mix(self.seed, dcid, 1))
+        gender = rng.choice("MF")
+        first = rng.choice(_FIRST)
+        last = rng.choice(_LAST)
+        name: Json = {"first_name": first}
+        if rng.random() < 0.6:
+            name["middle_name"] = rng.choice(_FIRST)
+        name["last_name"] = last
+        local_id = dcid + 1
+        core: Json = {
+            "id": dcid,
+            "local_id": local_id,
+            "student_username": f"{first[0]}{last}{local_id}".lower(),
+            "name": name,
+        }
+        if rng.random() < 0.8:
+            # Some state ids start with 0: the XML quirk must leave those as strings.
+            core["state_province_id"] = f"{rng.randrange(10**9):010d}"
+        core["_gender"] = gender
+        return core
+
+    def _student_block(self, dcid: int, block: str, core: Json) -> Any:
+        rng = random.Random(_mix(self.seed, dcid, 2, STUDENT_EXPANSIONS.index(block)))
+        school = self.schools[self.student_school[dcid - 1]]
+        grade = school.low_grade + (
+            _mix(self.seed, dcid, 3) % (school.high_grade - school.low_grade + 1)
+        )
+        name = core["name"]
+        if block == "demographics":
+            year = SCHOOL_YEAR + 1 - grade - 6
+            return {
+                "gender": core["_gender"],
+                "birth_date": _date(year, rng.randint(1, 12), rng.randint(1, 28)),
+                "projected_graduation_year": SCHOOL_YEAR + 1 + (12 - grade),
+            }
+        if block == "addresses":
+            city, state, postal = rng.choice(_CITIES)
+            physical = {
+                "street": f"{rng.randint(1, 9999)} {rng.choice(_STREETS)}",
+                "city": city,
+                "state_province": state,
+                "postal_code": postal,
+            }
+            if rng.random() < 0.2:
+                return ""
+            return {"physical": physical, "mailing": dict(physical)}
+        if block == "alerts":
+            if rng.random() < 0.9:
+                return ""
+            return {"medical": {"alert_text": "Peanut allergy", "expires_date": ""}}
+        if block == "phones":
+            if rng.random() < 0.1:
+                return ""
+            return {"main": {"number": f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"}}
+        if block == "school_enrollment":
+            status = "A" if rng.random() < 0.92 or dcid == 2 else rng.choice("PI")
+            code, description = _ENROLL_STATUS[status]
+            return {
+                "enroll_status": status,
+                "enroll_status_description": description,
+                "enroll_status_code": code,
+                "grade_level": grade,
+                "entry_date": _date(SCHOOL_YEAR, 8, rng.randint(18, 28)),
+                "exit_date": _date(SCHOOL_YEAR + 1, 6, 5),
+                "school_number": str(school.number),
+                "school_id": school.id,
+                "entry_code": rng.choice(("01", "03", "E1")),
+                "entry_comment": "",
+                "full_time_equivalency": {"fteid": school.id * 10 + 1, "name": "Full Time"},
+            }
+        if block == "ethnicity_race":
+            return {
+                "federal_ethnicity": rng.choice(("YES", "NO")),
+                "races": {"district_race_code": rng.choice("WBAIP")},
+            }
+        if block == "contact":
+            guardian = f"{rng.choice(_FIRST)} {name['last_name']}"
+            return {"guardian_email": "", "mother": guardian, "father": ""}
+        if block == "contact_info":
+            if dcid == 2:
+                return {"email": "Brandom.Adair@powerschool.com"}
+            return {"email": f"{core['student_username']}@students.example.org"}
+        if block == "initial_enrollment":
+            return {
+                "district_entry_date": _date(SCHOOL_YEAR - (grade % 6), 8, 20),
+                "district_entry_grade_level": max(0, grade - grade % 6),
+                "school_entry_date": _date(SCHOOL_YEAR - (grade - school.low_grade), 8, 20),
+                "school_entry_grade_level": school.low_grade,
+            }
+        if block == "schedule_setup":
+            nxt = school.number if grade < school.high_grade else ""
+            return {
+                "home_room": f"R{rng.randint(100, 130)}",
+                "next_school": nxt,
+                "sched_next_year_grade": min(grade + 1, 13),
+            }
+        if block == "fees":
+            return ""
+        if block == "lunch":
+            balances = {f"balance_{i}": f"{rng.randint(0, 4000) / 100:.2f}" for i in range(1, 5)}
+            return {**balances, "lunch_id": dcid + 1, "status": "P"}
+        raise KeyError(block)
+
+    # ----- student writes (called under the server's lock) -----
+
+    def materialize_student(self, dcid: int) -> Json:
+        rec = self.student_overrides.get(dcid)
+        if rec is None:
+            full = self.full_student(dcid)
+            if full is None:
+                raise KeyError(dcid)
+            rec = full
+            self.student_overrides[dcid] = rec
+        return rec
+
+    def insert_student(self, record: Json) -> int:
+        dcid = self.next_student_id
+        self.next_student_id += 1
+        record["id"] = dcid
+        self.student_overrides[dcid] = record
+        self.inserted_students.append(dcid)
+        self.local_id_index[str(record["local_id"])] = dcid
+        number = int(record["school_enrollment"]["school_number"])
+        self.school_by_number[number].students.append(dcid)
+        return dcid
+
+    def set_local_id(self, dcid: int, local_id: str) -> None:
+        rec = self.materialize_student(dcid)
+        old = str(rec["local_id"])
+        self.local_id_index.pop(old, None)
+        rec["local_id"] = int(local_id) if local_id.isdigit() else local_id
+        if not (local_id.isdigit() and int(local_id) - 1 == dcid):
+            self.local_id_index[local_id] = dcid
+
+    # ----- schools, staff, sections, courses, terms, enrollments -----
+
+    def school(self, school_id: int, blocks: Sequence[str] = ()) -> Json | None:
+        s = self.school_by_id.get(school_id)
+        if s is None:
+            return None
+        rng = random.Random(_mix(self.seed, s.id, 11))
+        first, last = rng.choice(_FIRST), rng.choice(_LAST)
+        city, state, postal = _CITIES[self.schools.index(s) % len(_CITIES)]
+        out: Json = {
+            "id": s.id,
+            "name": s.name,
+            "school_number": str(s.number),
+            "low_grade": s.low_grade,
+            "high_grade": s.high_grade,
+            "alternate_school_number": 0,
+            "addresses": {
+                "physical": {
+                    "street": f"{rng.randint(1, 999)} School Rd",
+                    "city": city,
+                    "state_province": state,
+                    "postal_code": postal,
+                }
+            },
+            "phones": {"main": {"number": f"555-{rng.randint(100, 999)}-0100"}},
+            "principal": {
+                "name": {"first_name": first, "last_name": last},
+                "email": f"{first[0]}{last}@schools.example.org".lower(),
+            },
+        }
+        for b in blocks:
+            if b == "full_time_equivalencies":
+                out[b] = {"full_time_equivalency": {"fteid": s.id * 10 + 1, "name": "Full Time"}}
+            else:
+                out[b] = ""
+        return out
+
+    def district(self, blocks: Sequence[str] = ()) -> Json:
+        out: Json = {
+            "id": 1,
+            "name": "Apple Grove School District",
+            "district_number": "1",
+            "addresses": {"physical": {"city": "Apple Grove", "state_province": "AZ"}},
+            "phones": {"main": {"number": "555-200-0000"}},
+        }
+        for b in blocks:
+            if b == "entry_codes":
+                out[b] = {
+                    "entry_code": [
+                        {"code": "01", "description": "New"},
+                        {"code": "03", "description": "Transfer"},
+                    ]
+                }
+            else:
+                out[b] = ""
+        return out
+
+    @staticmethod
+    def _owner(starts: list[int], ident: int) -> int:
+        return bisect.bisect_right(starts, ident) - 1
+
+    def school_of(self, kind: str, ident: int) -> School | None:
+        starts, total = {
+            "staff": (self._staff_starts, self.staff_total),
+            "section": (self._section_starts, self.section_total),
+            "course": (self._course_starts, self.course_total),
+            "term": (self._term_starts, self.term_total),
+        }[kind]
+        if not 1 <= ident <= total:
+            return None
+        return self.schools[self._owner(starts, ident)]
+
+    def staff_ids(self, s: School) -> range:
+        return range(s.staff_start, s.staff_start + s.staff_count)
+
+    def section_ids(self, s: School) -> range:
+        return range(s.section_start, s.section_start + s.section_count)
+
+    def course_ids(self, s: School) -> range:
+        return range(s.course_start, s.course_start + len(_COURSES))
+
+    def term_ids(self, s: School) -> range:
+        return range(s.term_start, s.term_start + TERMS_PER_SCHOOL)
+
+    def staff(self, staff_id: int, blocks: Sequence[str] = ()) -> Json | None:
+        s = self.school_of("staff", staff_id)
+        if s is None:
+            return None
+        rng = random.Random(_mix(self.seed, staff_id, 21))
+        first, last = rng.choice(_FIRST), rng.choice(_LAST)
+        username = f"{first[0]}{last}{staff_id}".lower()
+        out: Json = {
+            "id": staff_id,
+            "local_id": 5000 + staff_id,
+            "admin_username": username,
+            "teacher_username": username,
+            "name": {"first_name": first, "last_name": last},
+        }
+        for b in blocks:
+            if b == "emails":
+                out[b] = {"work_email": f"{username}@schools.example.org"}
+            elif b == "phones":
+                out[b] = {"home_phone": f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"}
+            elif b == "school_affiliations":
+                # One affiliation: a bare object, not a one-element list (the quirk).
+                out[b] = {"school_affiliation": {"school_id": s.id, "type": 1, "status": 1}}
+            else:
+                out[b] = ""
+        return out
+
+    def course(self, course_id: int) -> Json | None:
+        s = self.school_of("course", course_id)
+        if s is None:
+            return None
+        code, title = _COURSES[course_id - s.course_start]
+        return {"id": course_id, "course_number": f"{code}{s.number}", "course_name": title}
+
+    def term(self, term_id: int) -> Json | None:
+        s = self.school_of("term", term_id)
+        if s is None:
+            return None
+        k = term_id - s.term_start
+        y = SCHOOL_YEAR
+        starts = (_date(y, 8, 18), _date(y, 8, 18), _date(y + 1, 1, 5))
+        ends = (_date(y + 1, 6, 5), _date(y, 12, 19), _date(y + 1, 6, 5))
+        names = (f"{y}-{y + 1}", "Semester 1", "Semester 2")
+        abbr = (f"{y % 100:02d}-{(y + 1) % 100:02d}", "S1", "S2")
+        return {
+            "id": term_id,
+            "school_id": s.id,
+            "start_year": y,
+            "portion": 1 if k == 0 else 2,
+            "start_date": starts[k],
+            "end_date": ends[k],
+            "abbreviation": abbr[k],
+            "name": names[k],
+        }
+
+    def section(self, section_id: int, blocks: Sequence[str] = ()) -> Json | None:
+        s = self.school_of("section", section_id)
+        if s is None:
+            return None
+        k = section_id - s.section_start
+        term_id = s.term_start + k % TERMS_PER_SCHOOL
+        out: Json = {
+            "id": section_id,
+            "school_id": s.id,
+            "course_id": s.course_start + k % len(_COURSES),
+            "term_id": term_id,
+            "section_number": str(k // len(_COURSES) + 1),
+            "expression": f"{k % 7 + 1}(A-F)",
+            "staff_id": s.staff_start + k % s.staff_count,
+        }
+        for b in blocks:
+            out[b] = self.term(term_id) if b == "term" else ""
+        return out
+
+    def section_roster(self, section_id: int) -> list[int]:
+        """Student dcids of a section, sorted (PowerSchool sorts enrollments by student_id)."""
+        s = self.school_of("section", section_id)
+        if s is None or not s.students:
+            return []
+        k = section_id - s.section_start
+        n = len(s.students)
+        picked = {s.students[(k * SECTION_SIZE + i) % n] for i in range(min(SECTION_SIZE, n))}
+        return sorted(picked)
+
+    def section_enrollment(self, cc_id: int) -> Json | None:
+        section_id, slot = divmod(cc_id, 100)
+        roster = self.section_roster(section_id) if slot >= 1 else []
+        if slot > len(roster):
+            return None
+        return self._enrollment(section_id, slot, roster[slot - 1])
+
+    def section_enrollments(self, section_id: int) -> list[Json]:
+        roster = self.section_roster(section_id)
+        return [self._enrollment(section_id, i, d) for i, d in enumerate(roster, start=1)]
+
+    def _enrollment(self, section_id: int, slot: int, student_id: int) -> Json:
+        term = self.term(self.section(section_id)["term_id"])  # type: ignore[index]
+        assert term is not None
+        return {
+            "id": section_id * 100 + slot,
+            "section_id": section_id,
+            "student_id": student_id,
+            "entry_date": term["start_date"],
+            "exit_date": term["end_date"],
+            "dropped": False,
+        }

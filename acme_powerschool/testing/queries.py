@@ -1,0 +1,256 @@
+"""The simulator's installed PowerQueries: their arguments, columns and rows (all values strings).
+
+A query here is data plus a row source over the district and tables; the server does the HTTP,
+the grants, paging and ordering. Written from the fact sheet §5 only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import attrs
+
+from acme_powerschool.testing.district import District
+from acme_powerschool.testing.tables import ATTENDANCE_PER_STUDENT, Row, Table, text
+
+Args = Mapping[str, Any]
+
+
+@attrs.frozen
+class Arg:
+    name: str
+    column: str
+    array: bool = False
+    integer: bool = True
+    required: bool = False
+
+
+@attrs.frozen
+class Column:
+    table: str  # lower-case table
+    column: str  # lower-case column
+    alias: str  # "students.dcid" for grouped queries, "dcid" for flattened ones
+
+
+@attrs.frozen
+class PowerQuery:
+    name: str
+    core_table: str
+    record_name: str
+    flattened: bool
+    summary: str
+    args: tuple[Arg, ...]
+    columns: tuple[Column, ...]
+    id_alias: str
+    rows: Callable[[District, Mapping[str, Table], Args], Iterator[Row]]
+
+    def arg(self, name: str) -> Arg | None:
+        return next((a for a in self.args if a.name == name), None)
+
+
+def _cols(*specs: str) -> tuple[Column, ...]:
+    out = []
+    for spec in specs:
+        source, _, alias = spec.partition(" as ")
+        table, column = source.split(".")
+        out.append(Column(table, column, alias or source))
+    return tuple(out)
+
+
+def _student_row(district: District, dcid: int) -> Row | None:
+    rec = district.student(dcid, ("school_enrollment",))
+    if rec is None:
+        return None
+    enrollment = rec["school_enrollment"] or {}
+    school = district.school_of_student(dcid)
+    return {
+        "dcid": text(dcid),
+        "student_number": text(rec["local_id"]),
+        "first_name": text(rec["name"].get("first_name")),
+        "last_name": text(rec["name"].get("last_name")),
+        "grade_level": text(enrollment.get("grade_level")),
+        "schoolid": text(school.number),
+        "enroll_status": text(enrollment.get("enroll_status_code")),
+        "school_name": school.name,
+    }
+
+
+def _prefixed(table: str, row: Row, keys: tuple[str, ...]) -> Row:
+    return {f"{table}.{k}": row[k] for k in keys}
+
+
+_ROSTER_KEYS = (
+    "dcid",
+    "student_number",
+    "first_name",
+    "last_name",
+    "grade_level",
+    "schoolid",
+    "enroll_status",
+)
+
+
+def _roster(district: District, tables: Mapping[str, Table], args: Args) -> Iterator[Row]:
+    for dcid in district.student_ids():
+        row = _student_row(district, dcid)
+        if row is not None:
+            yield _prefixed("students", row, _ROSTER_KEYS)
+
+
+def _flat(district: District, tables: Mapping[str, Table], args: Args) -> Iterator[Row]:
+    for dcid in district.student_ids():
+        row = _student_row(district, dcid)
+        if row is not None:
+            yield {
+                k: row[k]
+                for k in ("dcid", "student_number", "last_name", "first_name", "school_name")
+            }
+
+
+def _by_school(district: District, tables: Mapping[str, Table], args: Args) -> Iterator[Row]:
+    school = district.school_by_number.get(int(args["schoolid"]))
+    grades = {int(g) for g in args.get("grade_levels") or ()}
+    if school is None:
+        return
+    for dcid in list(school.students):
+        row = _student_row(district, dcid)
+        if row is None or int(row["schoolid"]) != school.number:
+            continue
+        if grades and int(row["grade_level"] or -99) not in grades:
+            continue
+        yield _prefixed("students", row, _ROSTER_KEYS)
+
+
+def _section_roster(district: District, tables: Mapping[str, Table], args: Args) -> Iterator[Row]:
+    for section_id in args["section_dcid"]:
+        for enrollment in district.section_enrollments(int(section_id)):
+            student = _student_row(district, enrollment["student_id"])
+            assert student is not None
+            yield {
+                "cc.dcid": text(enrollment["id"]),
+                "cc.sectionid": text(section_id),
+                "cc.studentid": text(enrollment["student_id"]),
+                "students.last_name": student["last_name"],
+                "students.first_name": student["first_name"],
+            }
+
+
+_ATT_KEYS = ("id", "studentid", "schoolid", "att_date", "attendance_codeid")
+
+
+def _daily_attendance(district: District, tables: Mapping[str, Table], args: Args) -> Iterator[Row]:
+    table = tables["attendance"]
+    wanted = args.get("studentid")
+    if wanted is None:
+        ids: Iterator[int] = table.ids()
+    else:
+        dcid = int(wanted)
+        first = (dcid - 1) * ATTENDANCE_PER_STUDENT + 1
+        ids = iter(list(range(first, first + ATTENDANCE_PER_STUDENT)) + list(_written_ids(table)))
+    seen: set[int] = set()
+    for row_id in ids:
+        if row_id in seen:
+            continue
+        seen.add(row_id)
+        row = table.get(row_id)
+        if row is None or (wanted is not None and row["studentid"] != str(int(wanted))):
+            continue
+        yield _prefixed("attendance", row, _ATT_KEYS)
+
+
+def _written_ids(table: Table) -> Iterator[int]:
+    yield from getattr(table, "inserted", {})
+    yield from getattr(table, "updated", {})
+
+
+QUERIES: dict[str, PowerQuery] = {
+    q.name: q
+    for q in (
+        PowerQuery(
+            name="com.pearson.core.attendance.daily_attendance_template",
+            core_table="attendance",
+            record_name="Attendance",
+            flattened=False,
+            summary="Daily attendance records",
+            args=(Arg("studentid", "ATTENDANCE.STUDENTID"),),
+            columns=_cols(*(f"attendance.{k}" for k in _ATT_KEYS)),
+            id_alias="attendance.id",
+            rows=_daily_attendance,
+        ),
+        PowerQuery(
+            name="com.acme.sdk.students.roster",
+            core_table="students",
+            record_name="Students",
+            flattened=False,
+            summary="Every student, grouped by table",
+            args=(),
+            columns=_cols(*(f"students.{k}" for k in _ROSTER_KEYS)),
+            id_alias="students.dcid",
+            rows=_roster,
+        ),
+        PowerQuery(
+            name="com.acme.sdk.students.flat",
+            core_table="students",
+            record_name="Students",
+            flattened=True,
+            summary="Every student with school name, flattened",
+            args=(),
+            columns=_cols(
+                "students.dcid as dcid",
+                "students.student_number as student_number",
+                "students.last_name as last_name",
+                "students.first_name as first_name",
+                "schools.name as school_name",
+            ),
+            id_alias="dcid",
+            rows=_flat,
+        ),
+        PowerQuery(
+            name="com.acme.sdk.students.by_school",
+            core_table="students",
+            record_name="Students",
+            flattened=False,
+            summary="Students of one school, optionally by grade",
+            args=(
+                Arg("schoolid", "STUDENTS.SCHOOLID", required=True),
+                Arg("grade_levels", "STUDENTS.GRADE_LEVEL", array=True),
+            ),
+            columns=_cols(*(f"students.{k}" for k in _ROSTER_KEYS)),
+            id_alias="students.dcid",
+            rows=_by_school,
+        ),
+        PowerQuery(
+            name="com.acme.sdk.sections.roster",
+            core_table="cc",
+            record_name="CC",
+            flattened=False,
+            summary="Enrollments of the given sections",
+            args=(Arg("section_dcid", "CC.SECTIONID", array=True, required=True),),
+            columns=_cols(
+                "cc.dcid",
+                "cc.sectionid",
+                "cc.studentid",
+                "students.last_name",
+                "students.first_name",
+            ),
+            id_alias="cc.dcid",
+            rows=_section_roster,
+        ),
+    )
+}
+
+
+def record_of(query: PowerQuery, row: Row) -> dict[str, Any]:
+    """One wire record: flattened columns at the top, or grouped under their tables."""
+    if query.flattened:
+        return dict(row)
+    tables: dict[str, dict[str, str]] = {}
+    for col in query.columns:
+        tables.setdefault(col.table, {})[col.column] = row.get(col.alias, "")
+    ident = row.get(query.id_alias, "")
+    return {
+        "id": int(ident) if ident.isdigit() else ident,
+        "name": query.record_name,
+        "tables": tables,
+    }
