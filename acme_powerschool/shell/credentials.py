@@ -44,6 +44,8 @@ class CredentialStore(Protocol):
 
     def load(self) -> Stored: ...
 
+    def cached_token(self) -> TokenState | None: ...
+
     def save_token(self, creds: Credentials, token: TokenState) -> None: ...
 
     def refresh_lock(self) -> contextlib.AbstractContextManager[None]: ...
@@ -59,6 +61,9 @@ class MemoryStore:
 
     def load(self) -> Stored:
         return self._stored
+
+    def cached_token(self) -> TokenState | None:
+        return self._stored.token
 
     def save_token(self, creds: Credentials, token: TokenState) -> None:
         self._stored = attrs.evolve(self._stored, token=token)
@@ -166,6 +171,9 @@ class JsonFileStore:
             token=_token_from(payload),
         )
 
+    def cached_token(self) -> TokenState | None:
+        return _token_from(self._read())
+
     def save_token(self, creds: Credentials, token: TokenState) -> None:
         payload = self._read()
         payload["access_token"] = token.access_token
@@ -230,6 +238,15 @@ class KeyringStore:
         if stored.credentials() is None:
             stored = self._ask(stored)
         return stored
+
+    def cached_token(self) -> TokenState | None:
+        """The token in the entry, if any; never prompts."""
+        raw = self._keyring.get_password(self.service, self.name)
+        try:
+            parsed = json.loads(raw) if raw else None
+        except ValueError:
+            return None
+        return _token_from(parsed) if isinstance(parsed, dict) else None
 
     def _ask(self, stored: Stored) -> Stored:
         if not self._interactive():

@@ -73,7 +73,7 @@ class TokenKeeper:
     ) -> TokenState:
         assert self.creds is not None
         with self.store.refresh_lock():
-            stored = self.store.load().token
+            stored = self.store.cached_token()
             if (
                 stored is not None
                 and stored.access_token != self._rejected
