@@ -1,0 +1,392 @@
+"""The one cattrs converter that turns PowerSchool JSON into models and back: every JSON quirk of
+the fact sheet is handled here and nowhere else. No I/O; no hooks on cattrs' global converter.
+
+Quirks answered (fact sheet §3.2, §3.3, §4.3, §5.5):
+- a list that arrives as one bare object, at any depth, is a list of one; `""` or null is empty;
+- an empty expansion arrives as `""`: for an optional field `""` means None;
+- numbers arrive as strings and strings as numbers: `str`, `int`, `float`, `bool`, `Decimal` and
+  `date` fields accept either; `Id` (int | str) normalises plain decimal strings to int;
+- fields a model does not know are kept in its `extra` mapping (strict converters raise instead);
+  envelope keys starting with `@` (`@expansions`, `@extensions`) are dropped.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import datetime
+import functools
+import operator
+import types
+import typing
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+
+__all__ = [
+    "UnknownFieldError",
+    "blank_as_none",
+    "configure_converter",
+    "default_converter",
+    "flat_query_record",
+    "grouped_query_record",
+    "make_converter",
+    "normalise_id",
+    "table_values",
+    "to_table_value",
+]
+
+T = TypeVar("T")
+Hook = Callable[[Any, Any], Any]
+
+_TRUE = frozenset({"true", "1", "yes", "y", "t"})
+_FALSE = frozenset({"false", "0", "no", "n", "f"})
+
+
+class UnknownFieldError(ValueError):
+    """A strict converter met a field the model does not declare."""
+
+
+def make_converter(*, strict: bool = False) -> cattrs.Converter:
+    """A new converter with every PowerSchool hook; strict ones raise on unknown fields."""
+    converter = cattrs.Converter()
+    configure_converter(converter, strict=strict)
+    return converter
+
+
+@functools.cache
+def default_converter() -> cattrs.Converter:
+    """The lenient converter the typed helpers share (created on first use)."""
+    return make_converter()
+
+
+def configure_converter(converter: cattrs.Converter, *, strict: bool = False) -> None:
+    """Register the PowerSchool hooks on `converter` (later registrations win in cattrs)."""
+    converter.register_structure_hook(str, _structure_str)
+    converter.register_structure_hook(int, _structure_int)
+    converter.register_structure_hook(float, _structure_float)
+    converter.register_structure_hook(bool, _structure_bool)
+    converter.register_structure_hook(Decimal, _structure_decimal)
+    converter.register_structure_hook(datetime.date, _structure_date)
+    converter.register_unstructure_hook(datetime.date, datetime.date.isoformat)
+    converter.register_unstructure_hook(Decimal, str)
+    converter.register_structure_hook_func(_is_mapping, _structure_mapping)
+    converter.register_structure_hook_factory(_is_sequence, _sequence_factory(converter))
+    converter.register_structure_hook_func(_is_id, _structure_id)
+    converter.register_structure_hook_factory(_is_optional, _optional_factory(converter))
+    converter.register_structure_hook_factory(attrs.has, _model_factory(converter, strict))
+    converter.register_unstructure_hook_factory(attrs.has, _model_unstructure_factory(converter))
+    converter.register_unstructure_hook_func(
+        _is_list_or_tuple, lambda items: [converter.unstructure(item) for item in items]
+    )
+
+
+# -- scalars --------------------------------------------------------------------------------
+
+
+def _structure_str(value: Any, _: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
+def _structure_int(value: Any, _: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError("expected a whole number, got a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        return int(value.strip())
+    raise TypeError(f"expected a whole number, got {value!r}")
+
+
+def _structure_float(value: Any, _: Any) -> float:
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        return float(value)
+    raise TypeError(f"expected a number, got {value!r}")
+
+
+def _structure_bool(value: Any, _: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _structure_decimal(value: Any, _: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise TypeError(f"expected a decimal number, got {value!r}")
+    try:
+        return Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"expected a decimal number, got {value!r}") from None
+
+
+def _structure_date(value: Any, _: Any) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        return datetime.date.fromisoformat(value.strip()[:10])
+    raise TypeError(f"expected a YYYY-MM-DD date, got {value!r}")
+
+
+def normalise_id(value: Any) -> int | str:
+    """`Id`: ints stay ints; a plain decimal string ("3001", not "03001") becomes an int."""
+    if isinstance(value, bool):
+        raise TypeError("expected an id, got a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        if value.isascii() and value.isdigit() and (value == "0" or value[0] != "0"):
+            return int(value)
+        return value
+    raise TypeError(f"expected an id, got {value!r}")
+
+
+def _structure_id(value: Any, _: Any) -> int | str:
+    return normalise_id(value)
+
+
+def _is_id(tp: Any) -> bool:
+    return _union_args(tp) == frozenset({int, str})
+
+
+# -- containers -----------------------------------------------------------------------------
+
+
+def _union_args(tp: Any) -> frozenset[Any] | None:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return frozenset(typing.get_args(tp))
+    return None
+
+
+def _is_optional(tp: Any) -> bool:
+    args = _union_args(tp)
+    return args is not None and type(None) in args
+
+
+def _optional_factory(converter: cattrs.Converter) -> Callable[[Any], Hook]:
+    def factory(tp: Any) -> Hook:
+        rest = [arg for arg in typing.get_args(tp) if arg is not type(None)]
+        inner = functools.reduce(operator.or_, rest)
+        inner_hook = converter.get_structure_hook(inner)
+
+        def structure_optional(value: Any, _: Any) -> Any:
+            if value is None or (isinstance(value, str) and value == ""):
+                return None
+            return inner_hook(value, inner)
+
+        return structure_optional
+
+    return factory
+
+
+def _is_sequence(tp: Any) -> bool:
+    origin = typing.get_origin(tp)
+    if origin is tuple:
+        args = typing.get_args(tp)
+        return len(args) == 2 and args[1] is Ellipsis
+    return origin in (list, collections.abc.Sequence)
+
+
+def _sequence_factory(converter: cattrs.Converter) -> Callable[[Any], Hook]:
+    def factory(tp: Any) -> Hook:
+        element = typing.get_args(tp)[0]
+        element_hook = converter.get_structure_hook(element)
+        as_list = typing.get_origin(tp) is list
+
+        def structure_sequence(value: Any, _: Any) -> Any:
+            if value is None or (isinstance(value, str) and value == ""):
+                items: Any = ()
+            elif isinstance(value, list | tuple):
+                items = value
+            else:
+                items = (value,)  # the single-record quirk: one bare object
+            result = [element_hook(item, element) for item in items]
+            return result if as_list else tuple(result)
+
+        return structure_sequence
+
+    return factory
+
+
+def _is_list_or_tuple(tp: Any) -> bool:
+    return tp is list or tp is tuple or typing.get_origin(tp) in (list, tuple)
+
+
+def _is_mapping(tp: Any) -> bool:
+    return tp in (dict, Mapping) or typing.get_origin(tp) in (dict, collections.abc.Mapping)
+
+
+def _structure_mapping(value: Any, _: Any) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"expected an object, got {type(value).__name__}")
+
+
+# -- models ---------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _FieldPlan:
+    name: str
+    hook: Hook
+    type: Any
+
+
+def _model_factory(converter: cattrs.Converter, strict: bool) -> Callable[[Any], Hook]:
+    def factory(cls: Any) -> Hook:
+        attrs.resolve_types(cls)
+        by_key: dict[str, _FieldPlan] = {}
+        keeps_extra = False
+        for field in attrs.fields(cls):
+            if field.name == "extra":
+                keeps_extra = True
+                continue
+            key = field.metadata.get("key", field.alias or field.name)
+            by_key[key] = _FieldPlan(
+                field.name, converter.get_structure_hook(field.type), field.type
+            )
+        name = cls.__name__
+
+        def structure_model(value: Any, _: Any) -> Any:
+            if not isinstance(value, Mapping):
+                raise TypeError(f"{name}: expected an object, got {type(value).__name__}")
+            kwargs: dict[str, Any] = {}
+            extra: dict[str, Any] = {}
+            for key, raw in value.items():
+                plan = by_key.get(key)
+                if plan is None:
+                    if not isinstance(key, str) or key.startswith("@"):
+                        continue
+                    if strict:
+                        raise UnknownFieldError(f"{name}: unknown field {key!r}")
+                    extra[key] = raw
+                    continue
+                try:
+                    kwargs[plan.name] = plan.hook(raw, plan.type)
+                except UnknownFieldError:
+                    raise
+                except Exception as exc:
+                    raise ValueError(f"{name}.{key}: {exc}") from exc
+            if extra and keeps_extra:
+                kwargs["extra"] = extra
+            try:
+                return cls(**kwargs)
+            except TypeError as exc:
+                raise ValueError(f"{name}: {exc}") from exc
+
+        return structure_model
+
+    return factory
+
+
+def _model_unstructure_factory(
+    converter: cattrs.Converter,
+) -> Callable[[Any], Callable[[Any], Any]]:
+    def factory(cls: Any) -> Callable[[Any], Any]:
+        fields = [
+            (f.name, f.metadata.get("key", f.alias or f.name))
+            for f in attrs.fields(cls)
+            if f.name != "extra"
+        ]
+        keeps_extra = any(f.name == "extra" for f in attrs.fields(cls))
+
+        def unstructure_model(obj: Any) -> dict[str, Any]:
+            out: dict[str, Any] = dict(obj.extra) if keeps_extra else {}
+            for name, key in fields:
+                value = getattr(obj, name)
+                if value is not None:
+                    out[key] = converter.unstructure(value)
+            return out
+
+        return unstructure_model
+
+    return factory
+
+
+# -- untyped records: PowerQueries and schema tables ----------------------------------------
+
+
+def blank_as_none(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A flat record with PowerSchool's `""` for null turned into None."""
+    return {key: (None if value == "" else value) for key, value in values.items()}
+
+
+def flat_query_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """One PowerQuery record as `{"table.column": value}`, whichever shape it came in.
+
+    Grouped records (`{"id":..,"name":..,"tables":{"students":{"dcid":"1"}}}`) become
+    `{"students.dcid": "1"}`; flattened ones keep their keys. `""` becomes None.
+    """
+    tables = record.get("tables")
+    if not isinstance(tables, Mapping):
+        return blank_as_none({k: v for k, v in record.items() if not str(k).startswith("@")})
+    flat: dict[str, Any] = {}
+    for table, columns in tables.items():
+        for column in one_or_many_mappings(columns):
+            for key, value in column.items():
+                flat[f"{table}.{key}"] = None if value == "" else value
+    return flat
+
+
+def grouped_query_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """One PowerQuery record as `{"table": {"column": value}}` (flattened ones stay flat)."""
+    tables = record.get("tables")
+    if not isinstance(tables, Mapping):
+        return flat_query_record(record)
+    return {
+        str(table): blank_as_none(columns) if isinstance(columns, Mapping) else columns
+        for table, columns in tables.items()
+    }
+
+
+def one_or_many_mappings(value: Any) -> list[Mapping[str, Any]]:
+    items = value if isinstance(value, list) else [value]
+    return [item for item in items if isinstance(item, Mapping)]
+
+
+def table_values(record: Mapping[str, Any], table: str) -> dict[str, Any]:
+    """The column values of one schema-table row (`{"id":N,"tables":{"t":{...}}}`), `""` as None.
+
+    The key under `tables` is the table name in lower case (fact sheet §4.3); when it differs,
+    the only entry is taken.
+    """
+    tables = record.get("tables")
+    if not isinstance(tables, Mapping) or not tables:
+        raise ValueError(f"schema-table row without 'tables': {sorted(record)}")
+    columns = tables.get(table.lower())
+    if columns is None:
+        columns = tables.get(table)
+    if columns is None and len(tables) == 1:
+        columns = next(iter(tables.values()))
+    if not isinstance(columns, Mapping):
+        raise ValueError(f"schema-table row has no values for {table!r}")
+    return blank_as_none(columns)
+
+
+def to_table_value(value: Any) -> str:
+    """A value as a schema-table write wants it (§4.11): a string; booleans "1"/"0"; null ""."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)

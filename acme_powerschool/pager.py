@@ -1,0 +1,222 @@
+"""Pager[T]: a lazy, re-iterable list of PowerSchool records, fetched a page at a time.
+
+It knows nothing of HTTP: it calls the `fetch_page(page, size)` it was given. Page arithmetic
+lives in core/paging.py; pandas and polars are imported only by to_pandas() / to_polars().
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from acme_powerschool.core.paging import page_size_for, plan_pages
+
+__all__ = ["OnPage", "Page", "Pager", "flatten_record"]
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+OnPage = Callable[[int, "int | None"], None]
+"""Progress hook: called after each page with (pages done, pages planned or None if unknown)."""
+
+MAX_PREFETCH = 16
+"""Upper bound on pages fetched ahead, so a typo cannot open a hundred connections."""
+
+
+@attrs.frozen
+class Page(Generic[T]):
+    """One fetched page; `count` is the total record count when the page itself carries it."""
+
+    items: Sequence[T]
+    count: int | None = None
+
+
+def _max_page_size_unknown() -> int | None:
+    return None
+
+
+def _check_prefetch(_: object, __: object, value: int) -> None:
+    if not 0 <= value <= MAX_PREFETCH:
+        raise ValueError(f"prefetch must be between 0 and {MAX_PREFETCH}, not {value}")
+
+
+@attrs.frozen
+class Pager(Generic[T]):
+    """Records of one list request, fetched only while you iterate.
+
+    Iterating holds one page (plus `prefetch` pages in flight), so a district of any size can be
+    streamed. Each iteration starts again from page 1. With a known total (a count endpoint,
+    asked for only when `prefetch` or `on_page` needs it, or a count carried by the first page)
+    it reads exactly ceil(total / page size) pages; otherwise it stops at the first short page.
+    """
+
+    fetch_page: Callable[[int, int], Page[T]]
+    count_records: Callable[[], int] | None = None
+    max_page_size: Callable[[], int | None] = _max_page_size_unknown
+    pagesize: int | None = None
+    prefetch: int = attrs.field(default=0, validator=_check_prefetch)
+    on_page: OnPage | None = None
+
+    def with_options(
+        self,
+        *,
+        pagesize: int | None = None,
+        prefetch: int | None = None,
+        on_page: OnPage | None = None,
+    ) -> Pager[T]:
+        """A copy with other paging options (the records are the same)."""
+        changes: dict[str, Any] = {}
+        if pagesize is not None:
+            changes["pagesize"] = pagesize
+        if prefetch is not None:
+            changes["prefetch"] = prefetch
+        if on_page is not None:
+            changes["on_page"] = on_page
+        return attrs.evolve(self, **changes)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[T]:
+        for page in self.iter_pages():
+            yield from page
+
+    def iter_pages(self) -> Iterator[Sequence[T]]:
+        """The records page by page, in order."""
+        size = page_size_for(self.max_page_size(), self.pagesize)
+        total: int | None = None
+        if self.count_records is not None and (self.prefetch > 0 or self.on_page is not None):
+            total = self.count_records()
+            yield from self._planned(range(1, plan_pages(total, size).pages + 1), size)
+            return
+        number = 1
+        while True:
+            page = self.fetch_page(number, size)
+            if page.count is not None:
+                total = page.count
+            planned = plan_pages(total, size).pages if total is not None else None
+            self._report(number, planned)
+            yield page.items
+            if len(page.items) < size or (planned is not None and number >= planned):
+                return
+            if planned is not None:
+                yield from self._planned(range(number + 1, planned + 1), size, done=number)
+                return
+            number += 1
+
+    def _planned(self, numbers: range, size: int, done: int = 0) -> Iterator[Sequence[T]]:
+        total = done + len(numbers)
+        if self.prefetch == 0 or len(numbers) <= 1:
+            for number in numbers:
+                items = self.fetch_page(number, size).items
+                done += 1
+                self._report(done, total)
+                yield items
+            return
+        pending: collections.deque[Future[Page[T]]] = collections.deque()
+        upcoming = iter(numbers)
+        with ThreadPoolExecutor(max_workers=self.prefetch, thread_name_prefix="ps-pager") as pool:
+            try:
+                for number in upcoming:
+                    pending.append(pool.submit(self.fetch_page, number, size))
+                    if len(pending) > self.prefetch:
+                        break
+                while pending:
+                    items = pending.popleft().result().items
+                    next_number = next(upcoming, None)
+                    if next_number is not None:
+                        pending.append(pool.submit(self.fetch_page, next_number, size))
+                    done += 1
+                    self._report(done, total)
+                    yield items
+            finally:
+                for future in pending:
+                    future.cancel()
+
+    def _report(self, done: int, total: int | None) -> None:
+        if self.on_page is not None:
+            self.on_page(done, total)
+
+    # -- conveniences ---------------------------------------------------------------------
+
+    def count(self) -> int:
+        """How many records there are: the count endpoint when there is one, else by reading."""
+        if self.count_records is not None:
+            return self.count_records()
+        return sum(len(page) for page in self.iter_pages())
+
+    def first(self) -> T | None:
+        """The first record, or None when there is none (reads one page)."""
+        for record in self:
+            return record
+        return None
+
+    def to_list(self) -> list[T]:
+        """Every record in one list (holds them all: prefer iterating for big districts)."""
+        return list(self)
+
+    def map(self, function: Callable[[T], U]) -> Pager[U]:
+        """A pager whose records are function(record), page by page."""
+        fetch = self.fetch_page
+
+        def fetch_mapped(number: int, size: int) -> Page[U]:
+            page = fetch(number, size)
+            return Page([function(item) for item in page.items], page.count)
+
+        return Pager(
+            fetch_mapped,
+            count_records=self.count_records,
+            max_page_size=self.max_page_size,
+            pagesize=self.pagesize,
+            prefetch=self.prefetch,
+            on_page=self.on_page,
+        )
+
+    def to_records(self) -> Iterator[dict[str, Any]]:
+        """Each record as one flat dict (`name.first_name` keys), ready for a data frame."""
+        return (flatten_record(record) for record in self)
+
+    def to_pandas(self) -> Any:
+        """A pandas DataFrame of every record, one column per flattened field."""
+        try:
+            import pandas
+        except ImportError as exc:
+            raise ImportError(
+                "to_pandas() needs pandas: pip install 'acme-powerschool[pandas]'"
+            ) from exc
+        return pandas.DataFrame.from_records(list(self.to_records()))
+
+    def to_polars(self) -> Any:
+        """A polars DataFrame of every record, one column per flattened field."""
+        try:
+            import polars
+        except ImportError as exc:
+            raise ImportError(
+                "to_polars() needs polars: pip install 'acme-powerschool[polars]'"
+            ) from exc
+        return polars.DataFrame(list(self.to_records()), strict=False, infer_schema_length=None)
+
+
+def flatten_record(record: Any) -> dict[str, Any]:
+    """A model or mapping as one level of `parent.child` keys; lists stay values."""
+    if attrs.has(type(record)):
+        from acme_powerschool.convert import default_converter
+
+        record = default_converter().unstructure(record)
+    if not isinstance(record, Mapping):
+        return {"value": record}
+    flat: dict[str, Any] = {}
+    _flatten_into(flat, "", record)
+    return flat
+
+
+def _flatten_into(flat: dict[str, Any], prefix: str, mapping: Mapping[str, Any]) -> None:
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            _flatten_into(flat, f"{name}.", value)
+        else:
+            flat[name] = value

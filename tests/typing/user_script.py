@@ -1,0 +1,48 @@
+"""A user's script that `mypy --strict` checks: it proves an IDE sees real types on the typed
+helpers. It is never run by pytest (not named test_*) and needs no server to type-check."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from acme_powerschool.models import School, Student, WriteResult
+from acme_powerschool.pager import Pager
+from acme_powerschool.typed import TableRecord, TypedHelpers
+from acme_powerschool.types import Id
+
+
+def report(ps: TypedHelpers) -> None:
+    s: Student = ps.students.get(2, expansions=["contact_info", "school_enrollment"])
+    first: str | None = s.name.first_name if s.name else None
+    student_id: Id = s.id
+    email: str | None = s.contact_info.email if s.contact_info else None
+    if s.school_enrollment is not None:
+        entered: datetime.date | None = s.school_enrollment.entry_date
+        grade: int | None = s.school_enrollment.grade_level
+        print(entered, grade)
+    if s.lunch is not None:
+        balance: Decimal | None = s.lunch.balance_1
+        print(balance)
+    print(first, student_id, email)
+
+    pager: Pager[Student] = ps.students.for_school(100, q="school_enrollment.enroll_status==A")
+    for student in pager.with_options(prefetch=2):
+        print(student.local_id)
+    total: int = ps.students.count()
+    schools: list[School] = ps.schools.list().to_list()
+    print(total, [school.name for school in schools], ps.metadata().student_max_page_size)
+
+    for row in ps.powerquery("com.acme.sdk.students", args={"schoolid": 100}):
+        print(row.get("students.dcid"))
+
+    table = ps.table("u_my_extension")
+    record: TableRecord = table.get(1)
+    value: str | None = record.values.get("my_field")
+    written: WriteResult = table.insert({"my_field": "x", "active": True})
+    print(value, written.insert_count)
+
+    result: WriteResult = ps.students.bulk_update([{"id": 2, "name": {"first_name": "B"}}])
+    for item in result.result or ():
+        if item.status == "ERROR" and item.error_message:
+            print(item.client_uid, [e.error_description for e in item.error_message.error or ()])
