@@ -301,3 +301,23 @@ def test_authorization_never_follows_a_redirect_to_another_host() -> None:
         for server in (other, first):
             server.shutdown()
             server.server_close()
+
+
+def test_logs_never_carry_secrets_or_tokens(
+    sim: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    sleeps = Sleeps()
+    ps = client(sim, effects=sleeps.effects())
+    ps.get("ws/v1/district")
+    sim.revoke_tokens()
+    sim.inject("/ws/v1/district", "503", times=1)
+    ps.get("ws/v1/district")
+    token = ps._access_token
+    assert token
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert "retrying" in text and "access token" in text
+    for secret in (sim.client_secret, token):
+        assert secret not in text
