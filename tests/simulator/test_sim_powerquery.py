@@ -1,0 +1,134 @@
+"""PowerQueries (§5): POST only, grouped and flattened records of strings, paging, 403/400/404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from acme_powerschool.testing import Simulator
+
+PQ = "/ws/schema/query/"
+ATTENDANCE = "com.pearson.core.attendance.daily_attendance_template"
+
+
+def test_readme_403_for_attendance_studentid(api: Any) -> None:
+    r = api.post(PQ + ATTENDANCE, data='{"studentid": "2"}',
+                 headers={"Content-Type": "application/json"})  # fmt: skip
+    assert r.status_code == 403
+    assert r.headers["Content-Type"] == "application/json"
+    assert r.json() == {
+        "message": "Validation Failed",
+        "errors": [
+            {
+                "resource": ATTENDANCE,
+                "field": "attendance.studentid",
+                "code": "No access to the field",
+            }  # fmt: skip
+        ],
+    }
+
+
+def test_granting_the_field_opens_the_query(powerschool_sim: Simulator, make_api: Any) -> None:
+    api = make_api(powerschool_sim)
+    powerschool_sim.grant("attendance", "studentid")
+    body = api.post(PQ + ATTENDANCE, json={"studentid": "2"}).json()
+    assert body["name"] == "Attendance"
+    assert len(body["record"]) == 2
+    record = body["record"][0]
+    assert set(record) == {"id", "name", "tables"}
+    assert record["tables"]["attendance"]["studentid"] == "2"
+    assert all(isinstance(v, str) for v in record["tables"]["attendance"].values())
+
+
+def test_grouped_roster_paging_and_count(api: Any) -> None:
+    body = api.post(
+        PQ + "com.acme.sdk.students.roster?pagesize=2&page=1&count=true", json={}
+    ).json()
+    assert body["count"] == 500
+    first, second = body["record"]
+    assert first == {
+        "id": 1,
+        "name": "Students",
+        "tables": {
+            "students": {k: first["tables"]["students"][k] for k in first["tables"]["students"]}
+        },
+    }
+    assert second["tables"]["students"]["first_name"] == "Brandon"
+    assert second["tables"]["students"]["student_number"] == "3"
+    assert "count" not in api.post(PQ + "com.acme.sdk.students.roster", json={}).json()
+
+
+def test_default_pagesize_is_100_and_zero_means_all(api: Any) -> None:
+    assert len(api.post(PQ + "com.acme.sdk.students.roster").json()["record"]) == 100
+    everything = api.post(PQ + "com.acme.sdk.students.roster?pagesize=0&page=3", json={}).json()
+    assert [r["id"] for r in everything["record"]] == list(range(1, 501))
+
+
+def test_flattened_query_has_top_level_columns(api: Any) -> None:
+    record = api.post(PQ + "com.acme.sdk.students.flat?pagesize=2", json={}).json()["record"][1]
+    assert record == {
+        "dcid": "2",
+        "student_number": "3",
+        "last_name": "Adair",
+        "first_name": "Brandon",
+        "school_name": "Apple Grove High School",
+    }
+
+
+def test_query_with_arguments(api: Any) -> None:
+    url = PQ + "com.acme.sdk.students.by_school?pagesize=0"
+    rows = api.post(url, json={"schoolid": 600}).json()["record"]
+    v1 = api.get("/ws/v1/school/600/student/count").json()["resource"]["count"]
+    assert len(rows) == v1
+    assert {r["tables"]["students"]["schoolid"] for r in rows} == {"600"}
+    ninth = api.post(url, json={"schoolid": "100", "grade_levels": [9]}).json()["record"]
+    assert ninth and {r["tables"]["students"]["grade_level"] for r in ninth} == {"9"}
+    count = api.post(PQ + "com.acme.sdk.students.by_school/count", json={"schoolid": 600}).json()
+    assert count == {"count": v1}
+
+
+def test_multi_table_records_group_by_table(api: Any) -> None:
+    body = api.post(PQ + "com.acme.sdk.sections.roster", json={"section_dcid": [1, 2]}).json()
+    record = body["record"][0]
+    assert record["name"] == "CC"
+    assert set(record["tables"]) == {"cc", "students"}
+    assert record["tables"]["cc"]["sectionid"] == "1"
+
+
+def test_order_and_dollar_q(api: Any) -> None:
+    body = api.post(PQ + "com.acme.sdk.students.roster?order=students.last_name;desc&pagesize=0",
+                    json={"$q": "students.grade_level==9"}).json()  # fmt: skip
+    rows = [r["tables"]["students"] for r in body["record"]]
+    assert rows and {r["grade_level"] for r in rows} == {"9"}
+    names = [r["last_name"].lower() for r in rows]
+    assert names == sorted(names, reverse=True)
+
+
+def test_bad_arguments_are_400(api: Any) -> None:
+    url = PQ + "com.acme.sdk.students.by_school"
+    assert api.post(url, json={}).status_code == 400  # required arg missing
+    assert api.post(url, json={"schoolid": "abc"}).status_code == 400
+    assert api.post(url, json={"schoolid": 100, "nope": 1}).status_code == 400
+    assert api.post(url, json=[1, 2]).status_code == 400
+    r = api.post(url, data="{oops", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert api.post(PQ + "com.acme.sdk.students.roster?order=zzz", json={}).status_code == 400
+
+
+def test_unknown_query_404_and_get_405(api: Any) -> None:
+    assert api.post(PQ + "com.acme.sdk.nothing.here", json={}).status_code == 404
+    assert api.get(PQ + "com.acme.sdk.students.roster").status_code == 405
+
+
+def test_api_listing(api: Any) -> None:
+    body = api.get(PQ + "api").json()
+    assert f"/ws/schema/query/{ATTENDANCE}" in body["paths"]
+    assert "powerquery.resp.com.acme.sdk.students.roster" in body["definitions"]
+    params = body["definitions"]["powerquery.param.com.acme.sdk.students.by_school"]
+    assert params["required"] == ["schoolid"]
+
+
+def test_access_list(api: Any) -> None:
+    r = api.get("/ws/powerqueryaccesslist/" + ATTENDANCE)
+    assert r.status_code == 200
+    assert '<field table="attendance" field="studentid" access="ViewOnly" />' in r.text
+    assert "students" in api.get("/ws/powerqueryaccesslist").text

@@ -1,0 +1,157 @@
+"""POST /ws/v1/student (§6): bulk INSERT/UPDATE results, per-item errors and the write log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from acme_powerschool.testing import Simulator
+
+
+def _post(api: Any, *items: dict[str, Any]) -> Any:
+    payload = {"students": {"student": list(items) if len(items) != 1 else items[0]}}
+    r = api.post("/ws/v1/student", json=payload)
+    assert r.status_code == 200, r.text
+    return r.json()["results"]
+
+
+def _insert(local_id: Any, uid: str, **extra: Any) -> dict[str, Any]:
+    item = {
+        "client_uid": uid,
+        "action": "INSERT",
+        "local_id": local_id,
+        "name": {"first_name": "Nova", "last_name": "Quill"},
+        "school_enrollment": {
+            "entry_date": "2025-08-20",
+            "exit_date": "2026-06-05",
+            "grade_level": 10,
+            "school_number": "100",
+        },
+    }
+    item.update(extra)
+    return item
+
+
+def test_readme_email_update_persists(fresh_api: Any) -> None:
+    results = _post(
+        fresh_api,
+        {
+            "id": "2",
+            "client_uid": "2",
+            "action": "UPDATE",
+            "contact_info": {"email": "foo@bar.com"},
+        },
+    )
+    assert results["insert_count"] == 0
+    assert results["update_count"] == 1
+    assert results["delete_count"] == 0
+    result = results["result"]  # one item: a bare object
+    assert result["client_uid"] == "2"
+    assert result["status"] == "SUCCESS"
+    assert result["action"] == "UPDATE"
+    assert result["success_message"]["id"] == 2
+    assert result["success_message"]["ref"].endswith("/ws/v1/student/2")
+    student = fresh_api.get("/ws/v1/student/2?expansions=contact_info").json()["student"]
+    assert student["contact_info"] == {"email": "foo@bar.com"}
+    assert student["name"] == {"first_name": "Brandon", "last_name": "Adair"}
+
+
+def test_insert_then_read_back_and_count(fresh_api: Any, powerschool_sim: Simulator) -> None:
+    before = fresh_api.get("/ws/v1/district/student/count").json()["resource"]["count"]
+    results = _post(fresh_api, _insert(90001, "a"), _insert(90002, "b"))
+    assert results["insert_count"] == 2
+    assert isinstance(results["result"], list)
+    new_id = results["result"][0]["success_message"]["id"]
+    student = fresh_api.get(f"/ws/v1/student/{new_id}?expansions=school_enrollment").json()
+    assert student["student"]["name"]["last_name"] == "Quill"
+    assert student["student"]["school_enrollment"]["school_id"] == 100
+    after = fresh_api.get("/ws/v1/district/student/count").json()["resource"]["count"]
+    assert after == before + 2
+    found = fresh_api.get("/ws/v1/district/student", params={"q": "local_id==90002"}).json()
+    assert found["students"]["student"]["id"] == new_id + 1
+    in_school = fresh_api.get("/ws/v1/school/100/student", params={"q": f"id=={new_id}"}).json()
+    assert in_school["students"]["student"]["id"] == new_id
+
+
+def test_duplicate_local_id_error_item_exactly(fresh_api: Any) -> None:
+    results = _post(fresh_api, _insert(3, "210987"))
+    assert results["insert_count"] == 0
+    assert results["result"] == {
+        "client_uid": "210987",
+        "status": "ERROR",
+        "action": "INSERT",
+        "error_message": {
+            "error": {
+                "field": "student/local_id",
+                "error_code": "INVALID_LOCAL_ID",
+                "error_description": (
+                    "Local ID already exists in the database and can not be used in an insert."
+                ),
+            }
+        },
+    }
+
+
+def test_insert_missing_fields_lists_every_error(fresh_api: Any) -> None:
+    results = _post(fresh_api, {"client_uid": "x", "action": "INSERT", "local_id": 777777})
+    errors = results["result"]["error_message"]["error"]
+    assert isinstance(errors, list) and len(errors) == 6
+    assert {e["field"] for e in errors} >= {"student/name/first_name", "student/name/last_name"}
+
+
+def test_update_errors_missing_and_unknown_id(fresh_api: Any) -> None:
+    results = _post(
+        fresh_api,
+        {"client_uid": "1", "action": "UPDATE", "name": {"first_name": "X"}},
+        {"client_uid": "2", "action": "UPDATE", "id": 99999999, "name": {"first_name": "X"}},
+        {"client_uid": "3", "action": "UPDATE", "id": 5, "school_enrollment": {"grade_level": 3}},
+        {"client_uid": "4", "action": "DELETE", "id": 5},
+    )
+    assert results["update_count"] == 0
+    fields = [r["error_message"]["error"]["field"] for r in results["result"]]
+    assert fields == ["student/id", "student/id", "student/school_enrollment", "student/action"]
+    assert all(r["status"] == "ERROR" for r in results["result"])
+
+
+def test_partial_failure_is_still_200(fresh_api: Any) -> None:
+    results = _post(
+        fresh_api,
+        {"client_uid": "ok", "action": "UPDATE", "id": 7, "name": {"first_name": "Zed"}},
+        _insert(8, "dup"),
+    )
+    assert results["update_count"] == 1
+    assert [r["status"] for r in results["result"]] == ["SUCCESS", "ERROR"]
+    name = fresh_api.get("/ws/v1/student/7").json()["student"]["name"]
+    assert name["first_name"] == "Zed"
+
+
+def test_write_log_and_applied_client_uids(fresh_api: Any, powerschool_sim: Simulator) -> None:
+    _post(fresh_api, _insert(91001, "u1"), _insert(3, "u2"))
+    _post(fresh_api, {"client_uid": "u3", "action": "UPDATE", "id": 4, "contact": {"mother": "M"}})
+    writes = powerschool_sim.writes
+    assert [(w.method, w.path, w.applied) for w in writes] == [
+        ("POST", "/ws/v1/student", ("u1",)),
+        ("POST", "/ws/v1/student", ("u3",)),
+    ]
+    assert writes[0].body["students"]["student"][0]["client_uid"] == "u1"
+    counts = powerschool_sim.applied_client_uids()
+    assert counts == {"u1": 1, "u3": 1}
+
+
+def test_malformed_bodies_are_400(fresh_api: Any) -> None:
+    r = fresh_api.post(
+        "/ws/v1/student", data="{not json", headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 400
+    assert "message" in r.json()
+    assert fresh_api.post("/ws/v1/student", json={"nope": 1}).status_code == 400
+    assert fresh_api.post("/ws/v1/student", json={"students": {"student": 5}}).status_code == 400
+
+
+def test_local_id_update_moves_the_lookup(fresh_api: Any) -> None:
+    _post(fresh_api, {"client_uid": "m", "action": "UPDATE", "id": 10, "local_id": 424242})
+    found = fresh_api.get("/ws/v1/district/student", params={"q": "local_id==424242"}).json()
+    assert found["students"]["student"]["id"] == 10
+    gone = fresh_api.get("/ws/v1/district/student", params={"q": "local_id==11"}).json()
+    assert "student" not in gone["students"]
+    dup = _post(fresh_api, {"client_uid": "d", "action": "UPDATE", "id": 12, "local_id": 424242})
+    assert dup["result"]["error_message"]["error"]["error_code"] == "INVALID_LOCAL_ID"
