@@ -48,10 +48,15 @@ def test_bad_credentials_answer_401_invalid_client(powerschool_sim: Simulator) -
     assert r.status_code == 401
     assert r.json()["error"] == "invalid_client"
     assert "error_description" in r.json()
-    assert requests.post(
-        powerschool_sim.base_url + "/oauth/access_token", data="grant_type=client_credentials",
-        headers=FORM, timeout=10,
-    ).status_code == 401  # fmt: skip
+    assert (
+        requests.post(
+            powerschool_sim.base_url + "/oauth/access_token",
+            data="grant_type=client_credentials",
+            headers=FORM,
+            timeout=10,
+        ).status_code
+        == 401
+    )
 
 
 def test_wrong_grant_type_is_400_and_get_is_405(powerschool_sim: Simulator) -> None:

@@ -11,8 +11,9 @@ ATTENDANCE = "com.pearson.core.attendance.daily_attendance_template"
 
 
 def test_readme_403_for_attendance_studentid(api: Any) -> None:
-    r = api.post(PQ + ATTENDANCE, data='{"studentid": "2"}',
-                 headers={"Content-Type": "application/json"})  # fmt: skip
+    r = api.post(
+        PQ + ATTENDANCE, data='{"studentid": "2"}', headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 403
     assert r.headers["Content-Type"] == "application/json"
     assert r.json() == {
@@ -22,7 +23,7 @@ def test_readme_403_for_attendance_studentid(api: Any) -> None:
                 "resource": ATTENDANCE,
                 "field": "attendance.studentid",
                 "code": "No access to the field",
-            }  # fmt: skip
+            }
         ],
     }
 
@@ -45,13 +46,8 @@ def test_grouped_roster_paging_and_count(api: Any) -> None:
     ).json()
     assert body["count"] == 500
     first, second = body["record"]
-    assert first == {
-        "id": 1,
-        "name": "Students",
-        "tables": {
-            "students": {k: first["tables"]["students"][k] for k in first["tables"]["students"]}
-        },
-    }
+    assert (first["id"], first["name"], list(first["tables"])) == (1, "Students", ["students"])
+    assert first["tables"]["students"]["dcid"] == "1"
     assert second["tables"]["students"]["first_name"] == "Brandon"
     assert second["tables"]["students"]["student_number"] == "3"
     assert "count" not in api.post(PQ + "com.acme.sdk.students.roster", json={}).json()
@@ -95,8 +91,10 @@ def test_multi_table_records_group_by_table(api: Any) -> None:
 
 
 def test_order_and_dollar_q(api: Any) -> None:
-    body = api.post(PQ + "com.acme.sdk.students.roster?order=students.last_name;desc&pagesize=0",
-                    json={"$q": "students.grade_level==9"}).json()  # fmt: skip
+    body = api.post(
+        PQ + "com.acme.sdk.students.roster?order=students.last_name;desc&pagesize=0",
+        json={"$q": "students.grade_level==9"},
+    ).json()
     rows = [r["tables"]["students"] for r in body["record"]]
     assert rows and {r["grade_level"] for r in rows} == {"9"}
     names = [r["last_name"].lower() for r in rows]

@@ -44,8 +44,14 @@ def test_count_is_not_wrapped(api: Any) -> None:
 
 
 def test_q_sort_and_paging(api: Any) -> None:
-    params = {"projection": "dcid,last_name", "q": "dcid=lt=20", "sort": "last_name",
-              "sortdescending": "true", "pagesize": 5, "page": 2}  # fmt: skip
+    params = {
+        "projection": "dcid,last_name",
+        "q": "dcid=lt=20",
+        "sort": "last_name",
+        "sortdescending": "true",
+        "pagesize": 5,
+        "page": 2,
+    }
     records = api.get("/ws/schema/table/students", params=params).json()["record"]
     assert len(records) == 5
     names = [r["tables"]["students"]["last_name"] for r in records]
@@ -156,8 +162,11 @@ def test_extension_table_insert_update_delete(fresh_api: Any, powerschool_sim: S
     # The v1 extension block follows the table.
     ext = fresh_api.get("/ws/v1/student/3?extensions=u_studentsuserfields").json()
     assert ext["student"]["_extension_data"]["_table_extension"]["recordFound"] is True
-    upd = {"id": str(new_id), "name": "u_studentsuserfields",
-           "tables": {"u_studentsuserfields": {"favorite_color": "gold"}}}  # fmt: skip
+    upd = {
+        "id": str(new_id),
+        "name": "u_studentsuserfields",
+        "tables": {"u_studentsuserfields": {"favorite_color": "gold"}},
+    }
     r = fresh_api.put(f"/ws/schema/table/u_studentsuserfields/{new_id}", json=upd)
     assert r.status_code == 200 and r.json()["update_count"] == 1
     row = fresh_api.get(f"/ws/schema/table/u_studentsuserfields/{new_id}?projection=*").json()
