@@ -23,3 +23,12 @@ def file_keyring(tmp_path: Path) -> Iterator[Any]:
         yield backend
     finally:
         keyring.set_keyring(previous)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--soak-size",
+        type=int,
+        default=20_000,
+        help="requests in the fault soak (default 20,000; larger for a long soak)",
+    )
