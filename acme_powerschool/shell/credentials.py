@@ -175,7 +175,13 @@ class JsonFileStore:
         return _token_from(self._read())
 
     def save_token(self, creds: Credentials, token: TokenState) -> None:
+        """Write the token back; call under `refresh_lock()` (both callers do)."""
         payload = self._read()
+        # Under the lock no other writer is active: a temp file left now was left by a writer
+        # that was killed mid-write. It holds secrets, so it goes.
+        for stale in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                stale.unlink()
         payload["access_token"] = token.access_token
         if token.expires_at is not None:
             payload["expires_at"] = int(token.expires_at)
