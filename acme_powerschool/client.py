@@ -43,6 +43,7 @@ from acme_powerschool.shell.credentials import (
 )
 from acme_powerschool.shell.effects import REAL, Effects
 from acme_powerschool.shell.http import Result, TokenKeeper, Transport, run
+from acme_powerschool.typed import TypedHelpers
 
 log = logging.getLogger("acme_powerschool")
 
