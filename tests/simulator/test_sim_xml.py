@@ -1,0 +1,87 @@
+"""Accept: application/xml answers XML; xml_quirks turns numeric-looking strings into numbers."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import pytest
+
+XML = {"Accept": "application/xml"}
+
+
+def test_school_list_as_xml(api: Any) -> None:
+    r = api.get("/ws/v1/district/school", headers=XML)
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "application/xml"
+    assert r.text.startswith('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><schools ')
+    root = ET.fromstring(r.content)
+    assert root.tag == "schools"
+    assert root.attrib["expansions"].startswith("school_boundary, ")
+    names = [s.findtext("name") for s in root.findall("school")]
+    assert names == [
+        "Apple Grove High School",
+        "Cherry Hill Middle School",
+        "Washington Elementary",
+    ]
+    assert root.find("school/principal/name/first_name") is not None
+
+
+def test_single_student_as_xml(api: Any) -> None:
+    root = ET.fromstring(api.get("/ws/v1/student/2?expansions=fees", headers=XML).content)
+    assert root.tag == "student"
+    assert root.findtext("id") == "2"
+    assert root.findtext("student_username") == "ag1student1"
+    assert root.findtext("name/last_name") == "Adair"
+    assert root.findtext("fees") == ""
+
+
+def test_403_as_xml_errors(api: Any) -> None:
+    r = api.post(
+        "/ws/schema/query/com.pearson.core.attendance.daily_attendance_template",
+        json={},
+        headers=XML,
+    )
+    assert r.status_code == 403
+    root = ET.fromstring(r.content)
+    assert root.tag == "errors"
+    assert root.findtext("message") == "Validation Failed"
+    assert root.findtext("field/field") == "attendance.studentid"
+    table = ET.fromstring(api.get("/ws/schema/table/attendance?projection=*", headers=XML).content)
+    assert table.findtext("field/resource") == "Attendance"
+
+
+def test_xml_escapes_text(powerschool_sim: Any, make_api: Any) -> None:
+    api = make_api(powerschool_sim)
+    item = {"client_uid": "x", "action": "UPDATE", "id": 2, "name": {"last_name": "A&B <c>"}}
+    api.post("/ws/v1/student", json={"students": {"student": item}})
+    root = ET.fromstring(api.get("/ws/v1/student/2", headers=XML).content)
+    assert root.findtext("name/last_name") == "A&B <c>"
+
+
+def test_json_without_quirks_keeps_strings(api: Any) -> None:
+    student = api.get("/ws/v1/student/2?expansions=school_enrollment").json()["student"]
+    assert student["school_enrollment"]["school_number"] == "100"
+
+
+@pytest.mark.powerschool_sim(xml_quirks=True)
+def test_xml_quirks_turn_numeric_strings_into_numbers(fresh_api: Any) -> None:
+    student = fresh_api.get("/ws/v1/student/2?expansions=school_enrollment,addresses,fees").json()[
+        "student"
+    ]
+    enrollment = student["school_enrollment"]
+    assert enrollment["school_number"] == 100
+    assert enrollment["entry_date"].startswith("2025-")
+    assert student["fees"] == ""
+    assert isinstance(student["@expansions"], str)
+    item = {"client_uid": "2", "action": "UPDATE", "id": "2", "contact_info": {"email": "f@b"}}
+    result = fresh_api.post("/ws/v1/student", json={"students": {"student": item}}).json()
+    assert result["results"]["result"]["client_uid"] == 2  # as in the original README
+    # Leading zeros stay strings.
+    body = fresh_api.get("/ws/v1/district/student?pagesize=100").json()["students"]["student"]
+    ids = [s["state_province_id"] for s in body if "state_province_id" in s]
+    assert any(isinstance(i, str) and i.startswith("0") for i in ids)
+    assert all(isinstance(i, int) for i in ids if not (isinstance(i, str) and i.startswith("0")))
+    # Schema rows stay strings: the quirk belongs to /ws/v1.
+    row = fresh_api.get("/ws/schema/table/students/2?projection=dcid").json()
+    assert row["tables"]["students"]["dcid"] == "2"
