@@ -50,7 +50,7 @@ log = logging.getLogger("acme_powerschool")
 JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 
 
-class api:
+class api(TypedHelpers):
     """A PowerSchool server and the credentials to talk to it.
 
     >>> ps = acme_powerschool.api("district.powerschool.com", client_id="...", client_secret="...")
