@@ -68,6 +68,56 @@ def seed_story(ps: acme_powerschool.api) -> None:
     print("response.access_requests =", repr(getattr(response, "access_requests", "")))
 
 
+def typed_story(ps: acme_powerschool.api, simulator_stats: Any) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    step("typed helpers: ps.students.get(2, expansions=['contact_info'])")
+    student = ps.students.get(2, expansions=["contact_info"])
+    print(student)
+    print("student.name.first_name =", repr(student.name.first_name if student.name else None))
+    print(
+        "student.contact_info.email =",
+        repr(student.contact_info.email if student.contact_info else None),
+    )
+
+    step("every student of the district, lazily: ps.students.list(prefetch=4)")
+    total = ps.students.count()
+    before = simulator_stats.requests
+    seen = 0
+    grades: dict[str, int] = {}
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=not sys.stdout.isatty(),
+    ) as progress:
+        task = progress.add_task("students", total=total)
+        for record in ps.students.list(prefetch=4):
+            seen += 1
+            initial = (record.name.last_name or "?")[:1] if record.name else "?"
+            grades[initial] = grades.get(initial, 0) + 1
+            progress.advance(task)
+    requests_made = simulator_stats.requests - before
+    print(f"{seen} students in {requests_made} requests (count + pages), one page in memory")
+    common = sorted(grades.items(), key=lambda kv: -kv[1])[:5]
+    print("most common initials of last names:", ", ".join(f"{k}={v}" for k, v in common))
+
+    step("a PowerQuery into pandas: ps.powerquery('com.acme.sdk.students.roster').to_pandas()")
+    frame = ps.powerquery("com.acme.sdk.students.roster").to_pandas()
+    print(frame.head(8).to_string())
+    print(f"... {len(frame)} rows x {len(frame.columns)} columns")
+
+    step("typed errors: the same 403 through the typed layer")
+    try:
+        ps.powerquery(
+            "com.pearson.core.attendance.daily_attendance_template", args={"studentid": "2"}
+        ).to_list()
+    except acme_powerschool.AccessDenied as denied:
+        print(f"AccessDenied: {denied}")
+        print("denied.access_requests =", repr(denied.access_requests))
+
+
 def main() -> int:
     from acme_powerschool.testing import Simulator
 
@@ -83,6 +133,7 @@ def main() -> int:
         )
         print(ps)
         seed_story(ps)
+        typed_story(ps, sim.stats)
         step("what the simulator saw")
         print(f"  requests: {sim.stats.requests}, token requests: {sim.stats.token_requests}")
     return 0
