@@ -7,6 +7,7 @@ the grants, paging and ordering. Written from the fact sheet §5 only.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 import attrs
@@ -15,6 +16,9 @@ from acme_powerschool.testing.district import District
 from acme_powerschool.testing.tables import ATTENDANCE_PER_STUDENT, Row, Table, text
 
 Args = Mapping[str, Any]
+# A row source yields thunks, so that paging can skip rows without building them: a page of a
+# 100,000-row query costs one page of rows, not the whole table.
+LazyRow = Callable[[], "Row | None"]
 
 
 @attrs.frozen
@@ -43,7 +47,8 @@ class PowerQuery:
     args: tuple[Arg, ...]
     columns: tuple[Column, ...]
     id_alias: str
-    rows: Callable[[District, Mapping[str, Table], Args], Iterator[Row]]
+    rows: Callable[[District, Mapping[str, Table], Args], Iterator[LazyRow]]
+    count: Callable[[District], int] | None = None  # the unfiltered total, when it is cheap
 
     def arg(self, name: str) -> Arg | None:
         return next((a for a in self.args if a.name == name), None)
@@ -91,72 +96,94 @@ _ROSTER_KEYS = (
 )
 
 
-def _roster(district: District, tables: Mapping[str, Table], args: Args) -> Iterator[Row]:
+def _roster_row(district: District, dcid: int) -> Row | None:
+    row = _student_row(district, dcid)
+    return None if row is None else _prefixed("students", row, _ROSTER_KEYS)
+
+
+def _flat_row(district: District, dcid: int) -> Row | None:
+    row = _student_row(district, dcid)
+    keys = ("dcid", "student_number", "last_name", "first_name", "school_name")
+    return None if row is None else {k: row[k] for k in keys}
+
+
+def _ready(row: Row) -> LazyRow:
+    return lambda: row
+
+
+def _roster(district: District, tables: Mapping[str, Table], args: Args) -> Iterator[LazyRow]:
     for dcid in district.student_ids():
-        row = _student_row(district, dcid)
-        if row is not None:
-            yield _prefixed("students", row, _ROSTER_KEYS)
+        yield partial(_roster_row, district, dcid)
 
 
-def _flat(district: District, tables: Mapping[str, Table], args: Args) -> Iterator[Row]:
+def _flat(district: District, tables: Mapping[str, Table], args: Args) -> Iterator[LazyRow]:
     for dcid in district.student_ids():
-        row = _student_row(district, dcid)
-        if row is not None:
-            yield {
-                k: row[k]
-                for k in ("dcid", "student_number", "last_name", "first_name", "school_name")
-            }
+        yield partial(_flat_row, district, dcid)
 
 
-def _by_school(district: District, tables: Mapping[str, Table], args: Args) -> Iterator[Row]:
+def _by_school(district: District, tables: Mapping[str, Table], args: Args) -> Iterator[LazyRow]:
     school = district.school_by_number.get(int(args["schoolid"]))
     grades = {int(g) for g in args.get("grade_levels") or ()}
     if school is None:
         return
     for dcid in list(school.students):
-        row = _student_row(district, dcid)
-        if row is None or int(row["schoolid"]) != school.number:
+        if district.school_of_student(dcid) is not school:
             continue
-        if grades and int(row["grade_level"] or -99) not in grades:
+        if not grades:
+            yield partial(_roster_row, district, dcid)
             continue
-        yield _prefixed("students", row, _ROSTER_KEYS)
+        row = _roster_row(district, dcid)
+        if row is not None and int(row["students.grade_level"] or -99) in grades:
+            yield _ready(row)
 
 
-def _section_roster(district: District, tables: Mapping[str, Table], args: Args) -> Iterator[Row]:
+def _section_roster(
+    district: District, tables: Mapping[str, Table], args: Args
+) -> Iterator[LazyRow]:
     for section_id in args["section_dcid"]:
         for enrollment in district.section_enrollments(int(section_id)):
             student = _student_row(district, enrollment["student_id"])
             assert student is not None
-            yield {
-                "cc.dcid": text(enrollment["id"]),
-                "cc.sectionid": text(section_id),
-                "cc.studentid": text(enrollment["student_id"]),
-                "students.last_name": student["last_name"],
-                "students.first_name": student["first_name"],
-            }
+            yield _ready(
+                {
+                    "cc.dcid": text(enrollment["id"]),
+                    "cc.sectionid": text(section_id),
+                    "cc.studentid": text(enrollment["student_id"]),
+                    "students.last_name": student["last_name"],
+                    "students.first_name": student["first_name"],
+                }
+            )
 
 
 _ATT_KEYS = ("id", "studentid", "schoolid", "att_date", "attendance_codeid")
 
 
-def _daily_attendance(district: District, tables: Mapping[str, Table], args: Args) -> Iterator[Row]:
+def _attendance_row(table: Table, row_id: int) -> Row | None:
+    row = table.get(row_id)
+    return None if row is None else _prefixed("attendance", row, _ATT_KEYS)
+
+
+def _daily_attendance(
+    district: District, tables: Mapping[str, Table], args: Args
+) -> Iterator[LazyRow]:
     table = tables["attendance"]
     wanted = args.get("studentid")
     if wanted is None:
-        ids: Iterator[int] = table.ids()
-    else:
-        dcid = int(wanted)
-        first = (dcid - 1) * ATTENDANCE_PER_STUDENT + 1
-        ids = iter(list(range(first, first + ATTENDANCE_PER_STUDENT)) + list(_written_ids(table)))
+        for row_id in table.ids():
+            yield partial(_attendance_row, table, row_id)
+        return
+    dcid = int(wanted)
+    first = (dcid - 1) * ATTENDANCE_PER_STUDENT + 1
+    ids = list(range(first, first + ATTENDANCE_PER_STUDENT)) + list(_written_ids(table))
     seen: set[int] = set()
     for row_id in ids:
         if row_id in seen:
             continue
         seen.add(row_id)
         row = table.get(row_id)
-        if row is None or (wanted is not None and row["studentid"] != str(int(wanted))):
+        if row is None or row["studentid"] != str(dcid):
             continue
-        yield _prefixed("attendance", row, _ATT_KEYS)
+        yield _ready(_prefixed("attendance", row, _ATT_KEYS))
 
 
 def _written_ids(table: Table) -> Iterator[int]:
@@ -188,6 +215,7 @@ QUERIES: dict[str, PowerQuery] = {
             columns=_cols(*(f"students.{k}" for k in _ROSTER_KEYS)),
             id_alias="students.dcid",
             rows=_roster,
+            count=lambda d: d.student_count,
         ),
         PowerQuery(
             name="com.acme.sdk.students.flat",
@@ -205,6 +233,7 @@ QUERIES: dict[str, PowerQuery] = {
             ),
             id_alias="dcid",
             rows=_flat,
+            count=lambda d: d.student_count,
         ),
         PowerQuery(
             name="com.acme.sdk.students.by_school",

@@ -19,7 +19,7 @@ import struct
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import islice
 from typing import Any
@@ -1210,7 +1210,7 @@ def _rows_for(sim: Simulator, table: Table, req: Request) -> tuple[list[Row], in
     _check_grants(sim, table, [table.column(c.field) or c.field for c in clauses])
     offset, limit = req.paging(sim.max_page_size)
     if not clauses and not sort_cols:
-        ids = islice(table.ids(), offset, offset + limit)
+        ids = table.page_ids(offset, limit)
         return [r for r in (table.get(i) for i in ids) if r is not None], table.count()
     rows = [r for r in (table.get(i) for i in table.ids()) if r is not None]
     rows = [r for r in rows if all(matches(c, r.get(c.field)) for c in clauses)]
@@ -1416,25 +1416,37 @@ def _query_args(query: PowerQuery, req: Request) -> tuple[dict[str, Any], list[C
     return args, clauses
 
 
-def _query_rows(sim: Simulator, query: PowerQuery, req: Request) -> list[Row]:
+def _query_rows(
+    sim: Simulator, query: PowerQuery, req: Request, start: int, stop: int | None, total: bool
+) -> tuple[list[Row], int]:
+    """This page's rows and (when `total`) the number of rows of all pages, else -1."""
     _query_forbidden(sim, query)
     args, clauses = _query_args(query, req)
-    rows: Iterator[Row] = query.rows(sim.district, sim.tables, args)
-    if clauses:
-        rows = (r for r in rows if all(matches(c, r.get(c.field)) for c in clauses))
-    out = list(rows)
     order = req.query.get("order", "")
+    keys = []
     if order:
         aliases = {c.alias for c in query.columns}
-        keys = []
         for part in order.split(","):
             alias, _, direction = part.partition(";")
             if alias not in aliases:
                 raise _bad_arg(query, alias, "Invalid order column")
             keys.append((alias, direction.strip().lower() == "desc"))
+    thunks = query.rows(sim.district, sim.tables, args)
+    if clauses or keys:
+        rows = [r for r in (t() for t in thunks) if r is not None]
+        rows = [r for r in rows if all(matches(c, r.get(c.field)) for c in clauses)]
         for alias, desc in reversed(keys):
-            out.sort(key=_order_key(alias), reverse=desc)
-    return out
+            rows.sort(key=_order_key(alias), reverse=desc)
+        return rows[start:stop], len(rows)
+    count = -1
+    if total:
+        if query.count is not None:
+            count = query.count(sim.district)
+        else:
+            listed = list(thunks)
+            count, thunks = len(listed), iter(listed)
+    page = [r for r in (t() for t in islice(thunks, start, stop)) if r is not None]
+    return page, count
 
 
 def _order_key(alias: str) -> Callable[[Row], tuple[int, float, str]]:
@@ -1448,23 +1460,26 @@ def _order_value(value: str) -> tuple[int, float, str]:
 @route("POST", "/ws/schema/query/{name}")
 def _query_run(sim: Simulator, req: Request) -> Reply:
     query = _query(sim, req)
-    rows = _query_rows(sim, query, req)
     try:
         page = max(1, int(req.query.get("page", "1") or "1"))
         size = int(req.query.get("pagesize", "100") or "100")
     except ValueError:
         raise _message(400, "page and pagesize must be integers") from None
-    page_rows = rows if size <= 0 else rows[(page - 1) * size : page * size]
-    body: Json = {"name": query.record_name, "record": [record_of(query, r) for r in page_rows]}
-    if req.query.get("count", "").lower() == "true":
-        body["count"] = len(rows)
+    want_count = req.query.get("count", "").lower() == "true"
+    if size <= 0:  # 0 = every row; page is ignored
+        rows, total = _query_rows(sim, query, req, 0, None, want_count)
+    else:
+        rows, total = _query_rows(sim, query, req, (page - 1) * size, page * size, want_count)
+    body: Json = {"name": query.record_name, "record": [record_of(query, r) for r in rows]}
+    if want_count:
+        body["count"] = total
     return Reply(200, body)
 
 
 @route("POST", "/ws/schema/query/{name}/count")
 def _query_count(sim: Simulator, req: Request) -> Reply:
     query = _query(sim, req)
-    return Reply(200, {"count": len(_query_rows(sim, query, req))})
+    return Reply(200, {"count": _query_rows(sim, query, req, 0, 0, True)[1]})
 
 
 @route("GET", "/ws/schema/query/api")
@@ -1603,8 +1618,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         sim = self.server.simulator
         try:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length > 0 else b""
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                body = self._read_chunked()
+            else:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length > 0 else b""
         except (ValueError, OSError):
             self.close_connection = True
             return
@@ -1629,6 +1647,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
             time.sleep(sim.slow_ms / 1000)
         sim.stats.status(reply.status)
         self._send(reply, payload, content_type, truncated=fault == "truncated")
+
+    def _read_chunked(self) -> bytes:
+        parts: list[bytes] = []
+        while True:
+            size = int(self.rfile.readline(65537).split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline(65537).strip():
+                    pass  # trailers
+                return b"".join(parts)
+            parts.append(self.rfile.read(size))
+            self.rfile.readline(3)
 
     def _send(self, reply: Reply, payload: bytes, content_type: str, truncated: bool) -> None:
         sent = b"" if self.command == "HEAD" or reply.status == 204 else payload

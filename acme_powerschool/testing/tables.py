@@ -7,6 +7,7 @@ generate their base rows from the row id and keep writes beside them. No HTTP, n
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from itertools import islice
 from typing import Any, ClassVar
 
 from acme_powerschool.testing.district import SCHOOL_YEAR, SECTION_SIZE, District, Json, _mix
@@ -57,6 +58,10 @@ class Table:
     def get(self, row_id: int) -> Row | None:
         raise NotImplementedError
 
+    def page_ids(self, offset: int, limit: int) -> list[int]:
+        """One page of ids in id order; tables that can, override this to skip without scanning."""
+        return list(islice(self.ids(), offset, offset + limit))
+
     def insert(self, values: Row) -> int:
         raise TableError(405, f"POST is not allowed on table {self.name}")
 
@@ -96,6 +101,16 @@ class OverlayTable(Table):
             if i not in deleted:
                 yield i
         yield from list(self.inserted)
+
+    def page_ids(self, offset: int, limit: int) -> list[int]:
+        if self.deleted:
+            return super().page_ids(offset, limit)
+        base = self.base_count
+        out = list(range(1 + offset, min(base, offset + limit) + 1)) if offset < base else []
+        if len(out) < limit:
+            start = max(0, offset - base)
+            out.extend(list(self.inserted)[start : start + limit - len(out)])
+        return out
 
     def get(self, row_id: int) -> Row | None:
         if row_id in self.inserted:
@@ -189,6 +204,9 @@ class StudentsTable(Table):
 
     def ids(self) -> Iterator[int]:
         return self.district.student_ids()
+
+    def page_ids(self, offset: int, limit: int) -> list[int]:
+        return self.district.student_id_page(offset, limit)
 
     def get(self, row_id: int) -> Row | None:
         rec = self.district.student(row_id, self._blocks)

@@ -50,6 +50,19 @@ def test_hundred_thousand_students_page_from_the_end() -> None:
             base + "/ws/v1/district/student", params={"q": "local_id==54321"}, timeout=10
         ).json()["students"]["student"]
         assert hit["id"] == 54_320
+        rows = session.get(
+            base + "/ws/schema/table/students",
+            params={"projection": "dcid,last_name", "page": 1000, "pagesize": 100},
+            timeout=10,
+        ).json()["record"]
+        assert [r["id"] for r in rows] == list(range(99_901, 100_001))
+        roster = session.post(
+            base + "/ws/schema/query/com.acme.sdk.students.roster?page=1000&count=true",
+            json={},
+            timeout=10,
+        ).json()
+        assert roster["count"] == 100_000
+        assert [r["id"] for r in roster["record"]] == list(range(99_901, 100_001))
         session.close()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from acme_powerschool.testing import Simulator
@@ -155,3 +156,12 @@ def test_local_id_update_moves_the_lookup(fresh_api: Any) -> None:
     assert "student" not in gone["students"]
     dup = _post(fresh_api, {"client_uid": "d", "action": "UPDATE", "id": 12, "local_id": 424242})
     assert dup["result"]["error_message"]["error"]["error_code"] == "INVALID_LOCAL_ID"
+
+
+def test_chunked_request_body_is_read(fresh_api: Any) -> None:
+    item = {"client_uid": "c", "action": "UPDATE", "id": 2, "contact_info": {"email": "c@d"}}
+    chunks = iter([json.dumps({"students": {"student": item}}).encode()])
+    r = fresh_api.post("/ws/v1/student", data=chunks, headers={"Content-Type": "application/json"})
+    assert r.status_code == 200
+    assert r.json()["results"]["update_count"] == 1
+    assert fresh_api.get("/ws/v1/district").status_code == 200  # the connection stays usable
