@@ -60,6 +60,8 @@ class Pager(Generic[T]):
     pagesize: int | None = None
     prefetch: int = attrs.field(default=0, validator=_check_prefetch)
     on_page: OnPage | None = None
+    first_page_counts: bool = False
+    """True when page 1 itself carries the total (PowerQuery `count=true`): no count request."""
 
     def with_options(
         self,
@@ -88,7 +90,8 @@ class Pager(Generic[T]):
         """The records page by page, in order."""
         size = page_size_for(self.max_page_size(), self.pagesize)
         total: int | None = None
-        if self.count_records is not None and (self.prefetch > 0 or self.on_page is not None):
+        wants_total = self.prefetch > 0 or self.on_page is not None
+        if self.count_records is not None and wants_total and not self.first_page_counts:
             total = self.count_records()
             yield from self._planned(range(1, plan_pages(total, size).pages + 1), size)
             return
@@ -173,6 +176,7 @@ class Pager(Generic[T]):
             pagesize=self.pagesize,
             prefetch=self.prefetch,
             on_page=self.on_page,
+            first_page_counts=self.first_page_counts,
         )
 
     def to_records(self) -> Iterator[dict[str, Any]]:

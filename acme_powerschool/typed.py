@@ -231,6 +231,7 @@ def fetch_powerquery(
         max_page_size=lambda: size,
         pagesize=size,
         prefetch=prefetch,
+        first_page_counts=True,
     )
 
 

@@ -272,22 +272,23 @@ _COMPANIONS = {"send_bulk": ("bulk_body",), "fetch_powerquery": ("query_args",)}
 
 
 def _field_views(model: ModelSpec) -> list[dict[str, Any]]:
+    """Annotation and default of each field: optional scalars and models default to None,
+    lists to () (absent, null, "" and [] all read as an empty tuple)."""
     views = []
     for field in sorted(model.fields, key=lambda f: not f.required):
         annotation = model_type(field.type)
+        default = ""
         if not field.required:
-            annotation += " | None"
-        extras = []
-        if not field.required:
-            extras.append("default=None")
+            is_list = bool(_LIST.match(field.type))
+            default = "()" if is_list else "None"
+            if not is_list:
+                annotation += " | None"
         if field.key != field.name:
+            extras = [f"default={default}"] if default else []
             extras.append(f'metadata={{"key": "{field.key}"}}')
-        if field.key != field.name:
             value = f" = attrs.field({', '.join(extras)})"
-        elif not field.required:
-            value = " = None"
         else:
-            value = ""
+            value = f" = {default}" if default else ""
         views.append({"field": field, "annotation": annotation, "value": value})
     return views
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from acme_powerschool.endpoints.courses import Courses
+    from acme_powerschool.endpoints.powerqueries import PowerQueries
     from acme_powerschool.endpoints.schools import Schools
     from acme_powerschool.endpoints.sections import Sections
     from acme_powerschool.endpoints.staff import Staff
@@ -40,6 +41,15 @@ class EndpointAccessors:
         from acme_powerschool.endpoints.courses import Courses
 
         return _family(self, "courses", Courses)
+
+    @property
+    def powerqueries(self) -> PowerQueries:
+        """Named PowerQueries of the SDK's plugin, with typed rows (POST
+        /ws/schema/query/{name}).
+        """
+        from acme_powerschool.endpoints.powerqueries import PowerQueries
+
+        return _family(self, "powerqueries", PowerQueries)
 
     @property
     def schools(self) -> Schools:

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from acme_powerschool.models.courses import Course
     from acme_powerschool.models.metadata import Metadata
-    from acme_powerschool.models.schools import District, DistrictExpansion, School, SchoolExpansion
+    from acme_powerschool.models.powerqueries import FlatStudentRow, RosterRow, SectionRosterRow
+    from acme_powerschool.models.schools import (
+        District,
+        DistrictExpansion,
+        School,
+        SchoolExpansion,
+        SchoolLeader,
+    )
     from acme_powerschool.models.sections import Section, SectionEnrollment, SectionExpansion
     from acme_powerschool.models.staff import (
         SchoolAffiliation,
@@ -71,6 +78,7 @@ __all__ = [
     "ExtensionField",
     "Fee",
     "Fees",
+    "FlatStudentRow",
     "FullTimeEquivalency",
     "InitialEnrollment",
     "Lunch",
@@ -79,15 +87,18 @@ __all__ = [
     "Phone",
     "Phones",
     "Race",
+    "RosterRow",
     "ScheduleSetup",
     "School",
     "SchoolAffiliation",
     "SchoolAffiliations",
     "SchoolEnrollment",
     "SchoolExpansion",
+    "SchoolLeader",
     "Section",
     "SectionEnrollment",
     "SectionExpansion",
+    "SectionRosterRow",
     "StaffEmails",
     "StaffMember",
     "StaffMemberExpansion",
@@ -120,6 +131,7 @@ _MODULE_OF = {
     "ExtensionField": "students",
     "Fee": "students",
     "Fees": "students",
+    "FlatStudentRow": "powerqueries",
     "FullTimeEquivalency": "students",
     "InitialEnrollment": "students",
     "Lunch": "students",
@@ -128,15 +140,18 @@ _MODULE_OF = {
     "Phone": "students",
     "Phones": "students",
     "Race": "students",
+    "RosterRow": "powerqueries",
     "ScheduleSetup": "students",
     "School": "schools",
     "SchoolAffiliation": "staff",
     "SchoolAffiliations": "staff",
     "SchoolEnrollment": "students",
     "SchoolExpansion": "schools",
+    "SchoolLeader": "schools",
     "Section": "sections",
     "SectionEnrollment": "sections",
     "SectionExpansion": "sections",
+    "SectionRosterRow": "powerqueries",
     "StaffEmails": "staff",
     "StaffMember": "staff",
     "StaffMemberExpansion": "staff",

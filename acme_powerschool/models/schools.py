@@ -8,6 +8,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
+from acme_powerschool.models.students import Addresses, PersonName, Phones
 from acme_powerschool.types import Id
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "DistrictExpansion",
     "School",
     "SchoolExpansion",
+    "SchoolLeader",
 ]
 
 DistrictExpansion: TypeAlias = Literal[
@@ -52,10 +54,10 @@ class District:
     name: str | None = None
     district_number: Id | None = None
     uuid: str | None = None
-    addresses: Any | None = None
-    """The district's addresses, as sent."""
-    phones: Any | None = None
-    """The district's phone numbers, as sent."""
+    addresses: Addresses | None = None
+    """The district's addresses."""
+    phones: Phones | None = None
+    """The district's phone numbers."""
     entry_codes: Any | None = None
     """Expansion entry_codes, as sent."""
     exit_codes: Any | None = None
@@ -92,19 +94,30 @@ class School:
     high_grade: int | None = None
     alternate_school_number: Id | None = None
     school_category_code: str | None = None
-    addresses: Any | None = None
-    """The school's addresses, as sent."""
-    phones: Any | None = None
-    """The school's phone numbers, as sent."""
-    principal: Any | None = None
-    """The principal's name and email, as sent."""
-    assistant_principal: Any | None = None
-    """The assistant principal, as sent."""
+    addresses: Addresses | None = None
+    """The school's addresses."""
+    phones: Phones | None = None
+    """The school's phone numbers."""
+    principal: SchoolLeader | None = None
+    """The principal's name and email."""
+    assistant_principal: SchoolLeader | None = None
+    """The assistant principal."""
     school_boundary: Any | None = None
     """Expansion school_boundary, as sent."""
     full_time_equivalencies: Any | None = None
     """Expansion full_time_equivalencies, as sent."""
     school_fees_setup: Any | None = None
     """Expansion school_fees_setup, as sent."""
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    """Fields this spec does not know yet, kept as PowerSchool sent them."""
+
+
+@attrs.frozen(kw_only=True)
+class SchoolLeader:
+    """A principal or assistant principal."""
+
+    name: PersonName | None = None
+    email: str | None = None
+    phone: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""

@@ -76,7 +76,7 @@ class StaffPhones:
 class SchoolAffiliations:
     """The schools a staff member works at (one bare object when there is one)."""
 
-    school_affiliation: tuple[SchoolAffiliation, ...] | None = None
+    school_affiliation: tuple[SchoolAffiliation, ...] = ()
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 

@@ -163,7 +163,7 @@ class Address:
 class Alerts:
     """The alert texts PowerSchool shows for a student."""
 
-    alert: tuple[Alert, ...] | None = None
+    alert: tuple[Alert, ...] = ()
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
@@ -243,7 +243,7 @@ class EthnicityRace:
 
     federal_ethnicity: str | None = None
     scheduling_reporting_ethnicity: str | None = None
-    races: tuple[Race, ...] | None = None
+    races: tuple[Race, ...] = ()
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
@@ -311,7 +311,7 @@ class ScheduleSetup:
 class Fees:
     """The student's fees."""
 
-    fee: tuple[Fee, ...] | None = None
+    fee: tuple[Fee, ...] = ()
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
@@ -351,8 +351,8 @@ class Lunch:
 class ExtensionData:
     """Extension tables attached to a record."""
 
-    table_extension: tuple[TableExtension, ...] | None = attrs.field(
-        default=None, metadata={"key": "_table_extension"}
+    table_extension: tuple[TableExtension, ...] = attrs.field(
+        default=(), metadata={"key": "_table_extension"}
     )
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
@@ -364,7 +364,7 @@ class TableExtension:
 
     name: str | None = None
     record_found: bool | None = attrs.field(default=None, metadata={"key": "recordFound"})
-    field: tuple[ExtensionField, ...] | None = attrs.field(default=None, metadata={"key": "_field"})
+    field: tuple[ExtensionField, ...] = attrs.field(default=(), metadata={"key": "_field"})
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 

@@ -29,7 +29,7 @@ class WriteResult:
     """How many items were updated."""
     delete_count: int | None = None
     """How many items were deleted."""
-    result: tuple[WriteItemResult, ...] | None = None
+    result: tuple[WriteItemResult, ...] = ()
     """One entry per item (a bare object when there is one)."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
@@ -69,7 +69,7 @@ class WriteSuccess:
 class WriteErrors:
     """The errors of one failed item (one bare object when there is one)."""
 
-    error: tuple[WriteError, ...] | None = None
+    error: tuple[WriteError, ...] = ()
     """Each error PowerSchool reported."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""

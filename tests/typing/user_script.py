@@ -43,6 +43,6 @@ def report(ps: TypedHelpers) -> None:
     print(value, written.insert_count)
 
     result: WriteResult = ps.students.bulk_update([{"id": 2, "name": {"first_name": "B"}}])
-    for item in result.result or ():
+    for item in result.result:
         if item.status == "ERROR" and item.error_message:
-            print(item.client_uid, [e.error_description for e in item.error_message.error or ()])
+            print(item.client_uid, [e.error_description for e in item.error_message.error])

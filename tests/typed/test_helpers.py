@@ -1,0 +1,213 @@
+"""The typed helpers over a fake client: what they send, what they return, what they raise."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from typed_fakes import FakeClient, response, v1_list
+
+from acme_powerschool.core.call import Call, render_path
+from acme_powerschool.core.errors import NotFound, ResponseFormatError
+from acme_powerschool.models import FlatStudentRow, RosterRow, Student, StudentWrite
+
+
+def test_get_sends_one_call_and_returns_a_typed_student() -> None:
+    def route(call: Call) -> Any:
+        assert render_path(call) == "/ws/v1/student/2"
+        assert call.params == {"expansions": "contact_info,lunch"}
+        return {"student": {"@expansions": "x", "id": "2", "contact_info": {"email": "a@b"}}}
+
+    ps = FakeClient(route)
+    s = ps.students.get(2, expansions=["contact_info", "lunch"])
+    assert isinstance(s, Student) and s.id == 2
+    assert s.contact_info is not None and s.contact_info.email == "a@b"
+    assert ps.calls[0].method == "GET" and ps.calls[0].safe_to_repeat
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"students": {}}, {"student": "nope"}, {"student": {"name": "x"}}, {"student": []}],
+)
+def test_a_2xx_body_of_the_wrong_shape_raises_response_format_error(body: Any) -> None:
+    ps = FakeClient(lambda call: body)
+    with pytest.raises(ResponseFormatError) as info:
+        ps.students.get(2)
+    assert info.value.status == 200 and info.value.response is not None
+
+
+def test_non_json_2xx_raises_response_format_error() -> None:
+    resp = response(None)
+    resp._content = b"<html>PowerSchool page unavailable</html>"
+    ps = FakeClient(lambda call: resp)
+    with pytest.raises(ResponseFormatError):
+        ps.schools.count()
+
+
+def test_typed_errors_from_send_pass_through() -> None:
+    ps = FakeClient(lambda call: None)
+    with pytest.raises(NotFound):
+        ps.students.get(999)
+
+
+def test_every_family_loads_lazily_and_is_cached_per_client() -> None:
+    ps = FakeClient(lambda call: None)
+    assert ps.students is ps.students
+    assert FakeClient(lambda call: None).students is not ps.students
+
+
+def test_counts_read_the_resource_wrapper() -> None:
+    ps = FakeClient(lambda call: {"resource": {"count": 12}})
+    assert ps.schools.count() == 12
+    assert ps.staff.count_for_school(100) == 12
+    assert render_path(ps.calls[-1]) == "/ws/v1/school/100/staff/count"
+
+
+def test_staff_list_reads_the_staffs_envelope_and_affiliation_quirk() -> None:
+    staff = {"id": 1, "school_affiliations": {"school_affiliation": {"school_id": 100}}}
+
+    def route(call: Call) -> Any:
+        if render_path(call).endswith("/count"):
+            return {"resource": {"count": 1}}
+        return v1_list("staffs", "staff", [staff])
+
+    members = FakeClient(route).staff.for_school(100).to_list()
+    assert members[0].school_affiliations is not None
+    assert members[0].school_affiliations.school_affiliation[0].school_id == 100
+
+
+def test_metadata_is_fetched_once_per_client() -> None:
+    ps = FakeClient(lambda call: None, max_page_size=25)
+    assert ps.metadata().student_max_page_size == 25
+    assert ps.metadata().schema_table_query_max_page_size == 25
+    assert ps.paths(metadata=True).count("/ws/v1/metadata") == 1
+    ps.metadata(refresh=True)
+    assert ps.paths(metadata=True).count("/ws/v1/metadata") == 2
+
+
+def test_bulk_writes_are_sent_once_numbered_and_failures_are_data() -> None:
+    answer = {
+        "results": {
+            "insert_count": 1,
+            "update_count": 0,
+            "result": [
+                {"client_uid": 1, "status": "SUCCESS", "action": "INSERT",
+                 "success_message": {"id": 7337, "ref": "https://x/ws/v1/student/7337"}},
+                {"client_uid": "2", "status": "ERROR", "action": "INSERT",
+                 "error_message": {"error": {"field": "student/local_id",
+                                             "error_code": "INVALID_LOCAL_ID"}}},
+            ],
+        }
+    }  # fmt: skip
+    ps = FakeClient(lambda call: answer)
+    item = StudentWrite(local_id=9, name=None)
+    result = ps.students.bulk_insert([item, {"local_id": 3, "client_uid": "2"}])
+    call = ps.calls[0]
+    assert call.method == "POST" and call.idempotent is False and not call.safe_to_repeat
+    sent = call.json["students"]["student"]
+    assert sent[0] == {"local_id": 9, "action": "INSERT", "client_uid": "1"}
+    assert sent[1] == {"local_id": 3, "client_uid": "2", "action": "INSERT"}
+    assert result.insert_count == 1
+    assert [r.status for r in result.result] == ["SUCCESS", "ERROR"]
+    failed = [r for r in result.result if r.status == "ERROR"]
+    assert failed[0].client_uid == 2
+    assert failed[0].error_message is not None
+    assert failed[0].error_message.error[0].error_code == "INVALID_LOCAL_ID"
+
+
+def test_bulk_update_single_result_quirk() -> None:
+    answer = {"results": {"update_count": 1, "result": {"client_uid": 1, "status": "SUCCESS"}}}
+    ps = FakeClient(lambda call: answer)
+    result = ps.students.bulk_update([{"id": 2, "name": {"first_name": "B"}}])
+    assert ps.calls[0].json["students"]["student"][0]["action"] == "UPDATE"
+    assert len(result.result) == 1
+
+
+def test_schema_table_helpers_send_strings_and_read_rows() -> None:
+    def route(call: Call) -> Any:
+        path = render_path(call)
+        if call.method == "DELETE":
+            return response(None, 204)
+        if path.endswith("/count"):
+            return {"count": 3}
+        if call.method in ("POST", "PUT"):
+            return {
+                "insert_count": 1,
+                "result": {"status": "SUCCESS", "success_message": {"id": 9}},
+            }
+        if path.endswith("/u_x/4"):
+            return {"id": 4, "name": "U_X", "tables": {"u_x": {"id": "4", "color": ""}}}
+        return {
+            "name": "U_X",
+            "record": [{"id": 1, "tables": {"u_x": {"id": "1", "color": "red"}}}],
+        }
+
+    ps = FakeClient(route)
+    table = ps.table("u_x")
+    assert table.count(q="color==red") == 3
+    row = table.get(4)
+    assert row.id == 4 and row.values == {"id": "4", "color": None} and row["COLOR"] is None
+    assert [r.values["color"] for r in table.query(q="color==red", pagesize=10)] == ["red"]
+    result = table.insert({"color": "blue", "active": True, "gone": None})
+    assert ps.calls[-1].json == {"tables": {"u_x": {"color": "blue", "active": "1", "gone": ""}}}
+    assert ps.calls[-1].idempotent is False
+    assert result.result[0].success_message is not None
+    table.update(4, {"color": "green"})
+    assert ps.calls[-1].method == "PUT" and ps.calls[-1].json["id"] == "4"
+    table.delete(4)
+    assert render_path(ps.calls[-1]) == "/ws/schema/table/u_x/4"
+
+
+def test_powerquery_asks_count_on_the_first_page_and_plans_the_rest() -> None:
+    rows = [
+        {"id": i, "name": "Students", "tables": {"students": {"dcid": str(i)}}} for i in range(250)
+    ]
+
+    def route(call: Call) -> Any:
+        params = call.params or {}
+        if render_path(call).endswith("/count"):
+            return {"count": len(rows)}
+        page, size = int(params["page"]), int(params["pagesize"])
+        body: dict[str, Any] = {"name": "Students", "record": rows[(page - 1) * size : page * size]}
+        if params.get("count") == "true":
+            body["count"] = len(rows)
+        return body
+
+    ps = FakeClient(route)
+    records = ps.powerquery("com.acme.x", args={"schoolid": 100, "grades": (9, 10)}, prefetch=2)
+    got = [r["students.dcid"] for r in records]
+    assert got == [str(i) for i in range(250)]
+    assert len(ps.calls) == 3  # ceil(250 / 100) pages, no separate count
+    assert ps.calls[0].json == {"schoolid": 100, "grades": [9, 10]}
+    assert ps.calls[0].params is not None and ps.calls[0].params["count"] == "true"
+    assert all(c.safe_to_repeat for c in ps.calls)
+    assert records.count() == 250
+    grouped = ps.powerquery("com.acme.x", grouped=True).first()
+    assert grouped == {"students": {"dcid": "0"}}
+
+
+def test_named_powerqueries_have_typed_rows() -> None:
+    def route(call: Call) -> Any:
+        if render_path(call).endswith("students.flat"):
+            return {"name": "Students", "record": {"dcid": "1", "last_name": "Kim"}}
+        return {"record": [{"id": 2, "tables": {"students": {"dcid": "2", "grade_level": "10"}}}]}
+
+    ps = FakeClient(route)
+    flat = ps.powerqueries.students_flat().to_list()
+    assert flat == [FlatStudentRow(dcid=1, last_name="Kim")]
+    roster = ps.powerqueries.students_by_school(schoolid=100, grade_levels=[10]).to_list()
+    assert roster == [RosterRow(dcid=2, grade_level=10)]
+    assert ps.calls[-1].json == {"schoolid": 100, "grade_levels": [10]}
+
+
+def test_importing_the_typed_layer_loads_no_family_model_or_dataframe_library() -> None:
+    code = (
+        "import sys, acme_powerschool.typed, acme_powerschool.pager;"
+        "bad = [m for m in sys.modules if m.startswith(('acme_powerschool.endpoints.',"
+        " 'acme_powerschool.models.', 'pandas', 'polars', 'cattrs'))];"
+        "print(bad); raise SystemExit(1 if bad else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
