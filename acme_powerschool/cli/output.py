@@ -1,0 +1,317 @@
+"""Writing records as json, jsonl, csv or a table, one record at a time, and the progress bar.
+
+Formatting only: no requests, no credentials. The bar is rich's, drawn on stderr and only when
+stderr is a terminal (or when forced), so piped output and logs stay clean.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime
+import decimal
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from types import TracebackType
+from typing import IO, Any
+
+import attrs
+
+FORMATS = ("json", "jsonl", "csv", "table")
+CSV_HEADER_WINDOW = 100
+"""csv reads this many records (one page) before writing its header, so that columns empty
+in the very first record still get one."""
+
+
+def to_plain(record: Any) -> Any:
+    """A model (attrs) as plain JSON-ready data; anything else unchanged."""
+    if attrs.has(type(record)):
+        from acme_powerschool.convert import default_converter
+
+        return default_converter().unstructure(record)
+    return record
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    if attrs.has(type(value)):
+        return to_plain(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def dumps(value: Any, *, pretty: bool) -> str:
+    """JSON text; `pretty` indents it for people, otherwise one line."""
+    if pretty:
+        return json.dumps(value, indent=2, ensure_ascii=False, default=_json_default)
+    return json.dumps(value, ensure_ascii=False, default=_json_default, separators=(",", ":"))
+
+
+def flat(record: Any) -> dict[str, Any]:
+    """One level of `parent.child` keys (what csv and table show)."""
+    from acme_powerschool.pager import flatten_record
+
+    return flatten_record(to_plain(record))
+
+
+def model_columns(cls: type, prefix: str = "") -> list[str]:
+    """The flattened column names of a model class, in field order (nested models inlined);
+    [] for anything that is not a model."""
+    if not attrs.has(cls):
+        return []
+    import typing
+
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # unresolvable annotations: keep the records' own order
+        return []
+    columns: list[str] = []
+    for field in attrs.fields(cls):
+        if field.name == "extra":
+            continue
+        key = prefix + field.metadata.get("key", field.alias or field.name)
+        inner = [t for t in typing.get_args(hints.get(field.name)) if t is not type(None)]
+        target = inner[0] if len(inner) == 1 else hints.get(field.name)
+        nested = model_columns(target, key + ".") if isinstance(target, type) else []
+        columns.extend(nested or [key])
+    return columns
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | dict | tuple):
+        return dumps(value, pretty=False)
+    return str(_json_default(value)) if not isinstance(value, int | float) else str(value)
+
+
+class RecordWriter:
+    """Writes records to a text stream in one format, as they come.
+
+    json writes one array (or one object with `single=True`), jsonl one object per line, csv a
+    header from the first record's columns, table one rich table at the end (it has to see
+    every row to size its columns). `warn` receives notes meant for stderr.
+    """
+
+    def __init__(
+        self,
+        stream: IO[str],
+        fmt: str,
+        *,
+        single: bool = False,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        self.stream = stream
+        self.fmt = fmt
+        self.single = single
+        self.count = 0
+        self._warn = warn or (lambda _: None)
+        self._csv: csv.DictWriter[str] | None = None
+        self._dropped: set[str] = set()
+        self._pending: list[tuple[Any, dict[str, Any]]] = []
+        self._rows: list[dict[str, Any]] = []
+
+    def write(self, record: Any) -> None:
+        self.count += 1
+        if self.fmt == "json":
+            text = dumps(to_plain(record), pretty=True)
+            if self.single:
+                self.stream.write(text + "\n")
+            else:
+                indented = "\n".join("  " + line for line in text.splitlines())
+                self.stream.write(("[\n" if self.count == 1 else ",\n") + indented)
+        elif self.fmt == "jsonl":
+            self.stream.write(dumps(to_plain(record), pretty=False) + "\n")
+        elif self.fmt == "csv":
+            self._write_csv(record)
+        else:
+            self._rows.append(flat(record))
+        if self.fmt != "table":
+            self.stream.flush()
+
+    def _write_csv(self, record: Any) -> None:
+        if self._csv is None:
+            self._pending.append((record, flat(record)))
+            if len(self._pending) >= CSV_HEADER_WINDOW:
+                self._start_csv()
+            return
+        self._csv_row(flat(record))
+
+    def _start_csv(self) -> None:
+        """The header: every column of the first records, in the model's field order."""
+        columns: dict[str, None] = {}
+        for _, row in self._pending:
+            columns.update(dict.fromkeys(row))
+        order = model_columns(type(self._pending[0][0])) if self._pending else []
+        rank = {name: index for index, name in enumerate(order)}
+        names = sorted(columns, key=lambda name: rank.get(name, len(rank)))
+        self._csv = csv.DictWriter(
+            self.stream, fieldnames=names, extrasaction="ignore", lineterminator="\n"
+        )
+        self._csv.writeheader()
+        pending, self._pending = self._pending, []
+        for _, row in pending:
+            self._csv_row(row)
+
+    def _csv_row(self, row: dict[str, Any]) -> None:
+        assert self._csv is not None
+        new = [key for key in row if key not in self._csv.fieldnames and key not in self._dropped]
+        if new:
+            self._dropped.update(new)
+            self._warn(
+                f"warning: column(s) {', '.join(new)} first appeared after the csv header was "
+                "written and are left out; use --format jsonl to keep every field"
+            )
+        self._csv.writerow({key: _cell(value) for key, value in row.items()})
+
+    def close(self) -> None:
+        if self.fmt == "json" and not self.single:
+            self.stream.write("[]\n" if self.count == 0 else "\n]\n")
+        elif self.fmt == "csv" and self._csv is None and self._pending:
+            self._start_csv()
+        elif self.fmt == "table":
+            self._write_table()
+        self.stream.flush()
+
+    def _write_table(self) -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        columns: dict[str, None] = {}
+        for row in self._rows:
+            columns.update(dict.fromkeys(row))
+        table = Table(show_lines=False)
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in self._rows:
+            table.add_row(*(_cell(row.get(column)) for column in columns))
+        width = None if self.stream.isatty() else max(80, 20 * len(columns))
+        console = Console(file=self.stream, width=width, color_system=None, soft_wrap=False)
+        console.print(table)
+
+
+@contextlib.contextmanager
+def output_stream(path: str | None) -> Iterator[IO[str]]:
+    """stdout, or `path` written through a temporary file that replaces it only on success
+    (a failed run never leaves half a file that looks complete)."""
+    if path is None or path == "-":
+        yield sys.stdout
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+# -- progress -------------------------------------------------------------------------------
+
+
+class Progress:
+    """Records done / total (from the count endpoint), rate and time left, on stderr.
+
+    A no-op when disabled; `transient` so the bar disappears when the run ends.
+    """
+
+    def __init__(self, description: str, total: int | None, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self._progress: Any = None
+        self._task: Any = None
+        if not enabled:
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            ProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as RichProgress
+        from rich.text import Text
+
+        class RateColumn(ProgressColumn):
+            """Records per second."""
+
+            def render(self, task: Any) -> Text:
+                speed = task.finished_speed or task.speed
+                return Text("? rec/s" if speed is None else f"{speed:,.0f} rec/s")
+
+        self._progress = RichProgress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("records"),
+            RateColumn(),
+            TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True, force_terminal=True),
+            transient=True,
+        )
+        self._task = self._progress.add_task(description, total=total)
+
+    def __enter__(self) -> Progress:
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def advance(self, records: int) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task, records)
+
+
+def stderr_is_terminal() -> bool:
+    stream = sys.stderr
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def echo_records(records: Any, fmt: str, *, single: bool, warn: Callable[[str], None]) -> int:
+    """Write every record to stdout; returns how many there were."""
+    with output_stream(None) as stream:
+        writer = RecordWriter(stream, fmt, single=single, warn=warn)
+        if single:
+            writer.write(records)
+        else:
+            for record in records:
+                writer.write(record)
+        writer.close()
+        return writer.count
+
+
+def as_dict(value: Any) -> dict[str, Any] | None:
+    plain = to_plain(value)
+    return dict(plain) if isinstance(plain, Mapping) else None

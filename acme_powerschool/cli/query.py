@@ -1,0 +1,151 @@
+"""`query NAME` (every page of a PowerQuery, streamed, with a progress bar) and
+`access-requests` (the plugin.xml block a 403 asks for). No paging or 403 parsing of its own:
+the pager and core/access.py do that.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, cast
+
+import click
+
+from acme_powerschool.cli.common import (
+    EXIT_USAGE,
+    CommandError,
+    Connection,
+    KeyValue,
+    connection_options,
+    echo_err,
+    pairs_to_dict,
+    read_bytes_file,
+    state,
+)
+from acme_powerschool.cli.output import (
+    FORMATS,
+    Progress,
+    RecordWriter,
+    output_stream,
+    stderr_is_terminal,
+)
+
+ARG_HELP = "PowerQuery argument KEY=VALUE, or KEY:=JSON for numbers and arrays (repeatable)."
+QUERY_PATH = "ws/schema/query/{name}"
+
+
+def _powerquery(
+    client: Any, name: str, args: dict[str, Any], order: str | None, size: int | None
+) -> Any:
+    method = getattr(client, "powerquery", None)
+    if method is None:  # a client class without the typed mixin: the mixin's function still fits
+        from acme_powerschool.typed import TypedHelpers
+
+        method = TypedHelpers.powerquery.__get__(cast(Any, client))
+    return method(name, args=args, order=order, pagesize=size)
+
+
+@click.command(
+    name="query",
+    help=(
+        "Run the PowerQuery NAME through every page, writing rows as they come.\n\n"
+        'Rows are `{"table.column": value}` objects. A progress bar (records, total from the '
+        "count endpoint, rate, time left) is drawn on stderr when it is a terminal.\n\n"
+        "\b\nExamples:\n"
+        "  acme-powerschool query com.acme.sdk.students.flat --format csv --out students.csv\n"
+        "  acme-powerschool query com.acme.sdk.students.by_school --arg schoolid:=100 "
+        "--arg 'grade_levels:=[9,10]'"
+    ),
+    short_help="Run a PowerQuery through every page.",
+)
+@click.argument("name")
+@click.option("--arg", "args", multiple=True, type=KeyValue(), help=ARG_HELP)
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
+    help="Output format.",
+)  # fmt: skip
+@click.option("--out", metavar="FILE", help="Write to FILE (replaced only when the run succeeds).")
+@click.option("--order", metavar="COLUMNS", help="Sort order, like students.last_name;desc.")
+@click.option("--pagesize", type=click.IntRange(min=1), help="Rows per request (default 100).")
+@click.option(
+    "--progress/--no-progress", default=None,
+    help="Force the progress bar on or off (default: on when stderr is a terminal).",
+)  # fmt: skip
+@connection_options
+def query_command(
+    conn: Connection,
+    name: str,
+    args: tuple[tuple[str, Any], ...],
+    fmt: str,
+    out: str | None,
+    order: str | None,
+    pagesize: int | None,
+    progress: bool | None,
+) -> None:
+    forced = progress if progress is not None else state().progress
+    show = stderr_is_terminal() if forced is None else forced
+    pager = _powerquery(conn.client(), name, pairs_to_dict(args), order, pagesize)
+    total = pager.count() if show else None
+    with output_stream(out) as stream, Progress(name, total, enabled=show) as bar:
+        writer = RecordWriter(stream, fmt, warn=echo_err)
+        for page in pager.iter_pages():
+            for row in page:
+                writer.write(row)
+            bar.advance(len(page))
+        writer.close()
+    echo_err(f"{writer.count} records" + (f" written to {out}" if out else ""))
+
+
+@click.command(
+    name="access-requests",
+    help=(
+        "Print the <access_request> block a plugin needs for the PowerQuery NAME.\n\n"
+        "Runs NAME once (one row) and turns the fields of its 403 answer into plugin.xml "
+        "lines, sorted and de-duplicated. With --from-file, reads a saved 403 response body "
+        "instead (JSON or XML; - for stdin) and needs no server.\n\n"
+        "\b\nExamples:\n"
+        "  acme-powerschool access-requests com.pearson.core.attendance.daily_attendance_template"
+        " --arg studentid=2\n"
+        "  acme-powerschool access-requests --from-file response.json"
+    ),
+    short_help="Print the plugin.xml <access_request> block a PowerQuery needs.",
+)
+@click.argument("name", required=False)
+@click.option("--arg", "args", multiple=True, type=KeyValue(), help=ARG_HELP)
+@click.option("--from-file", metavar="FILE", help="A saved 403 response body (- for stdin).")
+@connection_options
+def access_requests_command(
+    conn: Connection,
+    name: str | None,
+    args: tuple[tuple[str, Any], ...],
+    from_file: str | None,
+) -> None:
+    from acme_powerschool.core.access import access_request_block, parse_access_denied
+
+    if (name is None) == (from_file is None):
+        raise CommandError("give a PowerQuery NAME or --from-file FILE (one of them)", EXIT_USAGE)
+    if from_file is not None:
+        fields = parse_access_denied(read_bytes_file(from_file, "response file"))
+        if not fields:
+            raise CommandError(f"{from_file} names no field the plugin lacks access to")
+        click.echo(access_request_block(fields))
+        return
+    assert name is not None
+    client = conn.client()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        response = client.post(
+            QUERY_PATH.format(name=name), json=pairs_to_dict(args), params={"pagesize": "1"}
+        )
+    status = response.status_code
+    if 200 <= status < 300:
+        echo_err(f"the plugin already has access to every field of {name}")
+        return
+    fields = parse_access_denied(response.content, response.headers.get("Content-Type", ""))
+    if status != 403 or not fields:
+        from acme_powerschool.core.errors import error_class, message_from_body
+
+        message, _ = message_from_body(
+            response.content, response.headers.get("Content-Type", ""), response.reason or "error"
+        )
+        raise error_class(status)(f"{name}: {message}", status=status)
+    click.echo(access_request_block(fields))
