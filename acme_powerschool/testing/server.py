@@ -1594,6 +1594,18 @@ class _RequestHandler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):
             super().finish()
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # Malformed traffic (bad request line, oversized headers): a JSON answer with a full
+        # status line, even to what the stdlib would treat as an HTTP/0.9 request.
+        self.close_connection = True
+        body = wire.dump_json({"message": message or _REASONS.get(code, "Error")})
+        head = (
+            f"HTTP/1.1 {code} {_REASONS.get(code, 'Error')}\r\nContent-Type: {JSON_TYPE}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
+        with contextlib.suppress(OSError):
+            self.wfile.write(head.encode("latin-1") + body)
+
     def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: tests and the bench read stdout
 
