@@ -14,10 +14,16 @@ __version__ = "0.2.0"
 __all__ = [
     "AccessDenied",
     "AuthenticationError",
+    "BadRequest",
+    "MissingPasswordError",
     "NotFound",
+    "OracleConnectError",
     "PowerSchoolError",
     "PowerSchoolWarning",
     "RateLimited",
+    "ResponseFormatError",
+    "RetryPolicy",
+    "SchemaOwnerWarning",
     "ServerError",
     "__version__",
     "api",
@@ -37,6 +43,12 @@ _LAZY = {
     "AccessDenied": "acme_powerschool.core.errors",
     "RateLimited": "acme_powerschool.core.errors",
     "ServerError": "acme_powerschool.core.errors",
+    "BadRequest": "acme_powerschool.core.errors",
+    "ResponseFormatError": "acme_powerschool.core.errors",
+    "RetryPolicy": "acme_powerschool.core.retry",
+    "OracleConnectError": "acme_powerschool.core.oracle_dsn",
+    "MissingPasswordError": "acme_powerschool.core.oracle_dsn",
+    "SchemaOwnerWarning": "acme_powerschool.core.oracle_dsn",
 }
 
 if TYPE_CHECKING:
@@ -44,12 +56,20 @@ if TYPE_CHECKING:
     from acme_powerschool.core.errors import (
         AccessDenied,
         AuthenticationError,
+        BadRequest,
         NotFound,
         PowerSchoolError,
         PowerSchoolWarning,
         RateLimited,
+        ResponseFormatError,
         ServerError,
     )
+    from acme_powerschool.core.oracle_dsn import (
+        MissingPasswordError,
+        OracleConnectError,
+        SchemaOwnerWarning,
+    )
+    from acme_powerschool.core.retry import RetryPolicy
     from acme_powerschool.shell.oracle import odbc, read_dataframe
 
 
