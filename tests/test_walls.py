@@ -81,3 +81,10 @@ def test_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_every_public_name_resolves() -> None:
+    import acme_powerschool
+
+    for name in acme_powerschool.__all__:
+        assert getattr(acme_powerschool, name) is not None, name

@@ -181,9 +181,9 @@ def run(call: Call, transport: Transport, keeper: TokenKeeper, effects: Effects)
         error: requests.RequestException | None = None
         try:
             response = transport.send(call, token)
-            outcome = classify(
-                response.status_code, response.headers, response.content, effects.now()
-            )
+            # A streamed body stays unread for the caller; it is classified by status alone.
+            body = b"" if call.extra.get("stream") else response.content
+            outcome = classify(response.status_code, response.headers, body, effects.now())
         except requests.RequestException as exc:
             error = exc
             outcome = transport_error(exc)

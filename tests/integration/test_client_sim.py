@@ -321,3 +321,11 @@ def test_logs_never_carry_secrets_or_tokens(
     assert "retrying" in text and "access token" in text
     for secret in (sim.client_secret, token):
         assert secret not in text
+
+
+def test_streamed_responses_are_left_unread(sim: Simulator) -> None:
+    ps = client(sim)
+    response = ps.get("ws/v1/district/school", stream=True)
+    assert response.status_code == 200
+    assert not response._content_consumed  # type: ignore[attr-defined]
+    assert json.loads(b"".join(response.iter_content(1024)))["schools"]
