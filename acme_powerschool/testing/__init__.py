@@ -15,13 +15,14 @@ __all__ = ["FAULT_KINDS", "Simulator", "Stats", "Write"]
 _LAZY = {
     "Simulator": "acme_powerschool.testing.server",
     "Stats": "acme_powerschool.testing.server",
-    "Write": "acme_powerschool.testing.server",
+    "Write": "acme_powerschool.testing.routing",
     "FAULT_KINDS": "acme_powerschool.testing.faults",
 }
 
 if TYPE_CHECKING:
     from acme_powerschool.testing.faults import FAULT_KINDS
-    from acme_powerschool.testing.server import Simulator, Stats, Write
+    from acme_powerschool.testing.routing import Write
+    from acme_powerschool.testing.server import Simulator, Stats
 
 
 def __getattr__(name: str) -> Any:

@@ -127,12 +127,18 @@ class School:
     term_start: int = 0
 
 
-def _mix(*parts: int) -> int:
+def mix_seed(*parts: int) -> int:
     """One stable integer seed from several; Random(int) is deterministic across runs."""
     acc = 1469598103934665603
     for part in parts:
         acc = ((acc ^ (part & 0xFFFFFFFFFFFF)) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
     return acc
+
+
+def seeded_uuid(rng: random.Random) -> str:
+    """A UUID-shaped string from a seeded generator (tokens, credentials, district_uuid)."""
+    h = f"{rng.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _date(year: int, month: int, day: int) -> str:
@@ -165,7 +171,7 @@ class District:
         self.school_by_id = {s.id: s for s in self.schools}
         self.school_by_number = {s.number: s for s in self.schools}
         # One byte per student: which school. Seeded, interleaved, and built in one pass.
-        rng = random.Random(_mix(seed, 7))
+        rng = random.Random(mix_seed(seed, 7))
         weights = [3 if s.high_grade >= 9 else 2 for s in self.schools]
         picks = rng.choices(range(len(self.schools)), weights=weights, k=students)
         if students >= 2:
@@ -265,7 +271,7 @@ class District:
                 "name": {"first_name": "Brandon", "last_name": "Adair"},
                 "_gender": "M",
             }
-        rng = random.Random(_mix(self.seed, dcid, 1))
+        rng = random.Random(mix_seed(self.seed, dcid, 1))
         gender = rng.choice("MF")
         first = rng.choice(_FIRST)
         last = rng.choice(_LAST)
@@ -287,10 +293,10 @@ class District:
         return core
 
     def _student_block(self, dcid: int, block: str, core: Json) -> Any:
-        rng = random.Random(_mix(self.seed, dcid, 2, STUDENT_EXPANSIONS.index(block)))
+        rng = random.Random(mix_seed(self.seed, dcid, 2, STUDENT_EXPANSIONS.index(block)))
         school = self.schools[self.student_school[dcid - 1]]
         grade = school.low_grade + (
-            _mix(self.seed, dcid, 3) % (school.high_grade - school.low_grade + 1)
+            mix_seed(self.seed, dcid, 3) % (school.high_grade - school.low_grade + 1)
         )
         name = core["name"]
         if block == "demographics":
@@ -405,7 +411,7 @@ class District:
         s = self.school_by_id.get(school_id)
         if s is None:
             return None
-        rng = random.Random(_mix(self.seed, s.id, 11))
+        rng = random.Random(mix_seed(self.seed, s.id, 11))
         first, last = rng.choice(_FIRST), rng.choice(_LAST)
         city, state, postal = _CITIES[self.schools.index(s) % len(_CITIES)]
         out: Json = {
@@ -487,7 +493,7 @@ class District:
         s = self.school_of("staff", staff_id)
         if s is None:
             return None
-        rng = random.Random(_mix(self.seed, staff_id, 21))
+        rng = random.Random(mix_seed(self.seed, staff_id, 21))
         first, last = rng.choice(_FIRST), rng.choice(_LAST)
         username = f"{first[0]}{last}{staff_id}".lower()
         out: Json = {

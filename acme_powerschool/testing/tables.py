@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any, ClassVar
 
-from acme_powerschool.testing.district import SCHOOL_YEAR, SECTION_SIZE, District, Json, _mix
+from acme_powerschool.testing.district import SCHOOL_YEAR, SECTION_SIZE, District, Json, mix_seed
 
 Row = dict[str, str]  # lower-case column -> value ("" for null)
 
@@ -358,7 +358,7 @@ def attendance_table(district: District) -> OverlayTable:
     def base_row(row_id: int) -> Row:
         dcid = (row_id - 1) // ATTENDANCE_PER_STUDENT + 1
         day = 1 + (row_id - 1) % ATTENDANCE_PER_STUDENT
-        code = _ATT_CODES[_mix(district.seed, row_id, 31) % len(_ATT_CODES)]
+        code = _ATT_CODES[mix_seed(district.seed, row_id, 31) % len(_ATT_CODES)]
         return {
             "id": text(row_id),
             "dcid": text(row_id),
@@ -401,8 +401,8 @@ def extension_table(district: District) -> OverlayTable:
         return {
             "id": text(row_id),
             "studentsdcid": text(dcid),
-            "favorite_color": _COLORS[_mix(district.seed, dcid, 41) % len(_COLORS)],
-            "locker_number": f"{_mix(district.seed, dcid, 42) % 900 + 100:04d}",
+            "favorite_color": _COLORS[mix_seed(district.seed, dcid, 41) % len(_COLORS)],
+            "locker_number": f"{mix_seed(district.seed, dcid, 42) % 900 + 100:04d}",
             "bus_route": "",
         }
 

@@ -1,0 +1,454 @@
+"""The simulator's /ws/schema routes: tables (§4) and PowerQueries (§5), grants included.
+
+Handlers are plain functions (Simulator, Request) -> Reply registered with `route`; answer shapes
+come from the fact sheet only. Nothing here may import the client side of the package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from itertools import islice
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from acme_powerschool.testing.district import (
+    Json,
+)
+from acme_powerschool.testing.qfilter import Clause, QError, is_number, matches, parse_q
+from acme_powerschool.testing.queries import PowerQuery, record_of
+from acme_powerschool.testing.routing import (
+    HttpError,
+    Reply,
+    Request,
+    Write,
+    fail,
+    route,
+)
+from acme_powerschool.testing.tables import (
+    REFUSED_TABLES,
+    Row,
+    Table,
+    TableError,
+    text,
+)
+
+if TYPE_CHECKING:
+    from acme_powerschool.testing.server import Simulator
+
+# =====================================================================================
+# /ws/schema/table (§4)
+# =====================================================================================
+
+
+def _table(sim: Simulator, req: Request) -> Table:
+    name = unquote(req.params["table"]).lower()
+    if name in REFUSED_TABLES:
+        raise fail(405, REFUSED_TABLES[name])
+    table = sim.tables.get(name)
+    if table is None:
+        raise fail(404, f"Database table specified by the URI not found: {name}")
+    return table
+
+
+def _columns(table: Table, names: Iterable[str]) -> list[str]:
+    """Canonical column names; 400 for the first unknown one (checked before permissions)."""
+    out: list[str] = []
+    for raw in names:
+        name = raw.strip()
+        if not name:
+            continue
+        if "." in name:
+            prefix, _, name = name.partition(".")
+            if prefix.lower() != table.key:
+                raise fail(
+                    400,
+                    f"Invalid field specified: {raw} is not valid column for table: {table.name}",
+                )
+        if name == "*":
+            out.extend(table.columns)
+            continue
+        canonical = table.column(name)
+        if canonical is None:
+            raise fail(
+                400, f"Invalid field specified: {name} is not valid column for table: {table.name}"
+            )
+        out.append(canonical)
+    return out
+
+
+def _check_grants(sim: Simulator, table: Table, columns: Iterable[str]) -> None:
+    missing = []
+    for col in dict.fromkeys(columns):
+        if not sim.is_granted(table.key, col):
+            missing.append({"code": "NoAccess", "field": col, "resource": table.name})
+    if missing:
+        raise HttpError(
+            403, {"message": "At least one column lacks sufficient permission", "errors": missing}
+        )
+
+
+def _table_clauses(table: Table, req: Request) -> list[Clause]:
+    raw = req.query.get("q", "")
+    try:
+        clauses = parse_q(raw) if raw else []
+    except QError as exc:
+        raise fail(400, str(exc)) from None
+    out = []
+    for c in clauses:
+        canonical = _columns(table, [c.field])[0]
+        if canonical.lower() in table.numeric:
+            for v in c.values:
+                if not is_number(v.replace("*", "0")):
+                    raise fail(
+                        400,
+                        f"Invalid number '{v}' passed for comparison to number field {canonical}",
+                    )
+        out.append(Clause(canonical.lower(), c.op, c.values))
+    return out
+
+
+def _sort_key(table: Table, column: str) -> Callable[[Row], Any]:
+    if column in table.numeric:
+        return lambda row: (row.get(column, "") == "", float(row.get(column) or 0))
+    return lambda row: row.get(column, "").lower()
+
+
+def _rows_for(sim: Simulator, table: Table, req: Request) -> tuple[list[Row], int]:
+    clauses = _table_clauses(table, req)
+    sort = req.query.get("sort", "")
+    sort_cols = [c.lower() for c in _columns(table, sort.split(","))] if sort else []
+    _check_grants(sim, table, [table.column(c.field) or c.field for c in clauses])
+    offset, limit = req.paging(sim.max_page_size)
+    if not clauses and not sort_cols:
+        ids = table.page_ids(offset, limit)
+        return [r for r in (table.get(i) for i in ids) if r is not None], table.count()
+    rows = [r for r in (table.get(i) for i in table.ids()) if r is not None]
+    rows = [r for r in rows if all(matches(c, r.get(c.field)) for c in clauses)]
+    descending = req.query.get("sortdescending", "").lower() == "true"
+    for col in reversed(sort_cols):
+        rows.sort(key=_sort_key(table, col), reverse=descending)
+    return rows[offset : offset + limit], len(rows)
+
+
+def _projection(sim: Simulator, table: Table, req: Request) -> list[str]:
+    raw = req.query.get("projection")
+    if raw is None:
+        raise fail(400, "The projection parameter is required")
+    columns = _columns(table, raw.split(","))
+    if not columns:
+        raise fail(400, "The projection parameter is required")
+    return columns
+
+
+def _project(row: Row, columns: list[str]) -> Row:
+    return {c.lower(): row.get(c.lower(), "") for c in dict.fromkeys(columns)}
+
+
+@route("GET", "/ws/schema/table/{table}")
+def _table_list(sim: Simulator, req: Request) -> Reply:
+    table = _table(sim, req)
+    columns = _projection(sim, table, req)
+    _check_grants(sim, table, columns)
+    rows, _ = _rows_for(sim, table, req)
+    records = [{"id": int(r["id"]), "tables": {table.key: _project(r, columns)}} for r in rows]
+    return Reply(200, {"name": table.name, "record": records})
+
+
+@route("GET", "/ws/schema/table/{table}/count")
+def _table_count(sim: Simulator, req: Request) -> Reply:
+    table = _table(sim, req)
+    if not req.query.get("q"):
+        return Reply(200, {"count": table.count()})
+    req.query["page"], req.query["pagesize"] = "1", "1"
+    return Reply(200, {"count": _rows_for(sim, table, req)[1]})
+
+
+def _row_id(req: Request) -> int:
+    try:
+        return int(req.params["id"])
+    except ValueError:
+        raise fail(404, "Record not found") from None
+
+
+@route("GET", "/ws/schema/table/{table}/{id}")
+def _table_row(sim: Simulator, req: Request) -> Reply:
+    table = _table(sim, req)
+    columns = _projection(sim, table, req)
+    _check_grants(sim, table, columns)
+    row_id = _row_id(req)
+    row = table.get(row_id)
+    if row is None:
+        raise fail(404, f"Record {row_id} not found in table {table.name}")
+    return Reply(
+        200, {"id": row_id, "name": table.name, "tables": {table.key: _project(row, columns)}}
+    )
+
+
+def _write_values(sim: Simulator, table: Table, req: Request) -> Row:
+    body = req.json_body()
+    tables = body.get("tables") if isinstance(body, dict) else None
+    if not isinstance(tables, dict):
+        raise fail(400, 'The body must be {"tables":{"<table>":{...}}}')
+    values = next((v for k, v in tables.items() if k.lower() == table.key), None)
+    if not isinstance(values, dict):
+        raise fail(400, f'The body has no "tables" entry for {table.key}')
+    columns = _columns(table, values)
+    _check_grants(sim, table, columns)
+    return {c.lower(): text(v) for c, v in zip(columns, values.values(), strict=True)}
+
+
+def _write_reply(sim: Simulator, table: Table, action: str, row_id: int) -> Reply:
+    result = {
+        "status": "SUCCESS",
+        "action": action,
+        "success_message": {"id": row_id, "ref": sim.ref(f"/ws/schema/table/{table.key}/{row_id}")},
+    }
+    body: Json = {
+        "insert_count": int(action == "INSERT"),
+        "update_count": int(action == "UPDATE"),
+        "delete_count": 0,
+        "result": [result],
+    }
+    return Reply(200, {"results": body} if sim.schema_write_shape == "results" else body)
+
+
+def _check_verb(table: Table, verb: str) -> None:
+    if verb not in table.verbs:
+        raise fail(405, f"{verb} is not allowed on table {table.name}")
+
+
+@route("POST", "/ws/schema/table/{table}")
+def _table_insert(sim: Simulator, req: Request) -> Reply:
+    table = _table(sim, req)
+    _check_verb(table, "POST")
+    values = _write_values(sim, table, req)
+    try:
+        row_id = table.insert(values)
+    except TableError as exc:
+        raise fail(exc.status, exc.message) from None
+    sim.writes.append(Write("POST", req.path, req.json_body(), (str(row_id),)))
+    return _write_reply(sim, table, "INSERT", row_id)
+
+
+@route("PUT", "/ws/schema/table/{table}/{id}")
+def _table_update(sim: Simulator, req: Request) -> Reply:
+    table = _table(sim, req)
+    _check_verb(table, "PUT")
+    row_id = _row_id(req)
+    values = _write_values(sim, table, req)
+    try:
+        table.update(row_id, values)
+    except TableError as exc:
+        raise fail(exc.status, exc.message) from None
+    sim.writes.append(Write("PUT", req.path, req.json_body(), (str(row_id),)))
+    return _write_reply(sim, table, "UPDATE", row_id)
+
+
+@route("DELETE", "/ws/schema/table/{table}/{id}")
+def _table_delete(sim: Simulator, req: Request) -> Reply:
+    table = _table(sim, req)
+    _check_verb(table, "DELETE")
+    row_id = _row_id(req)
+    if table.get(row_id) is None:
+        raise fail(404, f"Record {row_id} not found in table {table.name}")
+    _check_grants(sim, table, table.columns)  # delete needs access to every column (§4.10)
+    table.delete(row_id)
+    sim.writes.append(Write("DELETE", req.path, None, (str(row_id),)))
+    return Reply(204, b"")
+
+
+# =====================================================================================
+# PowerQueries (§5)
+# =====================================================================================
+
+
+def _query(sim: Simulator, req: Request) -> PowerQuery:
+    name = unquote(req.params["name"])
+    query = sim.queries.get(name)
+    if query is None:
+        raise fail(404, f"Query {name} not found")
+    return query
+
+
+def _query_forbidden(sim: Simulator, query: PowerQuery) -> None:
+    missing = [
+        {"resource": query.name, "field": f"{c.table}.{c.column}", "code": "No access to the field"}
+        for c in query.columns
+        if not sim.is_granted(c.table, c.column)
+    ]
+    if missing:
+        raise HttpError(403, {"message": "Validation Failed", "errors": missing})
+
+
+def _bad_arg(query: PowerQuery, field: str, code: str) -> HttpError:
+    return HttpError(
+        400,
+        {
+            "message": "Validation Failed",
+            "errors": [{"resource": query.name, "field": field, "code": code}],
+        },
+    )
+
+
+def _query_args(query: PowerQuery, req: Request) -> tuple[dict[str, Any], list[Clause]]:
+    body = req.json_body() if req.body.strip() else {}
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise fail(400, "The body must be a JSON object of arguments")
+    args: dict[str, Any] = {}
+    clauses: list[Clause] = []
+    for key, value in body.items():
+        if key == "$q":
+            try:
+                clauses = parse_q(str(value))
+            except QError as exc:
+                raise fail(400, str(exc)) from None
+            aliases = {c.alias for c in query.columns}
+            for c in clauses:
+                if c.field not in aliases:
+                    raise _bad_arg(query, c.field, "Invalid field in $q")
+            continue
+        if key.startswith("$") or key == "projection":
+            continue
+        arg = query.arg(key)
+        if arg is None:
+            raise _bad_arg(query, key, "Unknown argument")
+        values = value if isinstance(value, list) else [value]
+        if not arg.array and isinstance(value, list):
+            raise _bad_arg(query, key, "Argument is not an array")
+        if arg.integer and not all(str(v).strip().lstrip("-").isdigit() for v in values):
+            raise _bad_arg(query, key, "Invalid number")
+        args[key] = values if arg.array else value
+    for arg in query.args:
+        if arg.required and arg.name not in args:
+            raise _bad_arg(query, arg.name, "Missing required argument")
+    return args, clauses
+
+
+def _query_rows(
+    sim: Simulator, query: PowerQuery, req: Request, start: int, stop: int | None, total: bool
+) -> tuple[list[Row], int]:
+    """This page's rows and (when `total`) the number of rows of all pages, else -1."""
+    _query_forbidden(sim, query)
+    args, clauses = _query_args(query, req)
+    order = req.query.get("order", "")
+    keys = []
+    if order:
+        aliases = {c.alias for c in query.columns}
+        for part in order.split(","):
+            alias, _, direction = part.partition(";")
+            if alias not in aliases:
+                raise _bad_arg(query, alias, "Invalid order column")
+            keys.append((alias, direction.strip().lower() == "desc"))
+    thunks = query.rows(sim.district, sim.tables, args)
+    if clauses or keys:
+        rows = [r for r in (t() for t in thunks) if r is not None]
+        rows = [r for r in rows if all(matches(c, r.get(c.field)) for c in clauses)]
+        for alias, desc in reversed(keys):
+            rows.sort(key=_order_key(alias), reverse=desc)
+        return rows[start:stop], len(rows)
+    count = -1
+    if total:
+        if query.count is not None:
+            count = query.count(sim.district)
+        else:
+            listed = list(thunks)
+            count, thunks = len(listed), iter(listed)
+    page = [r for r in (t() for t in islice(thunks, start, stop)) if r is not None]
+    return page, count
+
+
+def _order_key(alias: str) -> Callable[[Row], tuple[int, float, str]]:
+    return lambda row: _order_value(row.get(alias, ""))
+
+
+def _order_value(value: str) -> tuple[int, float, str]:
+    return (0, float(value), "") if is_number(value) else (1, 0.0, value.lower())
+
+
+@route("POST", "/ws/schema/query/{name}")
+def _query_run(sim: Simulator, req: Request) -> Reply:
+    query = _query(sim, req)
+    try:
+        page = max(1, int(req.query.get("page", "1") or "1"))
+        size = int(req.query.get("pagesize", "100") or "100")
+    except ValueError:
+        raise fail(400, "page and pagesize must be integers") from None
+    want_count = req.query.get("count", "").lower() == "true"
+    if size <= 0:  # 0 = every row; page is ignored
+        rows, total = _query_rows(sim, query, req, 0, None, want_count)
+    else:
+        rows, total = _query_rows(sim, query, req, (page - 1) * size, page * size, want_count)
+    body: Json = {"name": query.record_name, "record": [record_of(query, r) for r in rows]}
+    if want_count:
+        body["count"] = total
+    return Reply(200, body)
+
+
+@route("POST", "/ws/schema/query/{name}/count")
+def _query_count(sim: Simulator, req: Request) -> Reply:
+    query = _query(sim, req)
+    return Reply(200, {"count": _query_rows(sim, query, req, 0, 0, True)[1]})
+
+
+@route("GET", "/ws/schema/query/api")
+def _query_api(sim: Simulator, req: Request) -> Reply:
+    paths: Json = {}
+    definitions: Json = {}
+    for q in sim.queries.values():
+        paths[f"/ws/schema/query/{q.name}"] = {
+            "post": {
+                "summary": q.summary,
+                "tags": ["powerquery"],
+                "parameters": [
+                    {
+                        "name": "body",
+                        "in": "body",
+                        "schema": {"$ref": f"#/definitions/powerquery.param.{q.name}"},
+                    }
+                ],
+                "responses": {
+                    "200": {"schema": {"$ref": f"#/definitions/powerquery.resp.{q.name}"}}
+                },
+            }
+        }
+        definitions[f"powerquery.param.{q.name}"] = {
+            "type": "object",
+            "properties": {
+                a.name: {"type": "array", "items": {"type": "integer" if a.integer else "string"}}
+                if a.array
+                else {"type": "integer" if a.integer else "string"}
+                for a in q.args
+            },
+            "required": [a.name for a in q.args if a.required],
+        }
+        definitions[f"powerquery.resp.{q.name}"] = {
+            "type": "object",
+            "properties": {c.alias: {"type": "string"} for c in q.columns},
+        }
+    body = {
+        "swagger": "2.0",
+        "info": {"title": "PowerQuery API", "version": "1.0"},
+        "basePath": "/",
+        "paths": paths,
+        "definitions": definitions,
+    }
+    return Reply(200, body)
+
+
+def _access_list(queries: Iterable[PowerQuery]) -> Reply:
+    fields = dict.fromkeys((c.table, c.column) for q in queries for c in q.columns)
+    lines = [f'<field table="{t}" field="{f}" access="ViewOnly" />' for t, f in fields]
+    text_body = "<access_request>\n" + "".join(f"  {x}\n" for x in lines) + "</access_request>\n"
+    return Reply(200, text_body.encode("utf-8"), "text/xml")
+
+
+@route("GET", "/ws/powerqueryaccesslist")
+def _access_list_all(sim: Simulator, req: Request) -> Reply:
+    return _access_list(sim.queries.values())
+
+
+@route("GET", "/ws/powerqueryaccesslist/{name}")
+def _access_list_one(sim: Simulator, req: Request) -> Reply:
+    return _access_list([_query(sim, req)])

@@ -1,0 +1,607 @@
+"""The simulator's /oauth and /ws/v1 routes: tokens, metadata, time, reads and student writes.
+
+Handlers are plain functions (Simulator, Request) -> Reply registered with `route`; answer shapes
+come from the fact sheet §1-3 and §6 only. Nothing here may import the client side of the package.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import random
+import re
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from acme_powerschool.testing import wire
+from acme_powerschool.testing.district import (
+    DISTRICT_EXPANSIONS,
+    SCHOOL_EXPANSIONS,
+    SECTION_EXPANSIONS,
+    STAFF_EXPANSIONS,
+    STUDENT_EXPANSIONS,
+    STUDENT_EXTENSIONS,
+    Json,
+    mix_seed,
+    seeded_uuid,
+)
+from acme_powerschool.testing.qfilter import Clause, QError, matches, parse_q
+from acme_powerschool.testing.routing import (
+    Reply,
+    Request,
+    Write,
+    fail,
+    route,
+)
+from acme_powerschool.testing.tables import (
+    extension_row_for,
+)
+
+if TYPE_CHECKING:
+    from acme_powerschool.testing.server import Simulator
+
+PAGE_SIZE_KEYS = (
+    "course_max_page_size",
+    "school_max_page_size",
+    "schema_table_query_max_page_size",
+    "section_max_page_size",
+    "section_enrollment_max_page_size",
+    "staff_max_page_size",
+    "student_max_page_size",
+    "term_max_page_size",
+)
+
+# =====================================================================================
+# OAuth, metadata, time
+# =====================================================================================
+
+
+def _token(sim: Simulator, req: Request) -> Reply:
+    scheme, _, encoded = req.headers.get("authorization", "").partition(" ")
+    try:
+        client_id, _, secret = base64.b64decode(encoded.strip()).decode("utf-8").partition(":")
+    except ValueError:
+        client_id = secret = ""
+    if scheme.lower() != "basic" or (client_id, secret) != (sim.client_id, sim.client_secret):
+        body = {"error": "invalid_client", "error_description": "Bad client credentials"}
+        return Reply(401, body)
+    form = dict(req.query)
+    with contextlib.suppress(UnicodeDecodeError):
+        form.update({k: v[-1] for k, v in parse_qs(req.body.decode("utf-8")).items()})
+    grant = form.get("grant_type")
+    if grant != "client_credentials":
+        desc = "grant_type must be client_credentials" if grant else "Missing grant_type"
+        error = "unsupported_grant_type" if grant else "invalid_request"
+        return Reply(400, {"error": error, "error_description": desc})
+    token, remaining = sim._token_for_client()
+    return Reply(200, {"access_token": token, "token_type": "Bearer", "expires_in": str(remaining)})
+
+
+route("POST", "/oauth/access_token", authorized=False)(_token)
+
+
+@route("GET", "/ws/v1/metadata", authorized=False)
+def _metadata(sim: Simulator, req: Request) -> Reply:
+    meta: Json = {key: sim.max_page_size for key in PAGE_SIZE_KEYS}
+    uptime = f"{int(time.time() - sim.started_at)} seconds"
+    meta.update(
+        {
+            "machine_uptime": uptime,
+            "mobile_api_version": "1.0",
+            "powerschool_uptime": uptime,
+            "powerschool_version": "25.2.0.0",
+            "state_reporting_version": "25.2.0",
+            "state": "AZ",
+            "district_timezone": "America/Phoenix",
+            "district_uuid": seeded_uuid(random.Random(mix_seed(sim.seed, 96))),
+            "sso_enabled_admin": "false",
+            "sso_enabled_guardian": "false",
+            "sso_enabled_student": "false",
+            "sso_enabled_teacher": "false",
+        }
+    )
+    # plugin_id only with a valid token: clients use it as a token-validity check (§2.4).
+    if sim._token_problem(req.headers.get("authorization", "")) is None:
+        meta["plugin_id"] = sim.plugin_id
+    return Reply(200, {"metadata": dict(sorted(meta.items()))})
+
+
+@route("GET", "/ws/v1/time", authorized=False)
+def _time(sim: Simulator, req: Request) -> Reply:
+    now = time.time()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + "Z"
+    return Reply(200, {"resource": {"time": stamp, "timestamp": int(now * 1000)}})
+
+
+# =====================================================================================
+# /ws/v1 reads
+# =====================================================================================
+
+
+def _requested(req: Request, offered: tuple[str, ...], name: str = "expansions") -> list[str]:
+    wanted = {w.strip().lower() for w in req.query.get(name, "").split(",") if w.strip()}
+    return [o for o in offered if o in wanted]
+
+
+def _one(singular: str, item: Json | None, offered: tuple[str, ...], ext: str = "") -> Reply:
+    if item is None:
+        raise fail(404, f"The {singular} was not found")
+    return Reply(200, wire.v1_one(singular, item, ", ".join(offered), ext))
+
+
+def _list(
+    plural: str, singular: str, items: list[Json], offered: tuple[str, ...], ext: str = ""
+) -> Reply:
+    return Reply(200, wire.v1_list(plural, singular, items, ", ".join(offered), ext))
+
+
+def _count(n: int) -> Reply:
+    return Reply(200, wire.v1_count(n))
+
+
+def _school(sim: Simulator, req: Request) -> Any:
+    school = sim.district.school_by_id.get(req.int_param("id"))
+    if school is None:
+        raise fail(404, "The school was not found")
+    return school
+
+
+@route("GET", "/ws/v1/district")
+def _district(sim: Simulator, req: Request) -> Reply:
+    blocks = _requested(req, DISTRICT_EXPANSIONS)
+    return _one("district", sim.district.district(blocks), DISTRICT_EXPANSIONS)
+
+
+def _schools_list(sim: Simulator, req: Request) -> Reply:
+    offset, limit = req.paging(sim.max_page_size)
+    blocks = _requested(req, SCHOOL_EXPANSIONS)
+    ids = [s.id for s in sim.district.schools][offset : offset + limit]
+    items = [sim.district.school(i, blocks) for i in ids]
+    return _list("schools", "school", [i for i in items if i], SCHOOL_EXPANSIONS)
+
+
+route("GET", "/ws/v1/district/school")(_schools_list)
+route("GET", "/ws/v1/school")(_schools_list)
+
+
+@route("GET", "/ws/v1/district/school/count")
+def _schools_count(sim: Simulator, req: Request) -> Reply:
+    return _count(len(sim.district.schools))
+
+
+@route("GET", "/ws/v1/school/{id}")
+def _school_one(sim: Simulator, req: Request) -> Reply:
+    blocks = _requested(req, SCHOOL_EXPANSIONS)
+    return _one("school", sim.district.school(_school(sim, req).id, blocks), SCHOOL_EXPANSIONS)
+
+
+# ----- students -----
+
+_STUDENT_CORE = ("id", "local_id", "student_username", "state_province_id", "name")
+
+
+def _student_clauses(req: Request) -> list[Clause]:
+    raw = req.query.get("q", "")
+    try:
+        clauses = parse_q(raw) if raw else []
+    except QError as exc:
+        raise fail(400, str(exc)) from None
+    for c in clauses:
+        head = c.field.split(".")[0].lower()
+        if head not in _STUDENT_CORE and head not in STUDENT_EXPANSIONS:
+            raise fail(400, f"Invalid field specified: {c.field}")
+    return clauses
+
+
+def _dig(rec: Any, path: str) -> Any:
+    for part in path.lower().split("."):
+        if not isinstance(rec, dict):
+            return None
+        rec = rec.get(part)
+    return rec
+
+
+def _student_candidates(sim: Simulator, clauses: list[Clause]) -> list[int] | None:
+    """A short list of dcids when an equality clause pins the student down, else None."""
+    d = sim.district
+    for c in clauses:
+        if c.op != "==" or any("*" in v for v in c.values):
+            continue
+        field = c.field.lower()
+        if field == "id":
+            return sorted({int(v) for v in c.values if v.isdigit() and d.student_exists(int(v))})
+        if field == "local_id":
+            found = {d.student_by_local_id(v) for v in c.values}
+            return sorted(x for x in found if x is not None)
+        if field == "student_username":
+            out = set()
+            for v in c.values:
+                digits = re.search(r"(\d+)$", v)
+                if v.lower() == "ag1student1":
+                    out.add(2)
+                if digits:
+                    owner = d.student_by_local_id(digits.group(1))
+                    if owner is not None:
+                        out.add(owner)
+                out.update(d.student_overrides)  # written usernames follow no formula
+            return sorted(out)
+    return None
+
+
+def _matching_students(sim: Simulator, source: Iterable[int], clauses: list[Clause]) -> list[int]:
+    blocks = sorted({c.field.split(".")[0].lower() for c in clauses} & set(STUDENT_EXPANSIONS))
+    out = []
+    for dcid in source:
+        rec = sim.district.student(dcid, blocks)
+        if rec is not None and all(matches(c, _dig(rec, c.field)) for c in clauses):
+            out.append(dcid)
+    return out
+
+
+def _student_ids(sim: Simulator, req: Request, school_id: int | None) -> tuple[list[int], int]:
+    """(this page's dcids, total matching) for a district or school student list."""
+    d = sim.district
+    clauses = _student_clauses(req)
+    offset, limit = req.paging(sim.max_page_size)
+    school = d.school_by_id[school_id] if school_id is not None else None
+    if not clauses:
+        if school is None:
+            return d.student_id_page(offset, limit), d.student_count
+        ids = list(school.students[offset : offset + limit])
+        return ids, len(school.students)
+    candidates = _student_candidates(sim, clauses)
+    source: Iterable[int]
+    if candidates is not None:
+        source = candidates
+        if school is not None:
+            source = [i for i in candidates if d.school_of_student(i).id == school.id]
+    else:
+        source = d.student_ids() if school is None else list(school.students)
+    found = _matching_students(sim, source, clauses)
+    return found[offset : offset + limit], len(found)
+
+
+def _student_items(sim: Simulator, req: Request, ids: list[int]) -> list[Json]:
+    blocks = _requested(req, STUDENT_EXPANSIONS)
+    extensions = _requested(req, STUDENT_EXTENSIONS, "extensions")
+    items = []
+    for dcid in ids:
+        rec = sim.district.student(dcid, blocks)
+        if rec is None:
+            continue
+        if "u_studentsuserfields" in extensions:
+            rec["_extension_data"] = {"_table_extension": _extension_block(sim, dcid)}
+        items.append(rec)
+    return items
+
+
+def _extension_block(sim: Simulator, dcid: int) -> Json:
+    row = extension_row_for(sim.tables["u_studentsuserfields"], dcid)
+    fields = []
+    if row is not None:
+        fields = [
+            {"name": k, "type": "String", "value": v}
+            for k, v in row.items()
+            if k not in ("id", "studentsdcid") and v != ""
+        ]
+    block: Json = {"recordFound": row is not None, "name": "u_studentsuserfields"}
+    if fields:
+        block["_field"] = wire.one_or_many(fields)
+    return block
+
+
+_EXT = ",".join(STUDENT_EXTENSIONS)
+
+
+def _students_list(sim: Simulator, req: Request, school_id: int | None) -> Reply:
+    ids, _ = _student_ids(sim, req, school_id)
+    return _list("students", "student", _student_items(sim, req, ids), STUDENT_EXPANSIONS, _EXT)
+
+
+def _students_count(sim: Simulator, req: Request, school_id: int | None) -> Reply:
+    if not req.query.get("q"):
+        d = sim.district
+        n = d.student_count if school_id is None else len(d.school_by_id[school_id].students)
+        return _count(n)
+    req.query["page"], req.query["pagesize"] = "1", "1"
+    return _count(_student_ids(sim, req, school_id)[1])
+
+
+route("GET", "/ws/v1/district/student")(lambda sim, req: _students_list(sim, req, None))
+route("GET", "/ws/v1/student")(lambda sim, req: _students_list(sim, req, None))
+route("GET", "/ws/v1/district/student/count")(lambda sim, req: _students_count(sim, req, None))
+
+
+@route("GET", "/ws/v1/school/{id}/student")
+def _school_students(sim: Simulator, req: Request) -> Reply:
+    return _students_list(sim, req, _school(sim, req).id)
+
+
+@route("GET", "/ws/v1/school/{id}/student/count")
+def _school_students_count(sim: Simulator, req: Request) -> Reply:
+    return _students_count(sim, req, _school(sim, req).id)
+
+
+@route("GET", "/ws/v1/student/{id}")
+def _student_one(sim: Simulator, req: Request) -> Reply:
+    dcid = req.int_param("id")
+    items = _student_items(sim, req, [dcid]) if sim.district.student_exists(dcid) else []
+    return _one("student", items[0] if items else None, STUDENT_EXPANSIONS, _EXT)
+
+
+# ----- staff, sections, terms, courses, enrollments -----
+
+
+def _school_children(kind: str, plural: str, expansions: tuple[str, ...]) -> None:
+    def ids_of(sim: Simulator, req: Request) -> list[int]:
+        school = _school(sim, req)
+        d = sim.district
+        if kind == "staff":
+            return list(d.staff_ids(school))
+        if kind == "section":
+            return list(d.section_ids(school))
+        if kind == "term":
+            return list(d.term_ids(school))
+        courses = [d.course(i) for i in d.course_ids(school)]
+        return [
+            c["id"] for c in sorted((c for c in courses if c), key=lambda c: c["course_number"])
+        ]
+
+    def fetch(sim: Simulator, ident: int, blocks: list[str]) -> Json | None:
+        d = sim.district
+        if kind == "staff":
+            return d.staff(ident, blocks)
+        if kind == "section":
+            return d.section(ident, blocks)
+        return d.term(ident) if kind == "term" else d.course(ident)
+
+    def listing(sim: Simulator, req: Request) -> Reply:
+        offset, limit = req.paging(sim.max_page_size)
+        blocks = _requested(req, expansions)
+        page = ids_of(sim, req)[offset : offset + limit]
+        items = [x for x in (fetch(sim, i, blocks) for i in page) if x is not None]
+        return _list(plural, kind, items, expansions)
+
+    def count(sim: Simulator, req: Request) -> Reply:
+        return _count(len(ids_of(sim, req)))
+
+    def one(sim: Simulator, req: Request) -> Reply:
+        item = fetch(sim, req.int_param("id"), _requested(req, expansions))
+        return _one(kind, item, expansions)
+
+    route("GET", f"/ws/v1/school/{{id}}/{kind}")(listing)
+    route("GET", f"/ws/v1/school/{{id}}/{kind}/count")(count)
+    route("GET", f"/ws/v1/{kind}/{{id}}")(one)
+
+
+_school_children("staff", "staffs", STAFF_EXPANSIONS)
+_school_children("section", "sections", SECTION_EXPANSIONS)
+_school_children("term", "terms", ())
+_school_children("course", "courses", ())
+
+
+def _section_for(sim: Simulator, req: Request) -> int:
+    section_id = req.int_param("id")
+    if sim.district.section(section_id) is None:
+        raise fail(404, "The section was not found")
+    return section_id
+
+
+@route("GET", "/ws/v1/section/{id}/section_enrollment")
+def _enrollments(sim: Simulator, req: Request) -> Reply:
+    offset, limit = req.paging(sim.max_page_size)
+    rows = sim.district.section_enrollments(_section_for(sim, req))[offset : offset + limit]
+    return _list("section_enrollments", "section_enrollment", rows, ())
+
+
+@route("GET", "/ws/v1/section/{id}/section_enrollment/count")
+def _enrollments_count(sim: Simulator, req: Request) -> Reply:
+    return _count(len(sim.district.section_enrollments(_section_for(sim, req))))
+
+
+@route("GET", "/ws/v1/section_enrollment/{id}")
+def _enrollment_one(sim: Simulator, req: Request) -> Reply:
+    item = sim.district.section_enrollment(req.int_param("id"))
+    return _one("section_enrollment", item, ())
+
+
+# =====================================================================================
+# POST /ws/v1/student: bulk INSERT / UPDATE (§6)
+# =====================================================================================
+
+_INSERT_REQUIRED = (
+    ("local_id",),
+    ("name", "first_name"),
+    ("name", "last_name"),
+    ("school_enrollment", "entry_date"),
+    ("school_enrollment", "exit_date"),
+    ("school_enrollment", "grade_level"),
+    ("school_enrollment", "school_number"),
+)
+_UPDATABLE_BLOCKS = (
+    "name", "demographics", "addresses", "alerts", "phones", "ethnicity_race", "contact",
+    "contact_info", "initial_enrollment", "schedule_setup", "lunch",
+)  # fmt: skip
+
+
+def _item_error(field: str, code: str, description: str) -> Json:
+    return {"field": field, "error_code": code, "error_description": description}
+
+
+def _merge(target: Json, block: str, value: Any) -> None:
+    current = target.get(block)
+    if isinstance(value, dict) and isinstance(current, dict):
+        for k, v in value.items():
+            if isinstance(v, dict) and isinstance(current.get(k), dict):
+                _merge(current, k, v)
+            else:
+                current[k] = v
+    else:
+        target[block] = value
+
+
+def _insert_student(sim: Simulator, item: Json) -> tuple[list[Json], int | None]:
+    d = sim.district
+    errors = []
+    for path in _INSERT_REQUIRED:
+        value = _dig(item, ".".join(path))
+        if value is None or value == "":
+            field = "student/" + "/".join(path)
+            errors.append(
+                _item_error(
+                    field, "REQUIRED_FIELD_MISSING", f"{path[-1]} is required for an insert."
+                )
+            )
+    if errors:
+        return errors, None
+    local_id = str(item["local_id"])
+    if d.student_by_local_id(local_id) is not None:
+        return [
+            _item_error(
+                "student/local_id",
+                "INVALID_LOCAL_ID",
+                "Local ID already exists in the database and can not be used in an insert.",
+            )
+        ], None
+    enrollment = dict(item["school_enrollment"])
+    try:
+        number = int(enrollment["school_number"])
+    except (TypeError, ValueError):
+        number = -1
+    school = d.school_by_number.get(number)
+    if school is None:
+        return [
+            _item_error(
+                "student/school_enrollment/school_number",
+                "INVALID_SCHOOL_NUMBER",
+                "The school number does not exist.",
+            )
+        ], None
+    if "enroll_status" in enrollment and "enroll_status_code" in enrollment:
+        return [
+            _item_error(
+                "student/school_enrollment/enroll_status",
+                "INVALID_ENROLL_STATUS",
+                "Send enroll_status or enroll_status_code, not both.",
+            )
+        ], None
+    status = str(enrollment.get("enroll_status", "A")).upper()
+    if status not in ("A", "I", "P", "H"):
+        return [
+            _item_error(
+                "student/school_enrollment/enroll_status",
+                "INVALID_ENROLL_STATUS",
+                "enroll_status on insert must be A, I, P or H.",
+            )
+        ], None
+    enrollment.update(
+        {
+            "enroll_status": status,
+            "school_number": str(school.number),
+            "school_id": school.id,
+        }
+    )
+    record: Json = {b: "" for b in STUDENT_EXPANSIONS}
+    record.update(
+        {
+            "local_id": int(local_id) if local_id.isdigit() else local_id,
+            "student_username": str(item.get("student_username", "")),
+            "name": {k: v for k, v in item["name"].items() if v is not None},
+            "school_enrollment": enrollment,
+        }
+    )
+    if item.get("state_province_id"):
+        record["state_province_id"] = str(item["state_province_id"])
+    for block in _UPDATABLE_BLOCKS:
+        if block != "name" and isinstance(item.get(block), dict):
+            record[block] = dict(item[block])
+    return [], d.insert_student(record)
+
+
+def _update_student(sim: Simulator, item: Json) -> tuple[list[Json], int | None]:
+    d = sim.district
+    raw = item.get("id")
+    if raw is None or raw == "":
+        return [_item_error("student/id", "MISSING_ID", "id is required for an update.")], None
+    dcid = int(raw) if str(raw).isdigit() else -1
+    if not d.student_exists(dcid):
+        return [
+            _item_error("student/id", "INVALID_ID", f"Student with id {raw} does not exist.")
+        ], None
+    if "school_enrollment" in item:
+        return [
+            _item_error(
+                "student/school_enrollment",
+                "INVALID_FIELD",
+                "Enrollment fields can not be changed by an update.",
+            )
+        ], None
+    if "local_id" in item:
+        local_id = str(item["local_id"])
+        owner = d.student_by_local_id(local_id)
+        if owner is not None and owner != dcid:
+            return [
+                _item_error(
+                    "student/local_id",
+                    "INVALID_LOCAL_ID",
+                    "Local ID already exists in the database and can not be used.",
+                )
+            ], None
+        d.set_local_id(dcid, local_id)
+    record = d.materialize_student(dcid)
+    for key in ("student_username", "state_province_id"):
+        if key in item:
+            record[key] = str(item[key])
+    for block in _UPDATABLE_BLOCKS:
+        if block in item:
+            _merge(record, block, item[block])
+    return [], dcid
+
+
+@route("POST", "/ws/v1/student")
+def _students_write(sim: Simulator, req: Request) -> Reply:
+    body = req.json_body()
+    if not isinstance(body, dict) or not isinstance(body.get("students"), dict):
+        raise fail(400, 'The body must be {"students":{"student":[...]}}')
+    raw = body["students"].get("student")
+    items = raw if isinstance(raw, list) else [raw] if isinstance(raw, dict) else None
+    if items is None:
+        raise fail(400, 'The body must be {"students":{"student":[...]}}')
+    counts = {"INSERT": 0, "UPDATE": 0}
+    results, applied = [], []
+    for item in items:
+        if not isinstance(item, dict):
+            raise fail(400, "Each student must be an object")
+        action = str(item.get("action", "")).upper()
+        if action == "INSERT":
+            errors, dcid = _insert_student(sim, item)
+        elif action == "UPDATE":
+            errors, dcid = _update_student(sim, item)
+        else:
+            errors = [
+                _item_error("student/action", "INVALID_ACTION", "action must be INSERT or UPDATE.")
+            ]
+            dcid = None
+        result: Json = {}
+        if "client_uid" in item:
+            result["client_uid"] = item["client_uid"]
+        result["status"] = "ERROR" if errors else "SUCCESS"
+        result["action"] = action
+        if errors:
+            result["error_message"] = {"error": wire.one_or_many(errors)}
+        else:
+            counts[action] += 1
+            result["success_message"] = {"id": dcid, "ref": sim.ref(f"/ws/v1/student/{dcid}")}
+            applied.append(str(item.get("client_uid", "")))
+        results.append(result)
+    sim.writes.append(Write("POST", req.path, body, tuple(applied)))
+    out: Json = {
+        "insert_count": counts["INSERT"],
+        "update_count": counts["UPDATE"],
+        "delete_count": 0,
+    }
+    if results:
+        out["result"] = wire.one_or_many(results)
+    return Reply(200, {"results": out})
