@@ -1,8 +1,20 @@
 """A local PowerSchool SIS simulator for tests, demos and benchmarks, written from the fact sheet.
 
-It must never import the client side of this package (core, client, shell, endpoints, models):
-a simulator that shared the client's understanding of PowerSchool would prove nothing.
-`Simulator` loads lazily, so the pytest plugin and `import acme_powerschool.testing` stay cheap.
+It must never import the client side of this package (core, client, shell, endpoints, models,
+convert, pager): a simulator that shared the client's understanding of PowerSchool would prove
+nothing. `Simulator` loads lazily, so the pytest plugin and this import stay cheap.
+
+    with Simulator(students=5000, seed=1) as sim:
+        sim.base_url, sim.client_id, sim.client_secret
+        sim.stats.requests, sim.stats.token_requests, sim.stats.by_route  # per route name
+        sim.inject("/ws/v1/student", "503", times=2)     # scripted faults (see FAULT_KINDS)
+        sim.fault_rate(0.1, kinds=["500", "reset"])      # seeded random faults on /ws/
+        sim.expire_tokens(); sim.revoke_tokens(); sim.token_lifetime = 0
+        sim.latency_ms = 5; sim.throttle_ms = 1000; sim.xml_quirks = True
+        sim.grant("attendance", "studentid"); sim.deny("students", "dob"); sim.set_grants([...])
+        sim.writes, sim.applied_client_uids()
+
+Run one by hand with `python -m acme_powerschool.testing --port 8080 --students 5000 --seed 1`.
 """
 
 from __future__ import annotations
