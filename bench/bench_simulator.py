@@ -61,7 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         def get_expanded() -> None:
             r = session.get(
                 expanded,
-                params={"pagesize": 100, "expansions": "demographics,addresses,school_enrollment"},
+                params={
+                    "pagesize": "100",
+                    "expansions": "demographics,addresses,school_enrollment",
+                },
                 timeout=10,
             )
             r.raise_for_status()

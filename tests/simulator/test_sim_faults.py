@@ -173,7 +173,7 @@ def test_handler_bug_answers_500_json(fresh_api: Any, powerschool_sim: Simulator
     def boom(*args: Any) -> Any:
         raise RuntimeError("simulated bug")
 
-    powerschool_sim.district.student = boom  # type: ignore[method-assign]
+    powerschool_sim.district.student = boom  # type: ignore[method-assign,assignment]
     r = fresh_api.get("/ws/v1/student/2")
     assert r.status_code == 500
     assert r.json()["message"].startswith("Simulator error")

@@ -64,7 +64,7 @@ def _raw(sim: Simulator, data: bytes) -> bytes:
     with socket.create_connection(("127.0.0.1", sim.port), timeout=10) as sock:
         sock.sendall(data)
         sock.shutdown(socket.SHUT_WR)
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             chunk = sock.recv(65536)
             if not chunk:

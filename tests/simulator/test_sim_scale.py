@@ -40,7 +40,7 @@ def test_hundred_thousand_students_page_from_the_end() -> None:
         assert count == {"resource": {"count": 100_000}}
         last = session.get(
             base + "/ws/v1/district/student",
-            params={"page": 1000, "pagesize": 100, "expansions": "school_enrollment"},
+            params={"page": "1000", "pagesize": "100", "expansions": "school_enrollment"},
             timeout=10,
         ).json()["students"]["student"]
         assert [s["id"] for s in last] == list(range(99_901, 100_001))
@@ -52,7 +52,7 @@ def test_hundred_thousand_students_page_from_the_end() -> None:
         assert hit["id"] == 54_320
         rows = session.get(
             base + "/ws/schema/table/students",
-            params={"projection": "dcid,last_name", "page": 1000, "pagesize": 100},
+            params={"projection": "dcid,last_name", "page": "1000", "pagesize": "100"},
             timeout=10,
         ).json()["record"]
         assert [r["id"] for r in rows] == list(range(99_901, 100_001))
@@ -119,7 +119,7 @@ def test_paging_returns_every_record_exactly_once(
         for page in range(1, math.ceil(n / effective) + 1):
             body = session.get(
                 base + "/ws/schema/table/students",
-                params={"projection": "dcid", "page": page, "pagesize": effective},
+                params={"projection": "dcid", "page": str(page), "pagesize": str(effective)},
                 timeout=10,
             ).json()
             rows.extend(r["id"] for r in body["record"])
