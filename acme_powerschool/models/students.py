@@ -161,23 +161,22 @@ class Address:
 
 @attrs.frozen(kw_only=True)
 class Alerts:
-    """The alert texts PowerSchool shows for a student."""
+    """The student's alerts, one block per kind (from the STUDENTS.ALERT_* fields)."""
 
-    alert: tuple[Alert, ...] = ()
+    discipline: Alert | None = None
+    guardian: Alert | None = None
+    medical: Alert | None = None
+    other: Alert | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
 
 @attrs.frozen(kw_only=True)
 class Alert:
-    """One alert."""
+    """One alert text and when it expires ("" for never)."""
 
-    id: Id | None = None
-    type: str | None = None
-    """Kind of alert, e.g. "medical" or "discipline"."""
-    description: str | None = None
-    start_date: datetime.date | None = None
-    end_date: datetime.date | None = None
+    alert_text: str | None = None
+    expires_date: datetime.date | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
@@ -342,6 +341,8 @@ class Lunch:
     balance_3: Decimal | None = None
     balance_4: Decimal | None = None
     lunch_id: Id | None = None
+    status: str | None = None
+    """Lunch status code, e.g. "P" (paid)."""
     last_meal: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""

@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+import acme_powerschool
 from acme_powerschool.models import School, Student, WriteResult
 from acme_powerschool.pager import Pager
-from acme_powerschool.typed import TableRecord, TypedHelpers
+from acme_powerschool.typed import TableRecord
 from acme_powerschool.types import Id
 
 
-def report(ps: TypedHelpers) -> None:
+def report(ps: acme_powerschool.api) -> None:
     s: Student = ps.students.get(2, expansions=["contact_info", "school_enrollment"])
     first: str | None = s.name.first_name if s.name else None
     student_id: Id = s.id
@@ -46,3 +47,11 @@ def report(ps: TypedHelpers) -> None:
     for item in result.result:
         if item.status == "ERROR" and item.error_message:
             print(item.client_uid, [e.error_description for e in item.error_message.error])
+
+
+def main() -> None:
+    ps = acme_powerschool.api("127.0.0.1:8080", client_id="id", client_secret="secret")
+    raw = ps.get("ws/v1/student/2")  # the raw escape hatch still returns a Response
+    status: int = raw.status_code
+    print(status)
+    report(ps)
