@@ -86,7 +86,7 @@ class RootGroup(click.Group):
     ) -> Any:
         code = _run_safely(
             lambda: super(RootGroup, self).main(
-                args, prog_name or PROG, complete_var, standalone_mode=False, **extra
+                args, PROG, complete_var, standalone_mode=False, **extra
             )
         )
         if standalone_mode:
