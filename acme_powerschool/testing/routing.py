@@ -62,8 +62,8 @@ class Request:
     def json_body(self) -> Any:
         try:
             return json.loads(self.body.decode("utf-8") or "null")
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise fail(400, f"Malformed JSON body: {exc}") from None
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise fail(400, f"Malformed JSON body: {type(exc).__name__}") from None
 
     def int_param(self, name: str) -> int:
         try:

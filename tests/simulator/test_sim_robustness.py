@@ -110,3 +110,17 @@ def test_keep_alive_reuses_one_connection(powerschool_sim: Simulator) -> None:
                 body += sock.recv(65536)
             assert head.startswith(b"HTTP/1.1 200")
             assert b'"resource"' in body
+
+
+def test_deeply_nested_json_is_400_not_500(powerschool_sim: Simulator) -> None:
+    r = requests.post(
+        powerschool_sim.base_url + "/ws/schema/query/com.acme.sdk.students.roster",
+        data=b"[" * 100_000 + b"]" * 100_000,
+        headers={
+            "Authorization": f"Bearer {powerschool_sim.issue_token()}",
+            "Content-Type": "application/json",
+        },
+        timeout=10,
+    )
+    assert r.status_code == 400
+    assert r.json()["message"].startswith("Malformed JSON body")
