@@ -44,6 +44,18 @@ def _powerquery(
     return method(name, args=args, order=order, pagesize=size)
 
 
+def _total(pager: Any) -> int | None:
+    """The count endpoint's total for the bar; without it the bar just counts."""
+    from acme_powerschool.core.errors import AccessDenied, AuthenticationError, PowerSchoolError
+
+    try:
+        return int(pager.count())
+    except (AccessDenied, AuthenticationError):
+        raise  # the query itself would fail the same way: say it once, now
+    except PowerSchoolError:
+        return None
+
+
 @click.command(
     name="query",
     help=(
@@ -84,7 +96,7 @@ def query_command(
     forced = progress if progress is not None else state().progress
     show = stderr_is_terminal() if forced is None else forced
     pager = _powerquery(conn.client(), name, pairs_to_dict(args), order, pagesize)
-    total = pager.count() if show else None
+    total = _total(pager) if show else None
     with output_stream(out) as stream, Progress(name, total, enabled=show) as bar:
         writer = RecordWriter(stream, fmt, warn=echo_err)
         for page in pager.iter_pages():

@@ -30,6 +30,17 @@ from acme_powerschool.cli.common import (
 from acme_powerschool.cli.output import FORMATS, RecordWriter, output_stream
 
 KINDS = ("one", "many", "count")
+
+# Help for the query parameters every generated helper shares (by parameter name).
+PARAM_HELP = {
+    "q": "PowerSchool q filter, like 'name.last_name==Sm*'.",
+    "expansions": "Expansions to include (comma-separated or repeated)",
+    "extensions": "Extensions to include (comma-separated or repeated).",
+    "projection": "Fields to return (comma-separated or repeated).",
+    "order": "Sort order, like students.last_name;desc.",
+    "pagesize": "Records per request (default: the server's maximum).",
+    "prefetch": "Pages to fetch ahead on worker threads (0-16).",
+}
 LIST, COUNT = "list", "count"
 FOR_PREFIX, COUNT_FOR_PREFIX = "for_", "count_for_"
 
@@ -213,7 +224,17 @@ def _split_values(param: Param) -> Callable[[click.Context, click.Parameter, Any
     return callback
 
 
-def _option(param: Param, *, help_text: str | None = None) -> Callable[[Any], Any]:
+def _help(param: Param) -> str:
+    text = PARAM_HELP.get(param.name)
+    if text is None:
+        text = param.name.replace("_", " ").capitalize()
+        text += " (comma-separated or repeated)." if param.multiple else "."
+    if isinstance(param.type, click.Choice):
+        text = text.rstrip(".") + "; one of: " + ", ".join(map(str, param.type.choices)) + "."
+    return text
+
+
+def _option(param: Param) -> Callable[[Any], Any]:
     if param.multiple:
         return click.option(
             param.flag,
@@ -222,25 +243,18 @@ def _option(param: Param, *, help_text: str | None = None) -> Callable[[Any], An
             required=param.required,
             callback=_split_values(param),
             metavar=f"{param.type.name.upper()}[,...]",
-            help=help_text
-            or f"{param.name} (comma-separated or repeated)"
-            + (
-                f"; one of: {', '.join(param.type.choices)}"
-                if isinstance(param.type, click.Choice)
-                else ""
-            ),
+            help=_help(param),
         )
     if param.type is click.BOOL:
-        return click.option(
-            f"{param.flag}/--no-{param.flag[2:]}", param.name, default=param.default
-        )
+        flags = f"{param.flag}/--no-{param.flag[2:]}"
+        return click.option(flags, param.name, default=param.default, help=_help(param))
     return click.option(
         param.flag,
         param.name,
         type=param.type,
         required=param.required,
         default=param.default,
-        help=help_text or param.name,
+        help=_help(param),
     )
 
 
