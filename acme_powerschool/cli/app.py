@@ -5,6 +5,7 @@ line on stderr, a non-zero status, never a traceback). It holds no command logic
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -110,6 +111,11 @@ def _run_safely(invoke: Any) -> int:
         return exc.exit_code
     except (click.Abort, KeyboardInterrupt):
         return _fail("interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        # The reader went away (`... | head`): stop quietly, as shell tools do.
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - kept open until exit
+        return EXIT_ERROR
     except (PowerSchoolError, RuntimeError, ValueError, OSError, ImportError, LookupError) as exc:
         return _fail(_error_message(exc), EXIT_ERROR)
     return result if isinstance(result, int) else 0

@@ -245,7 +245,6 @@ class Progress:
             MofNCompleteColumn,
             ProgressColumn,
             TextColumn,
-            TimeElapsedColumn,
             TimeRemainingColumn,
         )
         from rich.progress import Progress as RichProgress
@@ -264,9 +263,8 @@ class Progress:
             MofNCompleteColumn(),
             TextColumn("records"),
             RateColumn(),
-            TimeElapsedColumn(),
-            TextColumn("left"),
             TimeRemainingColumn(),
+            TextColumn("left"),
             console=Console(stderr=True, force_terminal=True),
             transient=True,
         )
