@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import statistics
 import sys
 import time
@@ -25,6 +26,36 @@ def _timed(fn: Callable[[], object], n: int) -> list[float]:
         fn()
         samples.append(time.perf_counter() - start)
     return samples
+
+
+def _raw_rate(sim: Simulator, path: str, n: int) -> float:
+    """Requests per second over one raw keep-alive socket: the server's cost without requests."""
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {sim.issue_token()}"
+        "\r\nAccept: application/json\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", sim.port), timeout=10) as sock:
+
+        def one() -> None:
+            sock.sendall(request)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += sock.recv(65536)
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = next(
+                int(line.split(b":")[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length")
+            )
+            while len(body) < length:
+                body += sock.recv(65536)
+
+        for _ in range(100):
+            one()
+        start = time.perf_counter()
+        for _ in range(n):
+            one()
+        return n / (time.perf_counter() - start)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
 
         expanded_samples = _timed(get_expanded, args.pages)
         session.close()
+        raw_small = _raw_rate(sim, "/ws/v1/student/2", args.requests)
     start_100k = time.perf_counter()
     with Simulator(students=100_000, seed=1):
         pass
@@ -79,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         "students": args.students,
         "small_get_requests_per_second": round(len(small_samples) / sum(small_samples)),
         "small_get_median_ms": round(statistics.median(small_samples) * 1000, 3),
+        "small_get_raw_socket_requests_per_second": round(raw_small),
         "page_100_students_median_ms": round(statistics.median(page_samples) * 1000, 3),
         "page_100_students_p95_ms": round(
             sorted(page_samples)[int(len(page_samples) * 0.95)] * 1000, 3
