@@ -8,7 +8,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -272,7 +272,3 @@ def read_bytes_file(path: str, what: str) -> bytes:
 
 def echo_err(message: str) -> None:
     click.echo(message, err=True)
-
-
-def as_mapping(value: Any) -> Mapping[str, Any] | None:
-    return value if isinstance(value, Mapping) else None

@@ -14,7 +14,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import IO, Any
 
@@ -295,21 +295,3 @@ def stderr_is_terminal() -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
-
-
-def echo_records(records: Any, fmt: str, *, single: bool, warn: Callable[[str], None]) -> int:
-    """Write every record to stdout; returns how many there were."""
-    with output_stream(None) as stream:
-        writer = RecordWriter(stream, fmt, single=single, warn=warn)
-        if single:
-            writer.write(records)
-        else:
-            for record in records:
-                writer.write(record)
-        writer.close()
-        return writer.count
-
-
-def as_dict(value: Any) -> dict[str, Any] | None:
-    plain = to_plain(value)
-    return dict(plain) if isinstance(plain, Mapping) else None

@@ -29,8 +29,6 @@ from acme_powerschool.cli.common import (
 )
 from acme_powerschool.cli.output import FORMATS, RecordWriter, output_stream
 
-KINDS = ("one", "many", "count")
-
 # Help for the query parameters every generated helper shares (by parameter name).
 PARAM_HELP = {
     "q": "PowerSchool q filter, like 'name.last_name==Sm*'.",
