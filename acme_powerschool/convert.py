@@ -135,6 +135,8 @@ def _structure_decimal(value: Any, _: Any) -> Decimal:
 
 
 def _structure_date(value: Any, _: Any) -> datetime.date:
+    if type(value) is str and len(value) == 10:
+        return datetime.date.fromisoformat(value)
     if isinstance(value, datetime.datetime):
         return value.date()
     if isinstance(value, datetime.date):
@@ -160,7 +162,7 @@ def normalise_id(value: Any) -> int | str:
 
 
 def _structure_id(value: Any, _: Any) -> int | str:
-    return normalise_id(value)
+    return value if type(value) is int else normalise_id(value)
 
 
 def _is_id(tp: Any) -> bool:
@@ -187,8 +189,26 @@ def _optional_factory(converter: cattrs.Converter) -> Callable[[Any], Hook]:
         inner = functools.reduce(operator.or_, rest)
         inner_hook = converter.get_structure_hook(inner)
 
+        # Fast paths for the two commonest optional fields; same results as the general hook.
+        if inner is str:
+
+            def structure_optional_str(value: Any, _: Any) -> Any:
+                if type(value) is str:
+                    return value or None
+                return None if value is None else _structure_str(value, str)
+
+            return structure_optional_str
+        if _is_id(inner):
+
+            def structure_optional_id(value: Any, _: Any) -> Any:
+                if type(value) is int:
+                    return value
+                return None if value is None or value == "" else normalise_id(value)
+
+            return structure_optional_id
+
         def structure_optional(value: Any, _: Any) -> Any:
-            if value is None or (isinstance(value, str) and value == ""):
+            if value is None or (type(value) is str and value == ""):
                 return None
             return inner_hook(value, inner)
 
@@ -243,30 +263,21 @@ def _structure_mapping(value: Any, _: Any) -> dict[str, Any]:
 # -- models ---------------------------------------------------------------------------------
 
 
-@attrs.frozen
-class _FieldPlan:
-    name: str
-    hook: Hook
-    type: Any
-
-
 def _model_factory(converter: cattrs.Converter, strict: bool) -> Callable[[Any], Hook]:
     def factory(cls: Any) -> Hook:
         attrs.resolve_types(cls)
-        by_key: dict[str, _FieldPlan] = {}
+        by_key: dict[str, tuple[str, Hook, Any]] = {}
         keeps_extra = False
         for field in attrs.fields(cls):
             if field.name == "extra":
                 keeps_extra = True
                 continue
             key = field.metadata.get("key", field.alias or field.name)
-            by_key[key] = _FieldPlan(
-                field.name, converter.get_structure_hook(field.type), field.type
-            )
+            by_key[key] = (field.name, converter.get_structure_hook(field.type), field.type)
         name = cls.__name__
 
         def structure_model(value: Any, _: Any) -> Any:
-            if not isinstance(value, Mapping):
+            if type(value) is not dict and not isinstance(value, Mapping):
                 raise TypeError(f"{name}: expected an object, got {type(value).__name__}")
             kwargs: dict[str, Any] = {}
             extra: dict[str, Any] = {}
@@ -279,8 +290,9 @@ def _model_factory(converter: cattrs.Converter, strict: bool) -> Callable[[Any],
                         raise UnknownFieldError(f"{name}: unknown field {key!r}")
                     extra[key] = raw
                     continue
+                field_name, hook, field_type = plan
                 try:
-                    kwargs[plan.name] = plan.hook(raw, plan.type)
+                    kwargs[field_name] = hook(raw, field_type)
                 except UnknownFieldError:
                     raise
                 except Exception as exc:
