@@ -140,6 +140,11 @@ class api(TypedHelpers):
         return token.access_token if token else None
 
     @property
+    def token_state(self) -> TokenState | None:
+        """The current token and its expiry (the token never shows in repr)."""
+        return self._keeper.token
+
+    @property
     def token_requests(self) -> int:
         """How many tokens this client has requested from the server."""
         return self._keeper.token_requests

@@ -57,7 +57,7 @@ def test_shell_knows_no_caller(path: Path) -> None:
 
 
 def library_files() -> list[Path]:
-    skip = {"testing", "cli.py", "demo.py", "__main__.py"}
+    skip = {"testing", "cli", "cli.py", "demo.py", "__main__.py"}
     return [
         p
         for p in sorted(PACKAGE.rglob("*.py"))

@@ -101,7 +101,7 @@ def login(conn: Connection) -> None:
         access_token = client._obtain_access_token()
     except RuntimeError as exc:
         raise CommandError(f"{exc}; nothing was stored") from None
-    token = getattr(getattr(client, "_keeper", None), "token", None)
+    token = client.token_state
     if not isinstance(token, TokenState):
         token = TokenState(access_token=access_token)
     creds = Credentials(client_id, client_secret)

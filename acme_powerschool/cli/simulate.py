@@ -5,7 +5,6 @@ and only when this command runs.
 
 from __future__ import annotations
 
-import importlib
 import signal
 import sys
 import threading
@@ -22,10 +21,10 @@ from acme_powerschool.cli.common import (
 
 
 def _load_simulator() -> Any:
-    # By name, inside the command: tests/test_walls.py exempts `cli.py` but not this package's
-    # modules from the "library never imports the simulator" check, and DESIGN.md allows
-    # exactly this one use. See the CLI hand-off notes (ask: exempt `cli/` in test_walls.py).
-    return importlib.import_module("acme_powerschool.testing").Simulator
+    # Inside the command only: DESIGN.md allows the CLI's `simulate` exactly this one use.
+    from acme_powerschool.testing import Simulator
+
+    return Simulator
 
 
 @click.command(
