@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import acme_powerschool
 from acme_powerschool.convert import make_converter
-from acme_powerschool.core.errors import NotFound
+from acme_powerschool.core.errors import AccessDenied, NotFound, ResponseFormatError, ServerError
 from acme_powerschool.models import (
     Course,
     District,
@@ -209,3 +209,39 @@ def test_pages_over_the_simulator_each_student_once_in_few_requests(
     assert len(ids) == total and len(set(ids)) == total and ids == sorted(ids)
     size = min(requested or 50, 50)
     assert route_count(sim, "GET /ws/v1/district/student") <= math.ceil(total / size) + 1
+
+
+def test_typed_helpers_raise_typed_errors(sim: Simulator, ps: acme_powerschool.api) -> None:
+    with pytest.raises(AccessDenied) as denied:
+        ps.powerquery(
+            "com.pearson.core.attendance.daily_attendance_template", args={"studentid": 2}
+        ).to_list()
+    assert "<field" in denied.value.access_requests
+    with pytest.raises(NotFound):
+        ps.powerquery("com.acme.sdk.no.such.query").to_list()
+    with pytest.raises(NotFound):
+        ps.sections.enrollments(10**9).to_list()
+
+
+def test_a_page_lost_to_a_fault_is_retried_and_nothing_is_lost_or_repeated(
+    sim: Simulator, ps: acme_powerschool.api
+) -> None:
+    ps.metadata()
+    total = ps.students.count()
+    sim.inject("GET /ws/v1/district/student", "503", times=2)
+    try:
+        ids = [s.id for s in ps.students.list(prefetch=2)]
+    finally:
+        sim.clear_faults()
+    assert len(ids) == total and len(set(ids)) == total
+
+
+def test_a_truncated_body_is_a_response_format_error_or_retried(
+    sim: Simulator, ps: acme_powerschool.api
+) -> None:
+    sim.inject("GET /ws/v1/student/{id}", "truncated", times=10)
+    try:
+        with pytest.raises((ResponseFormatError, ServerError)):
+            ps.students.get(2)
+    finally:
+        sim.clear_faults()
