@@ -7,7 +7,6 @@ importing this module imports no endpoint module, no model, and neither pandas n
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -97,7 +96,7 @@ def query_args(**values: Any) -> dict[str, Any]:
 def _json(response: requests.Response) -> Any:
     try:
         return response.json()
-    except (ValueError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested JSON
         raise ResponseFormatError(
             f"expected JSON from {response.request.method if response.request else 'PowerSchool'}"
             f" {response.url or ''}: {exc}",
