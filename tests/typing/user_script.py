@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 import acme_powerschool
 from acme_powerschool.models import School, Student, WriteResult
@@ -12,9 +13,23 @@ from acme_powerschool.pager import Pager
 from acme_powerschool.typed import TableRecord
 from acme_powerschool.types import Id
 
+if TYPE_CHECKING:
+    from typing_extensions import assert_type
+else:
+
+    def assert_type(value: Any, _: Any) -> Any:
+        return value
+
 
 def report(ps: acme_powerschool.api) -> None:
     s: Student = ps.students.get(2, expansions=["contact_info", "school_enrollment"])
+    assert_type(ps.students.get(2), Student)
+    assert_type(ps.students.list(), Pager[Student])
+    assert_type(ps.schools.count(), int)
+    if s.name is not None:
+        assert_type(s.name.first_name, str | None)
+    if s.demographics is not None:
+        assert_type(s.demographics.birth_date, datetime.date | None)
     first: str | None = s.name.first_name if s.name else None
     student_id: Id = s.id
     email: str | None = s.contact_info.email if s.contact_info else None
