@@ -90,7 +90,7 @@ def token_from_response(status: int, body: bytes, now: float) -> TokenState:
     """
     try:
         payload = json.loads(body.decode("utf-8")) if body else None
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         payload = None
     if status != 200:
         detail = ""
