@@ -105,14 +105,17 @@ class api(TypedHelpers):
         elif credential_file:
             store = JsonFileStore(credential_file)
         else:
+            if bool(client_id) != bool(client_secret):
+                missing = "client_secret" if client_id else "client_id"
+                raise AuthenticationError(f"{missing} is missing: pass both or neither")
             store = MemoryStore(Stored(client_id, client_secret, None))
         stored = store.load()
         if access_token:
             stored = Stored(stored.client_id, stored.client_secret, TokenState(access_token))
-        only_one = bool(client_id) != bool(client_secret)
-        if only_one and not (plugin or credential_file):
-            missing = "client_secret" if client_id else "client_id"
-            raise AuthenticationError(f"{missing} is missing: pass both or neither")
+        if stored.credentials() is None and stored.token is None and credential_file:
+            raise AuthenticationError(
+                f"{store.description} has no client_id and client_secret (nor an access_token)"
+            )
         self._keeper = TokenKeeper(store, stored.credentials(), stored.token)
 
         self.session = session or requests.Session()

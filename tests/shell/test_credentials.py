@@ -135,3 +135,12 @@ def test_no_backend_says_how_to_get_one() -> None:
             KeyringStore("ps.example.org", "Sync")
     finally:
         keyring.set_keyring(previous)
+
+
+def test_client_names_a_credential_file_without_credentials(tmp_path: Path) -> None:
+    from acme_powerschool import api
+
+    path = tmp_path / "credentials.json"
+    write(path, {"client_id": "only-the-id"})
+    with pytest.raises(AuthenticationError, match="has no client_id and client_secret"):
+        api("ps.example.org", credential_file=path)
