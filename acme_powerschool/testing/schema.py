@@ -163,6 +163,32 @@ def _table_count(sim: Simulator, req: Request) -> Reply:
     return Reply(200, {"count": _rows_for(sim, table, req)[1]})
 
 
+@route("GET", "/ws/schema/table/{table}/metadata")
+def _table_metadata(sim: Simulator, req: Request) -> Reply:
+    """Fact sheet §4.6: the table's description, each column with the plugin's access."""
+    table = _table(sim, req)
+    writable = bool(table.verbs & {"POST", "PUT"})
+
+    def access(column: str) -> str:
+        if not sim.is_granted(table.key, column.lower()):
+            return "NoAccess"
+        return "FullAccess" if writable else "ViewOnly"
+
+    return Reply(
+        200,
+        {
+            "name": table.name,
+            "comment": "",
+            "primaryKey": "ID",
+            "queries": [],
+            "schemaType": "Extended" if table.key.startswith("u_") else "Core",
+            "coreTable": not table.key.startswith("u_"),
+            "collection": table.key,
+            "columns": [{"name": column, "access": access(column)} for column in table.columns],
+        },
+    )
+
+
 def _row_id(req: Request) -> int:
     try:
         return int(req.params["id"])

@@ -228,3 +228,16 @@ def test_results_wrapper_shape_is_configurable(fresh_api: Any) -> None:
     body = {"tables": {"u_studentsuserfields": {"studentsdcid": "5"}}}
     r = fresh_api.post("/ws/schema/table/u_studentsuserfields", json=body)
     assert r.json()["results"]["insert_count"] == 1
+
+
+def test_table_metadata_lists_columns_with_the_plugins_access(api: Any) -> None:
+    """§4.6, found by the fidelity cross-check: a peer reads /metadata before projecting."""
+    body = api.get("/ws/schema/table/attendance/metadata").json()
+    assert body["name"].lower() == "attendance"
+    access = {c["name"].lower(): c["access"] for c in body["columns"]}
+    assert access["studentid"] == "NoAccess"  # the default grants deny attendance.studentid
+    assert set(access.values()) <= {"NoAccess", "ViewOnly", "FullAccess"}
+    students = api.get("/ws/schema/table/students/metadata").json()
+    assert {c["name"].lower() for c in students["columns"]} >= {"dcid", "last_name"}
+    assert api.get("/ws/schema/table/nope/metadata").status_code == 404
+    assert api.get("/ws/schema/table/students/2", params={"projection": "dcid"}).status_code == 200
