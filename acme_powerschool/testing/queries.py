@@ -49,6 +49,8 @@ class PowerQuery:
     id_alias: str
     rows: Callable[[District, Mapping[str, Table], Args], Iterator[LazyRow]]
     count: Callable[[District], int] | None = None  # the unfiltered total, when it is cheap
+    # Rows start..stop of the unfiltered result, straight from the index (no scan from row 1).
+    sliced: Callable[[District, int, int | None], Iterator[LazyRow]] | None = None
 
     def arg(self, name: str) -> Arg | None:
         return next((a for a in self.args if a.name == name), None)
@@ -119,6 +121,17 @@ def _roster(district: District, tables: Mapping[str, Table], args: Args) -> Iter
 def _flat(district: District, tables: Mapping[str, Table], args: Args) -> Iterator[LazyRow]:
     for dcid in district.student_ids():
         yield partial(_flat_row, district, dcid)
+
+
+def _student_slice(
+    row: Callable[[District, int], Row | None],
+) -> Callable[[District, int, int | None], Iterator[LazyRow]]:
+    def sliced(district: District, start: int, stop: int | None) -> Iterator[LazyRow]:
+        limit = district.student_count - start if stop is None else stop - start
+        for dcid in district.student_id_page(start, max(0, limit)):
+            yield partial(row, district, dcid)
+
+    return sliced
 
 
 def _by_school(district: District, tables: Mapping[str, Table], args: Args) -> Iterator[LazyRow]:
@@ -216,6 +229,7 @@ QUERIES: dict[str, PowerQuery] = {
             id_alias="students.dcid",
             rows=_roster,
             count=lambda d: d.student_count,
+            sliced=_student_slice(_roster_row),
         ),
         PowerQuery(
             name="com.acme.sdk.students.flat",
@@ -234,6 +248,7 @@ QUERIES: dict[str, PowerQuery] = {
             id_alias="dcid",
             rows=_flat,
             count=lambda d: d.student_count,
+            sliced=_student_slice(_flat_row),
         ),
         PowerQuery(
             name="com.acme.sdk.students.by_school",

@@ -381,6 +381,8 @@ def _query_rows(
         else:
             listed = list(thunks)
             count, thunks = len(listed), iter(listed)
+    if query.sliced is not None:  # the page straight from the index, at any offset
+        thunks, start, stop = query.sliced(sim.district, start, stop), 0, None
     page = [r for r in (t() for t in islice(thunks, start, stop)) if r is not None]
     return page, count
 
