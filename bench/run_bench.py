@@ -387,6 +387,32 @@ def profiles(sim: Any) -> dict[str, str]:
 # -- main --------------------------------------------------------------------------------------
 
 
+def fault_soak() -> dict[str, Any] | None:
+    """Run the fault soak test and keep the figures it prints on its `SOAK {...}` line."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-s",
+            "-p",
+            "no:cacheprovider",
+            "tests/soak/test_fault_soak.py",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    for line in done.stdout.splitlines():
+        if line.startswith("SOAK "):
+            figures: dict[str, Any] = json.loads(line[5:])
+            figures["passed"] = done.returncode == 0
+            return figures
+    print(f"# fault soak printed no figures (exit {done.returncode})", file=sys.stderr)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--repeats", type=int, default=3, help="runs per figure (median)")
@@ -424,6 +450,7 @@ def main(argv: list[str] | None = None) -> int:
         results["tokens_across_processes"] = tokens_across_processes(sim)
         results["profiles"] = profiles(sim)
     results["import_ms"] = import_times()
+    results["soak"] = fault_soak()
     results["fidelity"] = fidelity() if not peers_problem else {}
     results["elapsed_s"] = round(time.perf_counter() - started, 1)
     if args.no_write:
