@@ -30,10 +30,9 @@ from acme_powerschool.core.errors import (
     message_from_body,
 )
 from acme_powerschool.core.outcome import RateLimited as RateLimitedOutcome
-from acme_powerschool.core.outcome import Unauthorized
-from acme_powerschool.core.plan import FetchToken
+from acme_powerschool.core.outcome import TransportError, Unauthorized
 from acme_powerschool.core.retry import RetryPolicy
-from acme_powerschool.core.token import TokenState, token_from_response, token_request
+from acme_powerschool.core.token import TokenState
 from acme_powerschool.shell.credentials import (
     CredentialStore,
     JsonFileStore,
@@ -99,6 +98,16 @@ class api(TypedHelpers):
         self._credential_file = os.fspath(credential_file) if credential_file else None
         self._plugin = plugin
 
+        if plugin and credential_file:
+            raise ValueError("pass either credential_file= or plugin=, not both")
+        if (plugin or credential_file) and (client_id or client_secret):
+            where = "plugin=" if plugin else "credential_file="
+            raise ValueError(
+                f"client_id/client_secret and {where} were both given; the {where} store holds "
+                "the credentials, so pass one or the other"
+            )
+        if access_token is not None:
+            access_token = access_token.strip()
         store: CredentialStore
         if plugin:
             store = KeyringStore(url.netloc, plugin, prompt=prompt)
@@ -176,18 +185,7 @@ class api(TypedHelpers):
         RuntimeError (AuthenticationError) when client_id or client_secret is missing, or
         when the server does not grant a token.
         """
-        creds = self._keeper.creds
-        if creds is None:
-            raise AuthenticationError(
-                "client_id and client_secret are needed to obtain an access token"
-            )
-        with self._keeper.store.refresh_lock():
-            now = self._effects.now()
-            status, body = self._transport.fetch_token(FetchToken(token_request(creds)))
-            self._keeper.token_requests += 1
-            token = token_from_response(status, body, now)
-            self._keeper.store.save_token(creds, token)
-        self._keeper.set(token)
+        token = self._keeper.fetch_now(self._transport, self._effects)
         self.session.headers["Authorization"] = f"Bearer {token.access_token}"
         return token.access_token
 
@@ -206,9 +204,21 @@ class api(TypedHelpers):
         retried for calls that are safe to repeat; a 403 warns with `PowerSchoolWarning` and
         sets `response.access_requests`. Keyword arguments go to requests.
         """
+        return self._request(method, url, **kwargs)
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         params = kwargs.pop("params", None)
         body = kwargs.pop("json", None)
-        call = Call(method, self._relative(url), params=params, json=body, extra=kwargs)
+        # A body that is read as it is sent (a file, an upload) cannot be sent twice.
+        replayable = "files" not in kwargs and not hasattr(kwargs.get("data"), "read")
+        call = Call(
+            method,
+            self._relative(url),
+            params=params,
+            json=body,
+            extra=kwargs,
+            idempotent=None if replayable else False,
+        )
         result = self._run(call)
         if result.response is None:
             assert result.error is not None
@@ -227,15 +237,16 @@ class api(TypedHelpers):
             )
         response.access_requests = ""  # type: ignore[attr-defined]
         if response.status_code == 403:
-            fields = parse_access_denied(response.content, response.headers.get("Content-Type", ""))
-            tags = render_access_requests(fields)
+            content_type = response.headers.get("Content-Type", "")
+            tags = render_access_requests(parse_access_denied(response.content, content_type))
             response.access_requests = tags  # type: ignore[attr-defined]
             if tags:
-                warnings.warn(
-                    f"No access to field. access_requests: {tags}",
-                    PowerSchoolWarning,
-                    stacklevel=3,
-                )
+                text = f"No access to field. access_requests: {tags}"
+            else:
+                message, _ = message_from_body(response.content, content_type, "Forbidden")
+                text = f"PowerSchool refused the request (403): {message}"
+            # user -> get/post/.../request -> _request: the warning points at the user's line
+            warnings.warn(text, PowerSchoolWarning, stacklevel=3)
         return response
 
     def _relative(self, url: str) -> str:
@@ -253,16 +264,16 @@ class api(TypedHelpers):
         return url.lstrip("/")
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
-        return self.request("GET", url, **kwargs)
+        return self._request("GET", url, **kwargs)
 
     def post(self, url: str, **kwargs: Any) -> requests.Response:
-        return self.request("POST", url, **kwargs)
+        return self._request("POST", url, **kwargs)
 
     def put(self, url: str, **kwargs: Any) -> requests.Response:
-        return self.request("PUT", url, **kwargs)
+        return self._request("PUT", url, **kwargs)
 
     def delete(self, url: str, **kwargs: Any) -> requests.Response:
-        return self.request("DELETE", url, **kwargs)
+        return self._request("DELETE", url, **kwargs)
 
     # -- the typed path -----------------------------------------------------------------
     def send(self, call: Call) -> requests.Response:
@@ -270,6 +281,11 @@ class api(TypedHelpers):
         result = self._run(call)
         response = result.response
         if response is None:
+            if isinstance(result.outcome, TransportError) and result.outcome.kind == "tls":
+                raise ServerError(
+                    f"TLS verification failed for {self._config.base_url.netloc}; for a private "
+                    "CA pass verify='/path/to/ca-bundle.pem'",
+                ) from result.error
             raise ServerError(
                 f"{call.method} {call.path} failed: {result.gave_up or 'no response'} "
                 f"({type(result.error).__name__})",

@@ -387,7 +387,8 @@ def render(results: dict[str, Any]) -> str:
         lines += [
             "8 threads share one client; the simulator fails 10% of requests at random (resets, "
             "502, 503 maintenance pages, truncated bodies, 429 with Retry-After) and the token "
-            "is revoked every 500 requests of one thread. Reads must all succeed with the right "
+            "is revoked every 500 requests of one thread (and the next token request fails once). "
+            "Reads must all succeed with the right "
             "record; no write may be applied twice.",
             "",
             "| figure | value |",

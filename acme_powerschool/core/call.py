@@ -9,6 +9,8 @@ from urllib.parse import quote
 import attrs
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# POSTs that only read: running a PowerQuery (and its /count) changes nothing.
+READ_ONLY_POST_PREFIXES = ("ws/schema/query/",)
 
 
 def _upper(method: str) -> str:
@@ -38,6 +40,8 @@ class Call:
     def safe_to_repeat(self) -> bool:
         if self.idempotent is not None:
             return self.idempotent
+        if self.method == "POST":
+            return self.path.lstrip("/").startswith(READ_ONLY_POST_PREFIXES)
         return self.method in SAFE_METHODS
 
 

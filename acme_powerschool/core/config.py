@@ -7,6 +7,7 @@ HTTP to anything but this machine.
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
 import attrs
@@ -74,6 +75,7 @@ def parse_base_url(raw: str) -> BaseUrl:
     host = (parts.hostname or "").lower()
     if not host:
         raise ValueError("base_url has no host name")
+    host = _checked_host(host)
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ValueError(
             "base_url must be the server only (like 'district.powerschool.com'), "
@@ -86,7 +88,29 @@ def parse_base_url(raw: str) -> BaseUrl:
         )
     if port == 0:
         raise ValueError("base_url port must be between 1 and 65535")
+    if port == DEFAULT_PORTS[scheme]:
+        port = None  # "h:443" and "h" are one server (and one keyring service)
     return BaseUrl(scheme=scheme, host=host, port=port)
+
+
+DEFAULT_PORTS = {"https": 443, "http": 80}
+_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+
+
+def _checked_host(host: str) -> str:
+    """An IP literal or a DNS name (internationalised names in their ASCII form)."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError("base_url host is not a valid host name") from None
+    labels = ascii_host.rstrip(".").split(".")
+    if len(ascii_host) > 253 or not all(_LABEL.match(label) for label in labels):
+        raise ValueError(f"base_url host is not a valid host name: {ascii_host!r}")
+    return ascii_host.rstrip(".")
 
 
 def _positive(_inst: object, attribute: attrs.Attribute[float], value: float) -> None:

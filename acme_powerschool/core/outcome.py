@@ -38,9 +38,11 @@ class RateLimited:
 
 @attrs.frozen
 class Unavailable:
-    """502, 503, 504, or PowerSchool's HTML maintenance page: try again later."""
+    """502, 503, 504, or PowerSchool's HTML maintenance page: try again later
+    (`retry_after` seconds, when the server said)."""
 
     status: int
+    retry_after: float | None = None
 
 
 @attrs.frozen
@@ -52,10 +54,29 @@ class Failed:
 
 @attrs.frozen
 class TransportError:
-    """No complete response. `sent` is False only when the request surely never left."""
+    """No complete response. `sent` is False only when the request surely never left;
+    `retryable` is False for failures no retry can heal (TLS, a malformed request)."""
 
     kind: str
     sent: bool
+    retryable: bool = True
+
+
+# What a failed send means, by the kind the shell observed: (sent, retryable).
+TRANSPORT_KINDS: dict[str, tuple[bool, bool]] = {
+    "connect-refused": (False, True),
+    "connect-timeout": (False, True),
+    "read-timeout": (True, True),
+    "connection-broken": (True, True),
+    "tls": (False, False),
+    "invalid-request": (False, False),
+}
+
+
+def classify_transport(kind: str) -> TransportError:
+    """A failed send as an Outcome; an unknown kind may have been sent and may heal."""
+    sent, retryable = TRANSPORT_KINDS.get(kind, (True, True))
+    return TransportError(kind, sent=sent, retryable=retryable)
 
 
 Outcome = Ok | Unauthorized | Forbidden | RateLimited | Unavailable | Failed | TransportError
@@ -84,11 +105,17 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, seconds)
 
 
-def is_maintenance_page(content_type: str, body: bytes) -> bool:
-    """PowerSchool's HTML 'page unavailable' page, sent where JSON was expected."""
+def is_maintenance_page(content_type: str, body: bytes, *, strict: bool = False) -> bool:
+    """PowerSchool's HTML 'page unavailable' page, sent where JSON was expected.
+
+    `strict` (for 2xx answers) also requires the page to name PowerSchool, so an ordinary
+    HTML page that mentions maintenance is not mistaken for an outage.
+    """
     if "html" not in content_type.lower():
         return False
     head = body[:4096].lower()
+    if strict and b"powerschool" not in head:
+        return False
     return any(marker in head for marker in MAINTENANCE_MARKERS)
 
 
@@ -96,9 +123,10 @@ def classify(status: int, headers: Mapping[str, str], body: bytes, now: float) -
     """Map one HTTP response to an Outcome. Header lookup is case-insensitive."""
     lowered = {k.lower(): v for k, v in headers.items()}
     content_type = lowered.get("content-type", "")
+    retry_after = parse_retry_after(lowered.get("retry-after"), now)
     if 200 <= status < 300:
-        if status != 204 and is_maintenance_page(content_type, body):
-            return Unavailable(status)
+        if status != 204 and is_maintenance_page(content_type, body, strict=True):
+            return Unavailable(status, retry_after)
         return Ok()
     if status == 401:
         text = body[:2048].decode("utf-8", "replace")
@@ -108,9 +136,7 @@ def classify(status: int, headers: Mapping[str, str], body: bytes, now: float) -
     if status == 403:
         return Forbidden()
     if status in (429, 509):
-        return RateLimited(parse_retry_after(lowered.get("retry-after"), now))
-    if status in RETRYABLE_STATUSES:
-        return Unavailable(status)
-    if status >= 500 and is_maintenance_page(content_type, body):
-        return Unavailable(status)
+        return RateLimited(retry_after)
+    if status in RETRYABLE_STATUSES or (status >= 500 and is_maintenance_page(content_type, body)):
+        return Unavailable(status, retry_after)
     return Failed(status)

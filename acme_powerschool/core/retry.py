@@ -16,6 +16,7 @@ from acme_powerschool.core.outcome import (
     RateLimited,
     TransportError,
     Unauthorized,
+    Unavailable,
 )
 
 
@@ -86,8 +87,10 @@ def decide_retry(
 
     - 401: refresh the token once per call when credentials are known.
     - 429, 502/503/504, maintenance pages and transport errors: wait and retry while attempts
-      and time remain, but only for calls that are safe to repeat; a write is retried only
-      when its connection failed before anything was sent.
+      and time remain, but only for calls that are safe to repeat. A write is retried only
+      when the server surely did not act on it: its connection never opened, or it was
+      refused with 429 (throttled requests are rejected, not applied).
+    - TLS failures and malformed requests are final: no retry heals them.
     - Anything else is final.
     """
     if isinstance(outcome, Ok | Forbidden | Failed):
@@ -96,17 +99,19 @@ def decide_retry(
         if outcome.token_problem and can_refresh and not refreshed:
             return RefreshToken()
         return Done()
-    never_sent = isinstance(outcome, TransportError) and not outcome.sent
-    if not (safe_to_repeat or never_sent):
+    if isinstance(outcome, TransportError) and not outcome.retryable:
+        return Done()
+    not_applied = isinstance(outcome, RateLimited) or (
+        isinstance(outcome, TransportError) and not outcome.sent
+    )
+    if not (safe_to_repeat or not_applied):
         return GiveUp("the request is a write and may have reached the server; not repeating it")
     if attempt >= policy.max_attempts:
         return GiveUp(f"gave up after {attempt} attempts")
     remaining = policy.max_total_wait - waited
-    if isinstance(outcome, RateLimited) and outcome.retry_after is not None:
-        if not policy.respect_retry_after:
-            wait = backoff(policy, attempt, jitter)
-        else:
-            wait = outcome.retry_after
+    asked = outcome.retry_after if isinstance(outcome, RateLimited | Unavailable) else None
+    if asked is not None and policy.respect_retry_after:
+        wait = asked
     else:
         wait = backoff(policy, attempt, jitter)
     if wait > remaining:

@@ -32,13 +32,27 @@ class Credentials:
     client_secret: str = attrs.field(validator=_nonblank, repr=False)
 
 
+def _token_text(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
+    _nonblank(_inst, attribute, value)
+    # A token goes into an HTTP header: white space or control characters would make
+    # requests refuse it with an error that quotes the header, token included.
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError(f"{attribute.name} contains white space or control characters")
+
+
 @attrs.frozen
 class TokenState:
-    """A bearer token and when it stops working (None when unknown)."""
+    """A bearer token and when it stops working (None when unknown).
 
-    access_token: str = attrs.field(validator=_nonblank, repr=False)
+    `early_refresh` is False for a token the server re-issued unchanged: asking again before
+    it expires would only bring it back once more with less time left (fact sheet 1.7), so
+    it is replaced at its deadline instead.
+    """
+
+    access_token: str = attrs.field(validator=_token_text, repr=False)
     expires_at: float | None = None
     obtained_at: float | None = None
+    early_refresh: bool = True
 
 
 @attrs.frozen
@@ -120,7 +134,33 @@ def needs_refresh(token: TokenState | None, now: float, margin: float) -> bool:
         return True
     if token.expires_at is None:
         return False
+    if not token.early_refresh:
+        return now >= token.expires_at
     if token.obtained_at is not None:
         # A short-lived token is not refreshed on every call: keep 90% of its life.
         margin = min(margin, max(0.0, token.expires_at - token.obtained_at) * 0.1)
     return now >= token.expires_at - margin
+
+
+def settle_refreshed(previous: TokenState | None, fresh: TokenState) -> TokenState:
+    """The token to keep after a refresh: a re-issued same token waits for its deadline."""
+    if previous is not None and previous.access_token == fresh.access_token:
+        return attrs.evolve(fresh, early_refresh=False)
+    return fresh
+
+
+def adopt_stored(
+    stored: TokenState | None,
+    current: TokenState | None,
+    rejected: str | None,
+    now: float,
+    margin: float,
+) -> bool:
+    """Whether a token found in the store (saved by another process) can be used instead of
+    fetching one: it must be new to us, not the one the server just refused, and fresh."""
+    return (
+        stored is not None
+        and stored.access_token != rejected
+        and (current is None or stored.access_token != current.access_token)
+        and not needs_refresh(stored, now, margin)
+    )

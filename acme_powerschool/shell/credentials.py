@@ -10,16 +10,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import sys
 import tempfile
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
 import attrs
 
-from acme_powerschool.core.errors import AuthenticationError
+from acme_powerschool.core.errors import AuthenticationError, PowerSchoolWarning
 from acme_powerschool.core.token import Credentials, TokenState
 
 
@@ -46,6 +48,8 @@ class CredentialStore(Protocol):
 
     def cached_token(self) -> TokenState | None: ...
 
+    def fix_hint(self) -> str: ...
+
     def save_token(self, creds: Credentials, token: TokenState) -> None: ...
 
     def refresh_lock(self) -> contextlib.AbstractContextManager[None]: ...
@@ -64,6 +68,9 @@ class MemoryStore:
 
     def cached_token(self) -> TokenState | None:
         return self._stored.token
+
+    def fix_hint(self) -> str:
+        return " (check the client_id and client_secret passed to api())"
 
     def save_token(self, creds: Credentials, token: TokenState) -> None:
         self._stored = attrs.evolve(self._stored, token=token)
@@ -93,7 +100,13 @@ def _file_lock(path: Path) -> Iterator[None]:
     except ImportError:  # pragma: no cover - Windows
         yield
         return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        # A read-only folder: no other process can write the file either, so there is
+        # nothing to serialise; the refresh goes on unlocked.
+        yield
+        return
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -137,8 +150,15 @@ class JsonFileStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).expanduser()
         self.description = f"credential file {self.path}"
-        self._lock_path = self.path.with_name(f".{self.path.name}.lock")
         self._thread_lock = threading.Lock()
+
+    @property
+    def _target(self) -> Path:
+        """The real file: a symlink (to a secrets mount, say) is written through, not replaced."""
+        return self.path.resolve()
+
+    def fix_hint(self) -> str:
+        return f" (fix client_id and client_secret in {self.path})"
 
     def _read(self) -> dict[str, Any]:
         try:
@@ -175,11 +195,16 @@ class JsonFileStore:
         return _token_from(self._read())
 
     def save_token(self, creds: Credentials, token: TokenState) -> None:
-        """Write the token back; call under `refresh_lock()` (both callers do)."""
+        """Write the token back; call under `refresh_lock()` (both callers do).
+
+        A file that cannot be written (read-only folder or mount) costs only the cache: the
+        token is still used for this run, and a warning names the file.
+        """
         payload = self._read()
+        target = self._target
         # Under the lock no other writer is active: a temp file left now was left by a writer
         # that was killed mid-write. It holds secrets, so it goes.
-        for stale in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+        for stale in target.parent.glob(f".{target.name}.*.tmp"):
             with contextlib.suppress(OSError):
                 stale.unlink()
         payload["access_token"] = token.access_token
@@ -187,15 +212,35 @@ class JsonFileStore:
             payload["expires_at"] = int(token.expires_at)
         else:
             payload.pop("expires_at", None)
-        atomic_write_json(self.path, payload)
+        try:
+            atomic_write_json(target, payload)
+        except OSError as exc:
+            warnings.warn(
+                f"could not save the new access token to {self.path} ({exc.strerror}); "
+                "it is used for this run only",
+                PowerSchoolWarning,
+                stacklevel=2,
+            )
 
     @contextlib.contextmanager
     def refresh_lock(self) -> Iterator[None]:
-        with self._thread_lock, _file_lock(self._lock_path):
+        target = self._target
+        with self._thread_lock, _file_lock(target.with_name(f".{target.name}.lock")):
             yield
 
 
 Prompt = Callable[[str], str]
+
+
+def shell_word(text: str) -> str:
+    """`text` as one word to paste into a shell: bare when plain, in double quotes (which
+    Windows' shell understands too) when it has spaces, POSIX-quoted when it has characters
+    that double quotes do not protect."""
+    if text and all(ch.isalnum() or ch in "._-:/@+=," for ch in text):
+        return text
+    if not any(ch in text for ch in '"$`\\!'):
+        return f'"{text}"'
+    return shlex.quote(text)
 
 
 class KeyringStore:
@@ -220,7 +265,12 @@ class KeyringStore:
         self._lock = threading.Lock()
 
     def _set_command(self) -> str:
-        return f'python -m keyring set {self.service} "{self.name}"'
+        return f"python -m keyring set {shell_word(self.service)} {shell_word(self.name)}"
+
+    def fix_hint(self) -> str:
+        return (
+            f"; to enter them again, clear the entry with `{self._set_command()}` (leave it blank)"
+        )
 
     def load(self) -> Stored:
         raw = self._keyring.get_password(self.service, self.name)
@@ -258,9 +308,9 @@ class KeyringStore:
         if not self._interactive():
             raise AuthenticationError(
                 f"no client_id/client_secret in the {self.description} and no terminal to ask "
-                f"on. Store them first with `acme-powerschool login --server {self.service} "
-                f'--plugin "{self.name}"`, or run `{self._set_command()}` and enter '
-                '{"client_id": "...", "client_secret": "..."}'
+                f"on. Store them first with `acme-powerschool login --server "
+                f"{shell_word(self.service)} --plugin {shell_word(self.name)}`, or run "
+                f'`{self._set_command()}` and enter {{"client_id": "...", "client_secret": "..."}}'
             )
         prompt = self._prompt
         if prompt is None:
@@ -275,13 +325,22 @@ class KeyringStore:
         return Stored(client_id=client_id, client_secret=client_secret, token=None)
 
     def save_token(self, creds: Credentials, token: TokenState) -> None:
-        payload: dict[str, Any] = {
-            "client_id": creds.client_id,
-            "client_secret": creds.client_secret,
-            "access_token": token.access_token,
-        }
+        """Replace the entry with a complete value, keeping any other keys it held."""
+        payload: dict[str, Any] = {}
+        raw = self._keyring.get_password(self.service, self.name)
+        with contextlib.suppress(ValueError, TypeError):
+            existing = json.loads(raw) if raw else None
+            if isinstance(existing, dict):
+                payload.update(existing)
+        payload.update(
+            client_id=creds.client_id,
+            client_secret=creds.client_secret,
+            access_token=token.access_token,
+        )
         if token.expires_at is not None:
             payload["expires_at"] = int(token.expires_at)
+        else:
+            payload.pop("expires_at", None)
         self._keyring.set_password(self.service, self.name, json.dumps(payload))
 
     @contextlib.contextmanager

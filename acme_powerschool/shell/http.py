@@ -12,11 +12,19 @@ from typing import Any
 
 import attrs
 import requests
+import urllib3
 
 from acme_powerschool.core.call import Call, render_path
 from acme_powerschool.core.config import Config
 from acme_powerschool.core.errors import AuthenticationError
-from acme_powerschool.core.outcome import Outcome, TransportError, classify
+from acme_powerschool.core.outcome import (
+    Outcome,
+    RateLimited,
+    TransportError,
+    Unavailable,
+    classify,
+    classify_transport,
+)
 from acme_powerschool.core.plan import FetchToken, MissingCredentials, Send, plan_request
 from acme_powerschool.core.retry import (
     Done,
@@ -28,8 +36,10 @@ from acme_powerschool.core.retry import (
 from acme_powerschool.core.token import (
     Credentials,
     TokenState,
-    needs_refresh,
+    adopt_stored,
+    settle_refreshed,
     token_from_response,
+    token_request,
 )
 from acme_powerschool.shell.credentials import CredentialStore
 from acme_powerschool.shell.effects import Effects
@@ -55,43 +65,95 @@ class TokenKeeper:
         self._lock = threading.Lock()
         self._rejected: str | None = None
 
-    def current(self, transport: Transport, config: Config, now: float) -> TokenState:
-        step = plan_request(self.creds, self.token, now, config.refresh_margin)
+    def current(self, transport: Transport, effects: Effects) -> TokenState:
+        margin = transport.config.refresh_margin
+        step = plan_request(self.creds, self.token, effects.now(), margin)
         if isinstance(step, Send):
             return step.token
         with self._lock:
-            step = plan_request(self.creds, self.token, now, config.refresh_margin)
+            step = plan_request(self.creds, self.token, effects.now(), margin)
             if isinstance(step, Send):
                 return step.token
             if isinstance(step, MissingCredentials):
                 raise AuthenticationError(step.reason)
-            assert self.creds is not None  # plan_request only fetches with credentials
-            return self._refresh(transport, step, config, now)
+            return self._refresh(transport, effects, step, reuse_stored=True)
+
+    def fetch_now(self, transport: Transport, effects: Effects) -> TokenState:
+        """Get a new token from the server whatever we hold (the original's
+        `_obtain_access_token`)."""
+        if self.creds is None:
+            raise AuthenticationError(
+                "client_id and client_secret are needed to obtain an access token"
+            )
+        with self._lock:
+            step = FetchToken(token_request(self.creds))
+            return self._refresh(transport, effects, step, reuse_stored=False)
 
     def _refresh(
-        self, transport: Transport, step: FetchToken, config: Config, now: float
+        self, transport: Transport, effects: Effects, step: FetchToken, *, reuse_stored: bool
     ) -> TokenState:
-        assert self.creds is not None
+        assert self.creds is not None  # plan_request only fetches with credentials
+        margin = transport.config.refresh_margin
         with self.store.refresh_lock():
-            stored = self.store.cached_token()
-            if (
-                stored is not None
-                and stored.access_token != self._rejected
-                and (self.token is None or stored.access_token != self.token.access_token)
-                and not needs_refresh(stored, now, config.refresh_margin)
-            ):
-                self.token = stored
-                return stored
-            status, body = transport.fetch_token(step)
-            self.token_requests += 1
-            token = token_from_response(status, body, now)
+            if reuse_stored:
+                stored = self.store.cached_token()
+                if adopt_stored(stored, self.token, self._rejected, effects.now(), margin):
+                    assert stored is not None
+                    self.token = stored
+                    return stored
+            now = effects.now()
+            fresh = settle_refreshed(self.token, self._fetch(transport, effects, step))
             log.info(
-                "obtained a new access token%s",
-                "" if token.expires_at is None else f" (valid for {int(token.expires_at - now)} s)",
+                "obtained an access token%s",
+                "" if fresh.expires_at is None else f" (valid for {int(fresh.expires_at - now)} s)",
             )
-            self.store.save_token(self.creds, token)
-            self.token = token
-            return token
+            self.store.save_token(self.creds, fresh)
+            self.token = fresh
+            return fresh
+
+    def _fetch(self, transport: Transport, effects: Effects, step: FetchToken) -> TokenState:
+        """POST the token request, retried like any safe call (the grant changes nothing)."""
+        attempt = 0
+        waited = 0.0
+        while True:
+            attempt += 1
+            self.token_requests += 1
+            error: requests.RequestException | None = None
+            try:
+                response = transport.fetch_token(step)
+                status, body = response.status_code, response.content
+                outcome = classify(status, response.headers, body, effects.now())
+            except requests.RequestException as exc:
+                error, outcome = exc, transport_error(exc)
+            if isinstance(outcome, Unavailable | RateLimited | TransportError):
+                decision = decide_retry(
+                    transport.config.retry,
+                    safe_to_repeat=True,
+                    attempt=attempt,
+                    waited=waited,
+                    outcome=outcome,
+                    jitter=effects.jitter(),
+                    can_refresh=False,
+                    refreshed=True,
+                )
+                if isinstance(decision, RetryAfter):
+                    log.info("token request: %s, retrying in %.2f s", outcome, decision.seconds)
+                    effects.sleep(decision.seconds)
+                    waited += decision.seconds
+                    continue
+                reason = decision.reason if isinstance(decision, GiveUp) else str(outcome)
+                raise AuthenticationError(
+                    f"could not obtain an access token from {transport.config.base_url.netloc}: "
+                    f"{type(error).__name__ if error else reason} ({reason})"
+                ) from error
+            try:
+                return token_from_response(status, body, effects.now())
+            except AuthenticationError as exc:
+                raise AuthenticationError(
+                    f"{exc.message}; the credentials came from the {self.store.description}"
+                    f"{self.store.fix_hint()}",
+                    status=exc.status,
+                ) from None
 
     def invalidate(self, token: TokenState) -> None:
         """The server refused `token`: forget it unless another thread already replaced it."""
@@ -115,21 +177,14 @@ class Transport:
     def url(self, call: Call) -> str:
         return self.config.base_url.root + render_path(call)
 
-    def fetch_token(self, step: FetchToken) -> tuple[int, bytes]:
-        try:
-            resp = self.session.post(
-                self.config.base_url.root + step.request.path,
-                data=step.request.body,
-                headers=step.request.headers,
-                timeout=self.config.timeouts.as_requests(),
-                allow_redirects=False,
-            )
-        except requests.RequestException as exc:
-            raise AuthenticationError(
-                f"could not reach {self.config.base_url.netloc} to obtain an access token: "
-                f"{type(exc).__name__}"
-            ) from exc
-        return resp.status_code, resp.content
+    def fetch_token(self, step: FetchToken) -> requests.Response:
+        return self.session.post(
+            self.config.base_url.root + step.request.path,
+            data=step.request.body,
+            headers=step.request.headers,
+            timeout=self.config.timeouts.as_requests(),
+            allow_redirects=False,
+        )
 
     def send(self, call: Call, token: TokenState) -> requests.Response:
         kwargs: dict[str, Any] = dict(call.extra)
@@ -144,16 +199,29 @@ class Transport:
 
 
 def transport_error(exc: requests.RequestException) -> TransportError:
-    """Whether a failed send may have reached the server: only a failed connect surely did not."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return TransportError("connect-timeout", sent=False)
-    if isinstance(exc, requests.ConnectionError) and "NewConnectionError" in repr(exc.args):
-        return TransportError("connect-refused", sent=False)
-    if isinstance(exc, requests.ReadTimeout):
-        return TransportError("read-timeout", sent=True)
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.ConnectionError):
-        return TransportError("connection-broken", sent=True)
-    return TransportError(type(exc).__name__, sent=True)
+    """Name what failed; the core decides what that means (sent? worth a retry?)."""
+    # requests wraps urllib3's MaxRetryError, whose `reason` is the underlying failure.
+    first = exc.args[0] if exc.args else None
+    reason = getattr(first, "reason", first)
+    kind = "connection-broken"
+    if isinstance(exc, requests.exceptions.SSLError):
+        kind = "tls"
+    elif isinstance(exc, requests.ConnectTimeout):
+        kind = "connect-timeout"
+    elif isinstance(reason, urllib3.exceptions.NewConnectionError):
+        kind = "connect-refused"
+    elif isinstance(exc, requests.ReadTimeout):
+        kind = "read-timeout"
+    elif isinstance(
+        exc,
+        requests.exceptions.InvalidHeader
+        | requests.exceptions.InvalidURL
+        | requests.exceptions.MissingSchema
+        | requests.exceptions.InvalidSchema
+        | requests.exceptions.InvalidJSONError,
+    ):
+        kind = "invalid-request"
+    return classify_transport(kind)
 
 
 @attrs.frozen
@@ -176,7 +244,7 @@ def run(call: Call, transport: Transport, keeper: TokenKeeper, effects: Effects)
     refreshed = False
     while True:
         attempt += 1
-        token = keeper.current(transport, config, effects.now())
+        token = keeper.current(transport, effects)
         response: requests.Response | None = None
         error: requests.RequestException | None = None
         try:

@@ -30,9 +30,9 @@ outcomes: st.SearchStrategy[Outcome] = st.one_of(
     st.builds(Unauthorized, st.booleans()),
     st.just(Forbidden()),
     st.builds(RateLimited, st.none() | st.floats(0, 500)),
-    st.builds(Unavailable, st.sampled_from([502, 503, 504])),
+    st.builds(Unavailable, st.sampled_from([502, 503, 504]), st.none() | st.floats(0, 500)),
     st.builds(Failed, st.sampled_from([400, 404, 405, 500])),
-    st.builds(TransportError, st.sampled_from(["reset", "timeout"]), st.booleans()),
+    st.builds(TransportError, st.sampled_from(["reset", "timeout"]), st.booleans(), st.booleans()),
 )
 policies = st.builds(
     RetryPolicy,
@@ -93,13 +93,50 @@ def test_waits_stay_within_bounds(
 
 
 @given(policies, st.lists(outcomes, min_size=1, max_size=20), st.floats(0, 1))
-def test_writes_are_repeated_only_when_never_sent(
+def test_writes_are_repeated_only_when_surely_not_applied(
     policy: RetryPolicy, sequence: list[Outcome], jitter: float
 ) -> None:
+    """A write is repeated only after a refused connection or a 429 (rejected, not applied)."""
     decisions, _, _ = simulate(policy, False, sequence, [jitter])
     for outcome, decision in zip(sequence, decisions, strict=False):
         if isinstance(decision, RetryAfter):
-            assert isinstance(outcome, TransportError) and not outcome.sent
+            assert isinstance(outcome, RateLimited) or (
+                isinstance(outcome, TransportError) and not outcome.sent
+            )
+
+
+@given(policies, st.booleans(), outcomes, st.floats(0, 1), st.integers(1, 10))
+def test_final_outcomes_never_wait(
+    policy: RetryPolicy, safe: bool, outcome: Outcome, jitter: float, attempt: int
+) -> None:
+    decision = decide_retry(
+        policy,
+        safe_to_repeat=safe,
+        attempt=attempt,
+        waited=0.0,
+        outcome=outcome,
+        jitter=jitter,
+        can_refresh=True,
+        refreshed=False,
+    )
+    if isinstance(outcome, Ok | Forbidden | Failed) or (
+        isinstance(outcome, TransportError) and not outcome.retryable
+    ):
+        assert decision == Done()
+
+
+def test_retry_after_on_a_503_is_honoured() -> None:
+    decision = decide_retry(
+        RetryPolicy(),
+        safe_to_repeat=True,
+        attempt=1,
+        waited=0.0,
+        outcome=Unavailable(503, retry_after=12.0),
+        jitter=0.1,
+        can_refresh=True,
+        refreshed=False,
+    )
+    assert decision == RetryAfter(12.0)
 
 
 @given(policies, st.integers(1, 30), st.floats(0, 1))

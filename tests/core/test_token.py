@@ -15,7 +15,9 @@ from acme_powerschool.core.plan import FetchToken, MissingCredentials, Send, pla
 from acme_powerschool.core.token import (
     Credentials,
     TokenState,
+    adopt_stored,
     needs_refresh,
+    settle_refreshed,
     token_from_response,
     token_request,
 )
@@ -107,3 +109,48 @@ def test_plan_request_decisions() -> None:
     given_token = TokenState("given")
     assert plan_request(None, given_token, 1e12, 300.0) == Send(given_token)
     assert isinstance(plan_request(None, None, 0.0, 300.0), MissingCredentials)
+
+
+@given(st.floats(1, 1e6), st.lists(st.floats(0, 1), min_size=1, max_size=30))
+def test_a_reissued_token_is_refreshed_at_most_once_per_lifetime(
+    lifetime: float, fractions: list[float]
+) -> None:
+    """PowerSchool re-issues the same token with less time left (fact sheet 1.7): refreshing
+    it early would bring it back again and again. After one early refresh that returns the
+    same token, the next refresh waits for the deadline."""
+    start = 1000.0
+    token = TokenState("same", start + lifetime, start)
+    refreshes = 0
+    now = start
+    for fraction in sorted(fractions):
+        now = start + fraction * lifetime
+        if needs_refresh(token, now, margin=300.0) and now < start + lifetime:
+            refreshes += 1
+            reissued = TokenState("same", start + lifetime, now)  # remaining life only
+            token = settle_refreshed(token, reissued)
+    assert refreshes <= 1
+
+
+def test_a_new_token_keeps_early_refresh() -> None:
+    old = TokenState("old", 100.0, 0.0)
+    new = TokenState("new", 200.0, 95.0)
+    assert settle_refreshed(old, new) is new
+    assert settle_refreshed(None, new) is new
+
+
+@pytest.mark.parametrize("bad", ["s3cr3t-tok en", "s3cr3t-tok\n", "s3cr3t-tok\x00", "\ts3cr3t-tok"])
+def test_tokens_with_white_space_or_control_characters_are_refused_without_echo(
+    bad: str,
+) -> None:
+    with pytest.raises(ValueError) as info:
+        TokenState(bad)
+    assert bad.strip() not in str(info.value)
+
+
+def test_adopt_stored_rules() -> None:
+    fresh = TokenState("b", 10_000.0, 0.0)
+    assert adopt_stored(fresh, None, None, 10.0, 300.0)
+    assert not adopt_stored(fresh, fresh, None, 10.0, 300.0)  # nothing new
+    assert not adopt_stored(fresh, None, "b", 10.0, 300.0)  # the one just refused
+    assert not adopt_stored(fresh, None, None, 9_999.0, 300.0)  # stale
+    assert not adopt_stored(None, None, None, 10.0, 300.0)

@@ -161,7 +161,7 @@ def test_threads_sharing_a_client_make_one_token_request(sim: Simulator) -> None
 def test_throttling_is_waited_out(sim: Simulator) -> None:
     ps = client(sim)
     ps.get("ws/v1/district")
-    sim.throttle_ms = 50
+    sim.throttle_ms = 400  # far above a loopback round trip, so a 429 comes even on a busy box
     assert [ps.get("ws/v1/district").status_code for _ in range(3)] == [200, 200, 200]
     assert sim.stats.statuses.get(429, 0) >= 1
 
@@ -331,3 +331,81 @@ def test_streamed_responses_are_left_unread(sim: Simulator) -> None:
     assert response.status_code == 200
     assert not response._content_consumed  # type: ignore[attr-defined]
     assert json.loads(b"".join(response.iter_content(1024)))["schools"]
+
+
+@pytest.mark.parametrize("fault", ["502", "503", "429", "reset", "truncated"])
+def test_the_token_request_survives_each_fault(sim: Simulator, fault: str) -> None:
+    sleeps = Sleeps()
+    ps = client(sim, effects=sleeps.effects())
+    sim.inject("/oauth/access_token", fault, times=1)
+    assert ps.get("ws/v1/district").status_code == 200
+    assert len(sleeps.calls) == 1
+
+
+def test_a_throttled_write_is_retried_and_applied_once(sim: Simulator) -> None:
+    sleeps = Sleeps()
+    ps = client(sim, effects=sleeps.effects())
+    ps.get("ws/v1/district")
+    sim.inject("POST /ws/v1/student", "429", times=1)
+    assert _update(ps, "w-429").status_code == 200
+    assert sim.applied_client_uids()["w-429"] == 1
+    assert len(sleeps.calls) == 1
+
+
+def test_a_raw_powerquery_post_is_retried(sim: Simulator) -> None:
+    sleeps = Sleeps()
+    ps = client(sim, effects=sleeps.effects())
+    sim.inject("/ws/schema/query/", "503", times=1)
+    response = ps.post("ws/schema/query/com.acme.sdk.students.flat", json={})
+    assert response.status_code == 200
+    assert response.json()["record"]
+
+
+def test_a_client_reuses_the_token_another_client_saved(sim: Simulator, tmp_path: Path) -> None:
+    """Two processes (here two clients) on one credential file: after a revocation the first
+    refreshes, the second finds that token in the file instead of asking the server."""
+    path = tmp_path / "credentials.json"
+    path.write_text(json.dumps({"client_id": sim.client_id, "client_secret": sim.client_secret}))
+    first, second = client(sim, credential_file=path), client(sim, credential_file=path)
+    first.get("ws/v1/district")
+    second.get("ws/v1/district")
+    sim.revoke_tokens()
+    before = sim.stats.token_requests
+    first.get("ws/v1/district")
+    assert second.get("ws/v1/district").status_code == 200
+    assert sim.stats.token_requests == before + 1
+    assert second._access_token == first._access_token
+
+
+def test_a_symlinked_credential_file_is_written_through(sim: Simulator, tmp_path: Path) -> None:
+    target = tmp_path / "secrets" / "credentials.json"
+    target.parent.mkdir()
+    target.write_text(json.dumps({"client_id": sim.client_id, "client_secret": sim.client_secret}))
+    link = tmp_path / "credentials.json"
+    link.symlink_to(target)
+    client(sim, credential_file=link).get("ws/v1/district")
+    assert link.is_symlink()
+    assert json.loads(target.read_text())["access_token"]
+
+
+def test_the_keyring_entry_keeps_keys_it_does_not_know(sim: Simulator, file_keyring: Any) -> None:
+    service = sim.base_url.split("://", 1)[1]
+    file_keyring.set_password(
+        service,
+        "Keep",
+        json.dumps(
+            {"client_id": sim.client_id, "client_secret": sim.client_secret, "note": "mine"}
+        ),
+    )
+    client(sim, plugin="Keep").get("ws/v1/district")
+    value = json.loads(file_keyring.get_password(service, "Keep"))
+    assert value["note"] == "mine" and value["access_token"]
+
+
+def test_rejected_stored_credentials_name_their_store(sim: Simulator, tmp_path: Path) -> None:
+    path = tmp_path / "credentials.json"
+    path.write_text(json.dumps({"client_id": "wrong", "client_secret": "also-wrong"}))
+    with pytest.raises(RuntimeError) as info:
+        client(sim, credential_file=path).get("ws/v1/district")
+    assert str(path) in str(info.value)
+    assert "also-wrong" not in str(info.value)

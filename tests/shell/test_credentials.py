@@ -144,3 +144,18 @@ def test_client_names_a_credential_file_without_credentials(tmp_path: Path) -> N
     write(path, {"client_id": "only-the-id"})
     with pytest.raises(AuthenticationError, match="has no client_id and client_secret"):
         api("ps.example.org", credential_file=path)
+
+
+@pytest.mark.parametrize(
+    ("name", "word"),
+    [
+        ("Sync", "Sync"),
+        ("My Plugin", '"My Plugin"'),
+        ('Say "hi" $HOME', "'Say \"hi\" $HOME'"),
+        ("it's", '"it\'s"'),
+    ],
+)
+def test_keyring_command_quotes_names_for_pasting(name: str, word: str) -> None:
+    from acme_powerschool.shell.credentials import shell_word
+
+    assert shell_word(name) == word

@@ -224,13 +224,32 @@ def test_typed_send_raises_after_the_retry_budget() -> None:
     assert len(session.sent) == 3
 
 
+def _chain(exc: BaseException | None) -> str:
+    text = []
+    while exc is not None:
+        text += [str(exc), repr(exc)]
+        exc = exc.__cause__ or exc.__context__
+    return "\n".join(text)
+
+
 def test_repr_and_errors_hide_secrets() -> None:
-    session = ScriptedSession([response(200)])
+    from acme_powerschool.core.call import Call
+
+    session = ScriptedSession([response(200), *[response(503)] * 5])
     fx = FakeEffects()
     ps = client(session, fx, client_secret="s3cr3t-value")
     ps.get("ws/v1/district")
     assert "s3cr3t-value" not in repr(ps)
     assert "tok-1" not in repr(ps)
+    with pytest.raises(ServerError) as gave_up:
+        ps.send(Call("GET", "/ws/v1/district"))
+    bad = response(401, {"error": "invalid_client"})
+    refused = client(ScriptedSession([], token_bodies=[bad]), fx, client_secret="s3cr3t-value")
+    with pytest.raises(AuthenticationError) as rejected:
+        refused.get("ws/v1/district")
+    for info in (gave_up, rejected):
+        text = _chain(info.value)
+        assert "s3cr3t-value" not in text and "tok-1" not in text
 
 
 def test_full_url_only_for_the_same_server() -> None:
@@ -241,3 +260,93 @@ def test_full_url_only_for_the_same_server() -> None:
     assert session.sent[0][1] == "https://ps.example.org/ws/v1/district?x=1"
     with pytest.raises(ValueError, match="never sent to another server"):
         ps.get("https://evil.example.com/ws/v1/district")
+
+
+def test_a_reissued_token_is_not_refreshed_again_before_its_deadline() -> None:
+    """PowerSchool answers a refresh of a live token with the same token and less time left
+    (fact sheet 1.7); asking again before the deadline would only repeat that."""
+    session = ScriptedSession(
+        [response(200)] * 4,
+        token_bodies=[
+            {**TOKEN_BODY, "expires_in": "100"},
+            {**TOKEN_BODY, "expires_in": "5"},  # the same tok-1, 5 s left
+            {**TOKEN_BODY, "access_token": "tok-2", "expires_in": "100"},
+        ],
+    )
+    fx = FakeEffects()
+    ps = client(session, fx)
+    ps.get("ws/v1/district")  # token 1
+    fx.clock += 95  # inside the last 10%: refresh early, get tok-1 back
+    ps.get("ws/v1/district")
+    fx.clock += 3  # before the deadline: no new request
+    ps.get("ws/v1/district")
+    assert session.token_calls == 2
+    fx.clock += 3  # past it: a new token
+    ps.get("ws/v1/district")
+    assert session.token_calls == 3
+    assert session.sent[-1][2]["Authorization"] == "Bearer tok-2"
+
+
+def test_tls_failure_is_final_and_named() -> None:
+    from acme_powerschool.core.call import Call
+
+    session = ScriptedSession([requests.exceptions.SSLError("certificate verify failed")] * 3)
+    fx = FakeEffects()
+    ps = client(session, fx)
+    with pytest.raises(requests.exceptions.SSLError):
+        ps.get("ws/v1/district")
+    assert len(session.sent) == 1 and fx.sleeps == []
+    with pytest.raises(ServerError, match="TLS verification failed"):
+        ps.send(Call("GET", "/ws/v1/district"))
+    assert len(session.sent) == 2
+
+
+def test_a_file_body_is_never_sent_twice() -> None:
+    import io
+
+    session = ScriptedSession([response(503), response(200)])
+    fx = FakeEffects()
+    assert client(session, fx).put("ws/x/1", data=io.BytesIO(b"{}")).status_code == 503
+    assert len(session.sent) == 1
+
+
+def test_given_token_is_stripped_and_a_bad_one_refused_without_echo() -> None:
+    session = ScriptedSession([response(200)])
+    fx = FakeEffects()
+    ps = api("ps.example.org", access_token="tok-x\n", session=session, effects=fx.effects())
+    ps.get("ws/v1/district")
+    assert session.sent[0][2]["Authorization"] == "Bearer tok-x"
+    with pytest.raises(ValueError) as info:
+        api("ps.example.org", access_token="tok inner-secret")
+    assert "inner-secret" not in str(info.value)
+
+
+def test_conflicting_credential_patterns_are_refused(tmp_path: Any) -> None:
+    with pytest.raises(ValueError, match="one or the other"):
+        api("ps.example.org", client_id="a", client_secret="b", plugin="P")
+    with pytest.raises(ValueError, match="one or the other"):
+        api("ps.example.org", client_id="a", client_secret="b", credential_file=tmp_path / "c")
+    with pytest.raises(ValueError, match="not both"):
+        api("ps.example.org", plugin="P", credential_file=tmp_path / "c")
+
+
+def test_a_403_without_fields_still_warns() -> None:
+    from acme_powerschool.core.errors import PowerSchoolWarning
+
+    body = {"message": "Plugin lacks access"}
+    session = ScriptedSession([response(403, body)])
+    fx = FakeEffects()
+    with pytest.warns(PowerSchoolWarning, match="Plugin lacks access") as caught:
+        resp = client(session, fx).get("ws/v1/district")
+    assert resp.access_requests == ""  # type: ignore[attr-defined]
+    assert caught[0].filename == __file__  # the warning points at the caller's line
+
+
+def test_the_warning_points_at_the_caller_of_request_too() -> None:
+    from acme_powerschool.core.errors import PowerSchoolWarning
+
+    session = ScriptedSession([response(403, {"message": "no"})])
+    fx = FakeEffects()
+    with pytest.warns(PowerSchoolWarning) as caught:
+        client(session, fx).request("GET", "ws/v1/district")
+    assert caught[0].filename == __file__

@@ -1,7 +1,7 @@
 """Fault soak: 8 threads share one client against a simulator that fails 10% of requests.
 
 Faults: connection resets, 502, 503 with the HTML maintenance page, truncated bodies, 429 with
-Retry-After, and token revocations. Every read must complete with the right data, no write may
+Retry-After, and token revocations, each followed by a failed token request. Every read must complete with the right data, no write may
 be applied twice, and token requests stay within one per revocation. Waits the retry policy
 asks for are recorded instead of slept (the faults here do not depend on time).
 `--soak-size N` sets the number of requests (default 20,000).
@@ -56,6 +56,7 @@ def test_fault_soak(pytestconfig: pytest.Config) -> None:
         wrong: list[str] = []
         failed_reads: list[str] = []
         write_outcomes: Counter[str] = Counter()
+        acknowledged: list[str] = []
         barrier = threading.Barrier(THREADS)
 
         def worker(index: int) -> None:
@@ -64,6 +65,8 @@ def test_fault_soak(pytestconfig: pytest.Config) -> None:
             barrier.wait()
             for n in range(per_thread):
                 if index == 0 and n % 500 == 250:
+                    # the token request that follows fails once too
+                    sim.inject("/oauth/access_token", READ_FAULTS[revocations % 5], times=1)
                     sim.revoke_tokens()
                     with lock:
                         revocations += 1
@@ -86,6 +89,8 @@ def test_fault_soak(pytestconfig: pytest.Config) -> None:
                         outcome = type(exc).__name__
                     with lock:
                         write_outcomes[outcome] += 1
+                        if outcome == "ok":
+                            acknowledged.append(uid)
                     continue
                 dcid = rng.choice(ids)
                 try:
@@ -127,5 +132,8 @@ def test_fault_soak(pytestconfig: pytest.Config) -> None:
         assert failed_reads == [], failed_reads[:5]
         assert wrong == []
         assert report["writes_applied_twice"] == 0
+        # every write the server acknowledged landed exactly once
+        assert [uid for uid in acknowledged if applied[uid] != 1] == []
         assert sum(faults.values()) >= size * 0.05
-        assert sim.stats.token_requests <= revocations + 1
+        # one token per revocation, plus the one retry each injected token fault costs
+        assert sim.stats.token_requests <= 2 * revocations + 1
