@@ -7,6 +7,8 @@ lives in core/paging.py; pandas and polars are imported only by to_pandas() / to
 from __future__ import annotations
 
 import collections
+import contextlib
+import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
@@ -15,13 +17,16 @@ import attrs
 
 from acme_powerschool.core.paging import page_size_for, plan_pages
 
-__all__ = ["OnPage", "Page", "Pager", "flatten_record"]
+__all__ = ["OnCount", "OnPage", "Page", "Pager", "flatten_record"]
 
 T = TypeVar("T")
 U = TypeVar("U")
 
 OnPage = Callable[[int, "int | None"], None]
 """Progress hook: called after each page with (pages done, pages planned or None if unknown)."""
+
+OnCount = Callable[[int], None]
+"""Total hook: called once per iteration with the record total, when the pager learns it."""
 
 MAX_PREFETCH = 16
 """Upper bound on pages fetched ahead, so a typo cannot open a hundred connections."""
@@ -48,10 +53,14 @@ def _check_prefetch(_: object, __: object, value: int) -> None:
 class Pager(Generic[T]):
     """Records of one list request, fetched only while you iterate.
 
-    Iterating holds one page (plus `prefetch` pages in flight), so a district of any size can be
-    streamed. Each iteration starts again from page 1. With a known total (a count endpoint,
-    asked for only when `prefetch` or `on_page` needs it, or a count carried by the first page)
-    it reads exactly ceil(total / page size) pages; otherwise it stops at the first short page.
+    Iterating holds one page (plus up to `prefetch` pages in flight), so a district of any size
+    can be streamed. Each iteration starts again from page 1. With a known total (a count
+    endpoint, asked for only when `prefetch`, `on_page` or `on_count` needs it, or a count
+    carried by the first page) it plans ceil(total / page size) pages and fetches them ahead;
+    the total is only a plan, never a limit: when the last planned page comes back full (the
+    count was low, as PowerSchool's district counts are when they leave a school out, or
+    records were added meanwhile) it keeps reading one page at a time. Reading always stops at
+    the first short page.
     """
 
     fetch_page: Callable[[int, int], Page[T]]
@@ -62,6 +71,8 @@ class Pager(Generic[T]):
     on_page: OnPage | None = None
     first_page_counts: bool = False
     """True when page 1 itself carries the total (PowerQuery `count=true`): no count request."""
+    on_count: OnCount | None = None
+    """Called with the record total as soon as the pager learns it (count or first page)."""
 
     def with_options(
         self,
@@ -69,6 +80,7 @@ class Pager(Generic[T]):
         pagesize: int | None = None,
         prefetch: int | None = None,
         on_page: OnPage | None = None,
+        on_count: OnCount | None = None,
     ) -> Pager[T]:
         """A copy with other paging options (the records are the same)."""
         changes: dict[str, Any] = {}
@@ -78,6 +90,8 @@ class Pager(Generic[T]):
             changes["prefetch"] = prefetch
         if on_page is not None:
             changes["on_page"] = on_page
+        if on_count is not None:
+            changes["on_count"] = on_count
         return attrs.evolve(self, **changes)
 
     # -- reading --------------------------------------------------------------------------
@@ -87,53 +101,69 @@ class Pager(Generic[T]):
             yield from page
 
     def iter_pages(self) -> Iterator[Sequence[T]]:
-        """The records page by page, in order."""
+        """The records page by page, in order; every page but the last is full."""
         size = page_size_for(self.max_page_size(), self.pagesize)
-        total: int | None = None
-        wants_total = self.prefetch > 0 or self.on_page is not None
+        planned: int | None = None
+        done = 0
+        wants_total = self.prefetch > 0 or self.on_page is not None or self.on_count is not None
         if self.count_records is not None and wants_total and not self.first_page_counts:
-            total = self.count_records()
-            yield from self._planned(range(1, plan_pages(total, size).pages + 1), size)
-            return
-        number = 1
-        while True:
-            page = self.fetch_page(number, size)
+            planned = self._learn_total(self.count_records(), size)
+        else:
+            page = self.fetch_page(1, size)
             if page.count is not None:
-                total = page.count
-            planned = plan_pages(total, size).pages if total is not None else None
-            self._report(number, planned)
+                planned = self._learn_total(page.count, size)
+            done = 1
+            self._report(done, planned)
             yield page.items
-            if len(page.items) < size or (planned is not None and number >= planned):
+            if len(page.items) < size:
                 return
-            if planned is not None:
-                yield from self._planned(range(number + 1, planned + 1), size, done=number)
+        if planned is not None and planned > done:
+            with contextlib.closing(self._planned(range(done + 1, planned + 1), size)) as pages:
+                for items in pages:
+                    done += 1
+                    self._report(done, planned)
+                    yield items
+                    if len(items) < size:
+                        return  # the count was high: pages still in flight are dropped
+        # Past the plan (or without one), and the last page read was full: the total was low
+        # or unknown, so read on one page at a time until a short page says the list ended.
+        while True:
+            items = self.fetch_page(done + 1, size).items
+            if not items:
                 return
-            number += 1
+            done += 1
+            self._report(done, planned if planned is not None and done <= planned else None)
+            yield items
+            if len(items) < size:
+                return
 
-    def _planned(self, numbers: range, size: int, done: int = 0) -> Iterator[Sequence[T]]:
-        total = done + len(numbers)
+    def _learn_total(self, total: int, size: int) -> int:
+        """Tell `on_count` the record total; the pages it plans."""
+        if self.on_count is not None:
+            self.on_count(total)
+        return plan_pages(max(total, 0), size).pages
+
+    def _planned(self, numbers: range, size: int) -> Iterator[Sequence[T]]:
+        """Pages `numbers` in order, with at most `prefetch` of them asked for ahead of the one
+        the caller holds. The caller stops early (at a short page) by closing the iterator,
+        which cancels what was not started."""
         if self.prefetch == 0 or len(numbers) <= 1:
             for number in numbers:
-                items = self.fetch_page(number, size).items
-                done += 1
-                self._report(done, total)
-                yield items
+                yield self.fetch_page(number, size).items
             return
         pending: collections.deque[Future[Page[T]]] = collections.deque()
         upcoming = iter(numbers)
         with ThreadPoolExecutor(max_workers=self.prefetch, thread_name_prefix="ps-pager") as pool:
             try:
-                for number in upcoming:
+                for number in itertools.islice(upcoming, self.prefetch):
                     pending.append(pool.submit(self.fetch_page, number, size))
-                    if len(pending) > self.prefetch:
-                        break
                 while pending:
                     items = pending.popleft().result().items
+                    # The page handed over leaves the window: one more may enter it, so
+                    # `prefetch` pages are in flight while the caller holds this one.
                     next_number = next(upcoming, None)
                     if next_number is not None:
                         pending.append(pool.submit(self.fetch_page, next_number, size))
-                    done += 1
-                    self._report(done, total)
                     yield items
             finally:
                 for future in pending:
@@ -177,6 +207,7 @@ class Pager(Generic[T]):
             prefetch=self.prefetch,
             on_page=self.on_page,
             first_page_counts=self.first_page_counts,
+            on_count=self.on_count,
         )
 
     def to_records(self) -> Iterator[dict[str, Any]]:

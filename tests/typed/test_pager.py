@@ -14,7 +14,7 @@ from typed_fakes import FakeClient, district_route
 
 from acme_powerschool.core.call import Call
 from acme_powerschool.models import Student
-from acme_powerschool.pager import Page, Pager, flatten_record
+from acme_powerschool.pager import MAX_PREFETCH, Page, Pager, flatten_record
 from acme_powerschool.typed import fetch_list
 
 
@@ -41,11 +41,78 @@ def test_a_pager_yields_each_record_once_in_order_with_few_requests(
     ids = [s.id for s in pager]
     assert ids == list(range(1, n + 1))
     size = min(requested or max_size, max_size)
-    assert len(ps.paths()) <= math.ceil(n / size) + 1
+    pages = [path for path in ps.paths() if not path.endswith("/count")]
+    counts = len(ps.paths()) - len(pages)
+    # Page requests: what a reader that stops at the first short page needs, never more.
+    assert len(pages) == n // size + 1
+    assert counts == (1 if prefetch or progress else 0)
+    if n % size or not counts:
+        assert len(ps.paths()) <= math.ceil(n / size) + 1
+    else:
+        # The last planned page came back full: only one more page can tell whether the count
+        # was low (PowerSchool's district count leaves a school out), so that one is read too.
+        assert len(ps.paths()) == math.ceil(n / size) + 2
     assert ps.paths(metadata=True).count("/ws/v1/metadata") == 1
     if progress:
         assert [done for done, _ in seen] == list(range(1, len(seen) + 1))
         assert all(total == math.ceil(n / size) for _, total in seen)
+
+
+@pytest.mark.parametrize("prefetch", range(MAX_PREFETCH + 1))
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(0, 60),
+    size=st.integers(1, 12),
+    error=st.integers(-70, 70),
+    progress=st.booleans(),
+    first_page_counts=st.booleans(),
+)
+def test_a_wrong_count_never_drops_or_repeats_a_record(
+    prefetch: int, n: int, size: int, error: int, progress: bool, first_page_counts: bool
+) -> None:
+    """The count is a plan, not a limit: lower than the list (a school the count leaves out,
+    records added while reading) or higher (records deleted), every record comes once, in order."""
+    records = list(range(n))
+    count = max(0, n + error)
+    lock = threading.Lock()
+    asked: list[int] = []
+    counted: list[int] = []
+    totals: list[int] = []
+    seen: list[tuple[int, int | None]] = []
+
+    def fetch(number: int, page_size: int) -> Page[int]:
+        assert page_size == size
+        with lock:
+            asked.append(number)
+        carried = count if first_page_counts and number == 1 else None
+        return Page(records[(number - 1) * size : number * size], carried)
+
+    def count_records() -> int:
+        counted.append(count)
+        return count
+
+    pager = Pager(
+        fetch,
+        count_records=count_records,
+        max_page_size=lambda: size,
+        prefetch=prefetch,
+        first_page_counts=first_page_counts,
+        on_count=totals.append,
+    )
+    if progress:
+        pager = pager.with_options(on_page=lambda done, total: seen.append((done, total)))
+    assert list(pager) == records
+    assert sorted(asked) == sorted(set(asked)), "a page was asked for twice"
+    assert len(counted) == (0 if first_page_counts else 1)
+    assert totals == [count]
+    if count <= n:
+        assert sorted(asked) == list(range(1, n // size + 2))
+    else:  # pages past the end may already be in flight when the short page arrives
+        assert len(asked) <= n // size + 1 + prefetch
+    if progress:
+        assert [done for done, _ in seen] == list(range(1, len(seen) + 1))
+        # One report per page read; an empty last page may or may not be among them.
+        assert len(seen) in (math.ceil(n / size), n // size + 1)
 
 
 def test_nothing_is_fetched_until_iteration_and_one_page_at_a_time() -> None:
@@ -84,7 +151,8 @@ def test_prefetch_keeps_order_when_pages_finish_out_of_order() -> None:
 
     def fetch(number: int, size: int) -> Page[int]:
         if number == 1:
-            release.wait(5)  # page 1 finishes last
+            # Page 1 finishes last; page 2 can only release it when the two run at once.
+            assert release.wait(10), "page 2 never ran while page 1 was in flight"
         else:
             release.set()
         return Page(list(range((number - 1) * size, min(number * size, 50))))
@@ -93,9 +161,74 @@ def test_prefetch_keeps_order_when_pages_finish_out_of_order() -> None:
     assert list(pager) == list(range(50))
 
 
-def test_prefetch_is_bounded() -> None:
+def test_prefetch_must_be_between_0_and_16() -> None:
     with pytest.raises(ValueError):
-        Pager(lambda n, s: Page([]), prefetch=100)
+        Pager(lambda n, s: Page([]), prefetch=MAX_PREFETCH + 1)
+    with pytest.raises(ValueError):
+        Pager(lambda n, s: Page([]), prefetch=-1)
+
+
+@pytest.mark.parametrize("prefetch", [1, 2, 3, 4, 8, MAX_PREFETCH])
+def test_prefetch_runs_at_most_prefetch_pages_ahead_and_really_concurrently(
+    prefetch: int,
+) -> None:
+    pages, size = 40, 3
+    total = pages * size - 1  # the last page is short: no page past the plan
+    cond = threading.Condition()
+    started: list[int] = []
+    in_flight = peak = 0
+    # The first window (pages 1..prefetch) must be in flight all at once to pass this barrier:
+    # a pager that fetched them one by one would break it and fail.
+    first_window = threading.Barrier(prefetch)
+
+    def fetch(number: int, page_size: int) -> Page[int]:
+        nonlocal in_flight, peak
+        with cond:
+            started.append(number)
+            in_flight += 1
+            peak = max(peak, in_flight)
+            cond.notify_all()
+        try:
+            if number <= prefetch and prefetch > 1:
+                first_window.wait(10)
+            return Page(list(range((number - 1) * page_size, min(number * page_size, total))))
+        finally:
+            with cond:
+                in_flight -= 1
+                cond.notify_all()
+
+    pager = Pager(fetch, count_records=lambda: total, max_page_size=lambda: size, prefetch=prefetch)
+    consumed = 0
+    read: list[int] = []
+    for page in pager.iter_pages():
+        consumed += 1
+        read.extend(page)
+        with cond:
+            # While the caller holds page `consumed`, the pager has asked for the pages up to
+            # consumed + prefetch (they start) and for none beyond.
+            window = min(consumed + prefetch, pages)
+            assert cond.wait_for(lambda: len(started) >= window, timeout=10)  # noqa: B023
+            assert max(started) <= consumed + prefetch, (consumed, sorted(started))
+    assert read == list(range(total))
+    assert sorted(started) == list(range(1, pages + 1))
+    assert peak <= prefetch
+    if prefetch >= 2:
+        assert peak == prefetch  # the first window really ran concurrently
+
+
+def test_on_count_reports_the_total_without_an_extra_request() -> None:
+    ps = FakeClient(district_route(students(7)), max_page_size=3)
+    totals: list[int] = []
+    assert len(ps.students.list().with_options(on_count=totals.append).to_list()) == 7
+    assert totals == [7]
+    assert ps.paths().count("/ws/v1/district/student/count") == 1
+    mapped = Pager(
+        lambda n, s: Page([n] if n == 1 else [], 1),
+        first_page_counts=True,
+        count_records=lambda: pytest.fail("the first page carries the count"),
+        on_count=totals.append,
+    ).map(str)
+    assert mapped.to_list() == ["1"] and totals == [7, 1]
 
 
 def test_to_pandas_and_flat_records() -> None:
