@@ -198,10 +198,8 @@ def test_prefetch_runs_at_most_prefetch_pages_ahead_and_really_concurrently(
                 cond.notify_all()
 
     pager = Pager(fetch, count_records=lambda: total, max_page_size=lambda: size, prefetch=prefetch)
-    consumed = 0
     read: list[int] = []
-    for page in pager.iter_pages():
-        consumed += 1
+    for consumed, page in enumerate(pager.iter_pages(), start=1):
         read.extend(page)
         with cond:
             # While the caller holds page `consumed`, the pager has asked for the pages up to
