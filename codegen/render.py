@@ -57,8 +57,9 @@ def param_type(text: str) -> str:
 def docstring(text: str, indent: int) -> str:
     """A triple-quoted docstring that fits in LINE columns at this indent."""
     text = text.strip().replace('"""', "'''")
-    if text.startswith('"'):
-        text = "\\" + text
+    if text[:1] in ('"', "'"):
+        # `"""\"A"..."""` is what escaping would give: specs say it in words instead.
+        raise ValueError(f"a docstring must not start with a quote: {text[:40]!r}")
     if not text.endswith((".", "!", "?", ":")):
         text += "."
     width = LINE - indent

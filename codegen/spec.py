@@ -402,7 +402,15 @@ def _text(file: str, where: str, body: Mapping[Any, Any], key: str, default: Any
     value = body[key]
     if not isinstance(value, str) or not value.strip():
         raise SpecError(file, where, key, "must be a non-empty string")
-    return " ".join(value.split())
+    text = " ".join(value.split())
+    if key == "description" and text[0] in "\"'":
+        raise SpecError(
+            file,
+            where,
+            key,
+            "must not start with a quote (it opens a docstring): start with a word",
+        )
+    return text
 
 
 def _flag(file: str, where: str, body: Mapping[Any, Any], key: str, default: bool = False) -> bool:

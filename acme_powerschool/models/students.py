@@ -128,7 +128,7 @@ class Demographics:
     """Gender, birth date and graduation year."""
 
     gender: str | None = None
-    """\"M", "F" or a district code."""
+    """Gender code: "M", "F" or a district code."""
     birth_date: datetime.date | None = None
     projected_graduation_year: int | None = None
     district_entry_date: datetime.date | None = None

@@ -42,9 +42,9 @@ class WriteItemResult:
     client_uid: Id | None = None
     """The caller's correlation id, echoed back."""
     status: str | None = None
-    """\"SUCCESS" or "ERROR"."""
+    """Either "SUCCESS" or "ERROR"."""
     action: str | None = None
-    """\"INSERT", "UPDATE" or "DELETE"."""
+    """One of "INSERT", "UPDATE" or "DELETE"."""
     success_message: WriteSuccess | None = None
     """The new or updated record, on success."""
     error_message: WriteErrors | None = None
