@@ -7,6 +7,7 @@ cleanly. Only argument parsing and printing live here; the simulator is in serve
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import signal
 import sys
 import threading
@@ -16,12 +17,27 @@ from types import FrameType
 from acme_powerschool.testing.server import Simulator
 
 
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: the only hosts served without --allow-remote."""
+    if host.strip().lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m acme_powerschool.testing",
         description="A local PowerSchool SIS simulator on 127.0.0.1.",
     )
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default="127.0.0.1", help="a loopback address (default)")
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="serve on a non-loopback --host although the credentials are predictable",
+    )
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--students", type=int, default=500)
     parser.add_argument("--schools", type=int, default=3)
@@ -34,6 +50,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--client-id")
     parser.add_argument("--client-secret")
     args = parser.parse_args(argv)
+    if not is_loopback(args.host):
+        if not args.allow_remote:
+            parser.error(
+                f"--host {args.host} is not a loopback address; the simulator's credentials are "
+                "derived from the seed, so anyone who can reach it can read and write its data. "
+                "Use 127.0.0.1, ::1 or localhost, or pass --allow-remote to serve it anyway."
+            )
+        print(
+            f"warning: serving on non-loopback host {args.host} (--allow-remote): the "
+            "credentials are predictable from the seed; anyone who can reach this port "
+            "can use it.",
+            file=sys.stderr,
+        )
     sim = Simulator(
         students=args.students,
         schools=args.schools,
@@ -48,6 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         throttle_ms=args.throttle_ms,
         xml_quirks=args.xml_quirks,
     )
+    serve(sim, args.seed)
+    return 0
+
+
+def serve(sim: Simulator, seed: int) -> None:
+    """Print where the simulator serves, then serve until Ctrl-C or SIGTERM."""
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -58,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"PowerSchool simulator: {sim.base_url}")
         print(f"client_id:     {sim.client_id}")
         print(f"client_secret: {sim.client_secret}")
-        print(f"students: {sim.district.student_count}, seed: {args.seed} (Ctrl-C to stop)")
+        print(f"students: {sim.district.student_count}, seed: {seed} (Ctrl-C to stop)")
         sys.stdout.flush()
         try:
             while not stop.wait(0.5):
@@ -66,7 +101,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             pass
     print("stopped")
-    return 0
 
 
 if __name__ == "__main__":

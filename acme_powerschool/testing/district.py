@@ -135,6 +135,12 @@ def mix_seed(*parts: int) -> int:
     return acc
 
 
+def is_digits(value: str) -> bool:
+    """ASCII digits only, short enough for int(): str.isdigit() also accepts "²", which int()
+    refuses, and int() refuses more than 4300 digits."""
+    return value.isascii() and value.isdigit() and len(value) <= 18
+
+
 def seeded_uuid(rng: random.Random) -> str:
     """A UUID-shaped string from a seeded generator (tokens, credentials, district_uuid)."""
     h = f"{rng.getrandbits(128):032x}"
@@ -232,7 +238,7 @@ class District:
     def student_by_local_id(self, local_id: str) -> int | None:
         if local_id in self.local_id_index:
             return self.local_id_index[local_id]
-        if local_id.isdigit():
+        if is_digits(local_id):
             dcid = int(local_id) - 1
             if 1 <= dcid <= self.base_students:
                 rec = self.student_overrides.get(dcid)
@@ -401,8 +407,8 @@ class District:
         rec = self.materialize_student(dcid)
         old = str(rec["local_id"])
         self.local_id_index.pop(old, None)
-        rec["local_id"] = int(local_id) if local_id.isdigit() else local_id
-        if not (local_id.isdigit() and int(local_id) - 1 == dcid):
+        rec["local_id"] = int(local_id) if is_digits(local_id) else local_id
+        if not (is_digits(local_id) and int(local_id) - 1 == dcid):
             self.local_id_index[local_id] = dcid
 
     # ----- schools, staff, sections, courses, terms, enrollments -----
@@ -575,7 +581,7 @@ class District:
     def section_enrollment(self, cc_id: int) -> Json | None:
         section_id, slot = divmod(cc_id, 100)
         roster = self.section_roster(section_id) if slot >= 1 else []
-        if slot > len(roster):
+        if not 1 <= slot <= len(roster):  # slot 0 (an id like 600) is nobody's enrollment
             return None
         return self._enrollment(section_id, slot, roster[slot - 1])
 

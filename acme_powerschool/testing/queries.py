@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from acme_powerschool.testing.district import District
+from acme_powerschool.testing.district import District, is_digits
 from acme_powerschool.testing.tables import ATTENDANCE_PER_STUDENT, Row, Table, text
 
 Args = Mapping[str, Any]
@@ -294,7 +294,7 @@ def record_of(query: PowerQuery, row: Row) -> dict[str, Any]:
         tables.setdefault(col.table, {})[col.column] = row.get(col.alias, "")
     ident = row.get(query.id_alias, "")
     return {
-        "id": int(ident) if ident.isdigit() else ident,
+        "id": int(ident) if is_digits(ident) else ident,
         "name": query.record_name,
         "tables": tables,
     }

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from acme_powerschool.testing.server import Simulator
 
 JSON_TYPE = "application/json"
+MAX_PAGE = 10**9  # a page number beyond any data; keeps offsets within islice's range
 XML_TYPE = "application/xml"
 
 
@@ -71,14 +72,19 @@ class Request:
         except ValueError:
             raise fail(404, f"Resource not found: {self.path}") from None
 
-    def paging(self, max_size: int, default: int | None = None) -> tuple[int, int]:
-        """(offset, limit) from page (1-based) and pagesize (capped silently at the max)."""
+    def paging(
+        self, max_size: int, default: int | None = None, strict: bool = False
+    ) -> tuple[int, int]:
+        """(offset, limit) from page (1-based) and pagesize: capped silently at the max, or
+        with `strict` a 400 above it."""
         try:
             page = int(self.query.get("page", "1") or "1")
             size = int(self.query.get("pagesize", str(default or max_size)) or max_size)
         except ValueError:
             raise fail(400, "page and pagesize must be integers") from None
-        page = max(page, 1)
+        if strict and size > max_size:
+            raise fail(400, f"pagesize {size} is greater than the maximum page size {max_size}")
+        page = min(max(page, 1), MAX_PAGE)
         size = max_size if size <= 0 else min(size, max_size)
         return (page - 1) * size, size
 

@@ -6,6 +6,7 @@ come from the fact sheet only. Nothing here may import the client side of the pa
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ from urllib.parse import unquote
 
 from acme_powerschool.testing.district import (
     Json,
+    is_digits,
 )
 from acme_powerschool.testing.qfilter import Clause, QError, is_number, matches, parse_q
 from acme_powerschool.testing.queries import PowerQuery, record_of
@@ -87,6 +89,15 @@ def _check_grants(sim: Simulator, table: Table, columns: Iterable[str]) -> None:
         )
 
 
+def _check_numbers(clause: Clause, numeric: bool, field: str) -> None:
+    """Fact sheet §3.5: a non-numeric value against a number column is a 400, not no rows."""
+    if not numeric:
+        return
+    for v in clause.values:
+        if not is_number(v.replace("*", "0")):
+            raise fail(400, f"Invalid number '{v}' passed for comparison to number field {field}")
+
+
 def _table_clauses(table: Table, req: Request) -> list[Clause]:
     raw = req.query.get("q", "")
     try:
@@ -96,20 +107,14 @@ def _table_clauses(table: Table, req: Request) -> list[Clause]:
     out = []
     for c in clauses:
         canonical = _columns(table, [c.field])[0]
-        if canonical.lower() in table.numeric:
-            for v in c.values:
-                if not is_number(v.replace("*", "0")):
-                    raise fail(
-                        400,
-                        f"Invalid number '{v}' passed for comparison to number field {canonical}",
-                    )
+        _check_numbers(c, canonical.lower() in table.numeric, canonical)
         out.append(Clause(canonical.lower(), c.op, c.values))
     return out
 
 
 def _sort_key(table: Table, column: str) -> Callable[[Row], Any]:
     if column in table.numeric:
-        return lambda row: (row.get(column, "") == "", float(row.get(column) or 0))
+        return lambda row: _order_value(row.get(column, ""))
     return lambda row: row.get(column, "").lower()
 
 
@@ -118,7 +123,7 @@ def _rows_for(sim: Simulator, table: Table, req: Request) -> tuple[list[Row], in
     sort = req.query.get("sort", "")
     sort_cols = [c.lower() for c in _columns(table, sort.split(","))] if sort else []
     _check_grants(sim, table, [table.column(c.field) or c.field for c in clauses])
-    offset, limit = req.paging(sim.max_page_size)
+    offset, limit = sim.paging(req, "schema_table_query")
     if not clauses and not sort_cols:
         ids = table.page_ids(offset, limit)
         return [r for r in (table.get(i) for i in ids) if r is not None], table.count()
@@ -131,12 +136,12 @@ def _rows_for(sim: Simulator, table: Table, req: Request) -> tuple[list[Row], in
 
 
 def _projection(sim: Simulator, table: Table, req: Request) -> list[str]:
-    raw = req.query.get("projection")
-    if raw is None:
-        raise fail(400, "The projection parameter is required")
-    columns = _columns(table, raw.split(","))
+    """The projected columns; without a projection, 400 or (require_projection=False) all."""
+    columns = _columns(table, req.query.get("projection", "").split(","))
     if not columns:
-        raise fail(400, "The projection parameter is required")
+        if sim.require_projection:
+            raise fail(400, "The projection parameter is required")
+        return list(table.columns)
     return columns
 
 
@@ -218,9 +223,23 @@ def _write_values(sim: Simulator, table: Table, req: Request) -> Row:
     values = next((v for k, v in tables.items() if k.lower() == table.key), None)
     if not isinstance(values, dict):
         raise fail(400, f'The body has no "tables" entry for {table.key}')
-    columns = _columns(table, values)
-    _check_grants(sim, table, columns)
-    return {c.lower(): text(v) for c, v in zip(columns, values.values(), strict=True)}
+    named: dict[str, Any] = {}
+    for key, value in values.items():  # one key, one column: no "*", no empty names
+        bare = key.strip().rpartition(".")[2]
+        if not bare or bare == "*":
+            raise fail(
+                400, f"Invalid field specified: '{key}' is not valid column for table: {table.name}"
+            )
+        named[_columns(table, [key])[0]] = value
+    _check_grants(sim, table, named)
+    row: Row = {}
+    for column, value in named.items():
+        if value is not None and not isinstance(value, (str, int, float, bool)):
+            raise fail(400, f"Invalid value for field {column}: send a string")
+        row[column.lower()] = text(value)
+        if column.lower() in table.numeric and row[column.lower()] and not is_number(text(value)):
+            raise fail(400, f"Invalid number '{value}' for number field {column}")
+    return row
 
 
 def _write_reply(sim: Simulator, table: Table, action: str, row_id: int) -> Reply:
@@ -316,24 +335,41 @@ def _bad_arg(query: PowerQuery, field: str, code: str) -> HttpError:
     )
 
 
-def _query_args(query: PowerQuery, req: Request) -> tuple[dict[str, Any], list[Clause]]:
+def _query_filter(sim: Simulator, query: PowerQuery, raw: Any) -> list[Clause]:
+    """A `$q` filter over the query's column aliases; 400 for a bad one (§3.5, §5.9)."""
+    if not isinstance(raw, str):
+        raise _bad_arg(query, "$q", "$q must be a string")
+    try:
+        clauses = parse_q(raw)
+    except QError as exc:
+        raise fail(400, str(exc)) from None
+    columns = {c.alias: c for c in query.columns}
+    for c in clauses:
+        column = columns.get(c.field)
+        if column is None:
+            raise _bad_arg(query, c.field, "Invalid field in $q")
+        table = sim.tables.get(column.table)
+        _check_numbers(c, table is not None and column.column in table.numeric, c.field)
+    return clauses
+
+
+def _query_args(
+    sim: Simulator, query: PowerQuery, req: Request
+) -> tuple[dict[str, Any], list[Clause]]:
     body = req.json_body() if req.body.strip() else {}
     if body is None:
         body = {}
     if not isinstance(body, dict):
         raise fail(400, "The body must be a JSON object of arguments")
     args: dict[str, Any] = {}
+    # `$q` in the JSON payload (the official doc) or the query string (the PHP client): §5.3
+    # records both, so both are read, and both apply when both are sent.
     clauses: list[Clause] = []
+    if "$q" in req.query:
+        clauses += _query_filter(sim, query, req.query["$q"])
     for key, value in body.items():
         if key == "$q":
-            try:
-                clauses = parse_q(str(value))
-            except QError as exc:
-                raise fail(400, str(exc)) from None
-            aliases = {c.alias for c in query.columns}
-            for c in clauses:
-                if c.field not in aliases:
-                    raise _bad_arg(query, c.field, "Invalid field in $q")
+            clauses += _query_filter(sim, query, value)
             continue
         if key.startswith("$") or key == "projection":
             continue
@@ -343,7 +379,7 @@ def _query_args(query: PowerQuery, req: Request) -> tuple[dict[str, Any], list[C
         values = value if isinstance(value, list) else [value]
         if not arg.array and isinstance(value, list):
             raise _bad_arg(query, key, "Argument is not an array")
-        if arg.integer and not all(str(v).strip().lstrip("-").isdigit() for v in values):
+        if arg.integer and not all(_is_integer(v) for v in values):
             raise _bad_arg(query, key, "Invalid number")
         args[key] = values if arg.array else value
     for arg in query.args:
@@ -352,12 +388,20 @@ def _query_args(query: PowerQuery, req: Request) -> tuple[dict[str, Any], list[C
     return args, clauses
 
 
+def _is_integer(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, (str, int)) and is_digits(str(value).strip().removeprefix("-"))
+
+
 def _query_rows(
     sim: Simulator, query: PowerQuery, req: Request, start: int, stop: int | None, total: bool
 ) -> tuple[list[Row], int]:
     """This page's rows and (when `total`) the number of rows of all pages, else -1."""
     _query_forbidden(sim, query)
-    args, clauses = _query_args(query, req)
+    args, clauses = _query_args(sim, query, req)
+    start = min(start, sys.maxsize)  # islice's bounds; a page that far out is empty anyway
+    stop = None if stop is None else min(stop, sys.maxsize)
     order = req.query.get("order", "")
     keys = []
     if order:

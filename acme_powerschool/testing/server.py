@@ -16,7 +16,7 @@ import struct
 import threading
 import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -115,10 +115,17 @@ class Simulator:
     """A running PowerSchool on 127.0.0.1: `with Simulator(students=5000, seed=1) as sim:`.
 
     Controls (safe to change while running): `token_lifetime` (seconds), `latency_ms` (added
-    to every request), `throttle_ms` (minimum interval between requests; faster ones get 429
-    with Retry-After), `slow_ms` (delay of the "slow" fault), `xml_quirks` (numeric-looking
-    strings become numbers in /ws/v1 JSON), `max_page_size`, `v1_access` ("FULL", "READ" or
-    None, the plugin's accessLevelV1Api), `schema_write_shape` ("top" or "results").
+    to every request), `throttle_ms` (minimum interval between requests; faster ones get
+    `throttle_status`, 429 or 509, with Retry-After), `slow_ms` (delay of the "slow" fault),
+    `xml_quirks` (numeric-looking strings become numbers in /ws/v1 JSON), `max_page_size` and
+    `max_page_sizes` (per resource: "student", "staff", "section", "section_enrollment",
+    "school", "course", "term", "schema_table_query"), `v1_access` ("FULL", "READ" or None, the
+    plugin's accessLevelV1Api), `schema_write_shape` ("top" or "results").
+
+    Inferred choices (fact sheet §9: each one configurable): `throttle_status` (429 or 509),
+    `require_projection` (True: a schema-table GET without projection is 400; False: all
+    columns), `oversize_pagesize` ("cap": a pagesize above the max is silently capped; "error":
+    400), `default_format` ("json" or "xml": the answer when the request states no Accept).
     """
 
     def __init__(
@@ -141,9 +148,26 @@ class Simulator:
         v1_access: str | None = "FULL",
         schema_write_shape: str = "top",
         plugin_id: int = 1234,
+        max_page_sizes: Mapping[str, int] | None = None,
+        throttle_status: int = 429,
+        require_projection: bool = True,
+        oversize_pagesize: str = "cap",
+        default_format: str = "json",
     ) -> None:
         if max_page_size < 1:
             raise ValueError("max_page_size must be >= 1")
+        sizes = dict(max_page_sizes or {})
+        unknown = sorted(set(sizes) - set(v1.PAGE_SIZE_KINDS))
+        if unknown:
+            raise ValueError(f"unknown max_page_sizes keys {unknown}: use {v1.PAGE_SIZE_KINDS}")
+        if any(size < 1 for size in sizes.values()):
+            raise ValueError("every max_page_sizes value must be >= 1")
+        if throttle_status not in (429, 509):
+            raise ValueError("throttle_status must be 429 or 509")
+        if oversize_pagesize not in ("cap", "error"):
+            raise ValueError('oversize_pagesize must be "cap" or "error"')
+        if default_format not in ("json", "xml"):
+            raise ValueError('default_format must be "json" or "xml"')
         self.seed = seed
         self.district = District(students=students, schools=schools, seed=seed)
         self.tables: dict[str, Table] = build_tables(self.district)
@@ -153,6 +177,12 @@ class Simulator:
         self.client_secret = client_secret or seeded_uuid(ident)
         self._token_rng = random.Random(mix_seed(seed, 98))
         self.max_page_size = max_page_size
+        # Per-resource overrides; a kind without one uses max_page_size (see page_size).
+        self.max_page_sizes: dict[str, int] = sizes
+        self.throttle_status = throttle_status
+        self.require_projection = require_projection
+        self.oversize_pagesize = oversize_pagesize
+        self.default_format = default_format
         self.token_lifetime = token_lifetime
         self.latency_ms = latency_ms
         self.throttle_ms = throttle_ms
@@ -185,7 +215,8 @@ class Simulator:
     def start(self) -> Simulator:
         if self._server is not None:
             return self
-        server = _Server((self._host, self._port), _RequestHandler)
+        server_class = _Server6 if ":" in self._host else _Server
+        server = server_class((self._host, self._port), _RequestHandler)
         server.simulator = self
         self._server = server
         self._thread = threading.Thread(
@@ -226,7 +257,8 @@ class Simulator:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self._host}:{self.port}"
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self.port}"
 
     def __repr__(self) -> str:
         where = self.base_url if self._server is not None else "stopped"
@@ -424,11 +456,20 @@ class Simulator:
             if wait > 0:
                 seconds = max(1, math.ceil(wait))
                 body = {"message": f"Too many requests. Please wait {seconds} seconds."}
-                return Reply(429, body, headers={"Retry-After": str(seconds)})
+                return Reply(self.throttle_status, body, headers={"Retry-After": str(seconds)})
             self._last_request = now
         return None
 
     # ----- small helpers used by the handlers -----
+
+    def page_size(self, kind: str) -> int:
+        """The max page size of one resource ("student", "staff", ..., "schema_table_query")."""
+        return self.max_page_sizes.get(kind, self.max_page_size)
+
+    def paging(self, req: Request, kind: str) -> tuple[int, int]:
+        """(offset, limit) of a list request, capped at (or, in "error" mode, refused above)
+        the resource's max page size."""
+        return req.paging(self.page_size(kind), strict=self.oversize_pagesize == "error")
 
     def ref(self, path: str) -> str:
         return f"{self.base_url}{path}"
@@ -465,6 +506,10 @@ class _Server(ThreadingHTTPServer):
     simulator: Simulator
 
 
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 _REASONS = {
     200: "OK",
     204: "No Content",
@@ -477,6 +522,7 @@ _REASONS = {
     500: "Internal Server Error",
     502: "Bad Gateway",
     503: "Service Unavailable",
+    509: "Bandwidth Limit Exceeded",
 }
 
 
@@ -512,8 +558,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):
             self.wfile.write(head.encode("latin-1") + body)
 
-    def logfail(self, format: str, *args: Any) -> None:
-        pass  # quiet: tests and the bench read stdout
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # quiet: the stdlib's only remaining log line is "Request timed out" on stderr
 
     def do_GET(self) -> None:
         self._serve()
@@ -551,7 +597,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             headers = {k.lower(): v for k, v in self.headers.items()}  # looked up lower-case
             req = Request(self.command, split.path or "/", query, headers, body)
             reply, fault = sim.handle(req)
-            wants_xml = _wants_xml(self.headers.get("Accept", ""))
+            wants_xml = _wants_xml(self.headers.get("Accept", ""), sim.default_format)
             payload, content_type = _encode(sim, reply, wants_xml)
         except Exception as exc:  # never a stack trace on the wire, never a hang
             traceback.print_exc()
@@ -607,8 +653,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
             pass
 
 
-def _wants_xml(accept: str) -> bool:
-    accept = accept.lower()
+def _wants_xml(accept: str, default_format: str) -> bool:
+    accept = accept.lower().strip()
+    if accept in ("", "*/*"):  # no stated preference: the configured default (fact sheet §10.8)
+        return default_format == "xml"
     return "xml" in accept and "json" not in accept
 
 

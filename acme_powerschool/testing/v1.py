@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
+import functools
 import random
 import re
 import time
@@ -23,7 +25,9 @@ from acme_powerschool.testing.district import (
     STAFF_EXPANSIONS,
     STUDENT_EXPANSIONS,
     STUDENT_EXTENSIONS,
+    District,
     Json,
+    is_digits,
     mix_seed,
     seeded_uuid,
 )
@@ -42,15 +46,16 @@ from acme_powerschool.testing.tables import (
 if TYPE_CHECKING:
     from acme_powerschool.testing.server import Simulator
 
-PAGE_SIZE_KEYS = (
-    "course_max_page_size",
-    "school_max_page_size",
-    "schema_table_query_max_page_size",
-    "section_max_page_size",
-    "section_enrollment_max_page_size",
-    "staff_max_page_size",
-    "student_max_page_size",
-    "term_max_page_size",
+# The resources with a max page size of their own: metadata reports `<kind>_max_page_size`.
+PAGE_SIZE_KINDS = (
+    "course",
+    "school",
+    "schema_table_query",
+    "section",
+    "section_enrollment",
+    "staff",
+    "student",
+    "term",
 )
 
 # =====================================================================================
@@ -84,7 +89,7 @@ route("POST", "/oauth/access_token", authorized=False)(_token)
 
 @route("GET", "/ws/v1/metadata", authorized=False)
 def _metadata(sim: Simulator, req: Request) -> Reply:
-    meta: Json = {key: sim.max_page_size for key in PAGE_SIZE_KEYS}
+    meta: Json = {f"{kind}_max_page_size": sim.page_size(kind) for kind in PAGE_SIZE_KINDS}
     uptime = f"{int(time.time() - sim.started_at)} seconds"
     meta.update(
         {
@@ -155,7 +160,7 @@ def _district(sim: Simulator, req: Request) -> Reply:
 
 
 def _schools_list(sim: Simulator, req: Request) -> Reply:
-    offset, limit = req.paging(sim.max_page_size)
+    offset, limit = sim.paging(req, "school")
     blocks = _requested(req, SCHOOL_EXPANSIONS)
     ids = [s.id for s in sim.district.schools][offset : offset + limit]
     items = [sim.district.school(i, blocks) for i in ids]
@@ -180,19 +185,44 @@ def _school_one(sim: Simulator, req: Request) -> Reply:
 # ----- students -----
 
 _STUDENT_CORE = ("id", "local_id", "student_username", "state_province_id", "name")
+# The fields `q` may name on each list (dotted paths start with one of them): the record's own
+# fields and its expansion blocks (fact sheet §3.3, §3.4).
+_FIELDS = {
+    "student": _STUDENT_CORE + STUDENT_EXPANSIONS,
+    "staff": ("id", "local_id", "admin_username", "teacher_username", "name", *STAFF_EXPANSIONS),
+    "section": (
+        "id", "school_id", "course_id", "term_id", "section_number", "expression", "staff_id",
+        *SECTION_EXPANSIONS,
+    ),
+    "term": (
+        "id", "school_id", "start_year", "portion", "start_date", "end_date", "abbreviation",
+        "name",
+    ),
+    "course": ("id", "course_number", "course_name"),
+    "section_enrollment": ("id", "section_id", "student_id", "entry_date", "exit_date", "dropped"),
+}  # fmt: skip
 
 
-def _student_clauses(req: Request) -> list[Clause]:
+def _clauses(req: Request, kind: str) -> list[Clause]:
+    """The parsed `q` of a /ws/v1 list or count; 400 for bad syntax or an unknown field."""
     raw = req.query.get("q", "")
     try:
         clauses = parse_q(raw) if raw else []
     except QError as exc:
         raise fail(400, str(exc)) from None
     for c in clauses:
-        head = c.field.split(".")[0].lower()
-        if head not in _STUDENT_CORE and head not in STUDENT_EXPANSIONS:
+        if c.field.split(".")[0].lower() not in _FIELDS[kind]:
             raise fail(400, f"Invalid field specified: {c.field}")
     return clauses
+
+
+def _blocks_for(clauses: list[Clause], offered: tuple[str, ...]) -> list[str]:
+    """The expansion blocks a filter reads (a record is fetched with them to be matched)."""
+    return sorted({c.field.split(".")[0].lower() for c in clauses} & set(offered))
+
+
+def _matches_all(rec: Json, clauses: list[Clause]) -> bool:
+    return all(matches(c, _dig(rec, c.field)) for c in clauses)
 
 
 def _dig(rec: Any, path: str) -> Any:
@@ -211,7 +241,7 @@ def _student_candidates(sim: Simulator, clauses: list[Clause]) -> list[int] | No
             continue
         field = c.field.lower()
         if field == "id":
-            return sorted({int(v) for v in c.values if v.isdigit() and d.student_exists(int(v))})
+            return sorted({int(v) for v in c.values if is_digits(v) and d.student_exists(int(v))})
         if field == "local_id":
             found = {d.student_by_local_id(v) for v in c.values}
             return sorted(x for x in found if x is not None)
@@ -231,11 +261,11 @@ def _student_candidates(sim: Simulator, clauses: list[Clause]) -> list[int] | No
 
 
 def _matching_students(sim: Simulator, source: Iterable[int], clauses: list[Clause]) -> list[int]:
-    blocks = sorted({c.field.split(".")[0].lower() for c in clauses} & set(STUDENT_EXPANSIONS))
+    blocks = _blocks_for(clauses, STUDENT_EXPANSIONS)
     out = []
     for dcid in source:
         rec = sim.district.student(dcid, blocks)
-        if rec is not None and all(matches(c, _dig(rec, c.field)) for c in clauses):
+        if rec is not None and _matches_all(rec, clauses):
             out.append(dcid)
     return out
 
@@ -243,8 +273,8 @@ def _matching_students(sim: Simulator, source: Iterable[int], clauses: list[Clau
 def _student_ids(sim: Simulator, req: Request, school_id: int | None) -> tuple[list[int], int]:
     """(this page's dcids, total matching) for a district or school student list."""
     d = sim.district
-    clauses = _student_clauses(req)
-    offset, limit = req.paging(sim.max_page_size)
+    clauses = _clauses(req, "student")
+    offset, limit = sim.paging(req, "student")
     school = d.school_by_id[school_id] if school_id is not None else None
     if not clauses:
         if school is None:
@@ -357,15 +387,25 @@ def _school_children(kind: str, plural: str, expansions: tuple[str, ...]) -> Non
             return d.section(ident, blocks)
         return d.term(ident) if kind == "term" else d.course(ident)
 
+    def matching(sim: Simulator, req: Request) -> list[int]:
+        ids = ids_of(sim, req)
+        clauses = _clauses(req, kind)
+        if not clauses:
+            return ids
+        blocks = _blocks_for(clauses, expansions)
+        records = ((i, fetch(sim, i, blocks)) for i in ids)
+        return [i for i, rec in records if rec is not None and _matches_all(rec, clauses)]
+
     def listing(sim: Simulator, req: Request) -> Reply:
-        offset, limit = req.paging(sim.max_page_size)
+        ids = matching(sim, req)
+        offset, limit = sim.paging(req, kind)
         blocks = _requested(req, expansions)
-        page = ids_of(sim, req)[offset : offset + limit]
+        page = ids[offset : offset + limit]
         items = [x for x in (fetch(sim, i, blocks) for i in page) if x is not None]
         return _list(plural, kind, items, expansions)
 
     def count(sim: Simulator, req: Request) -> Reply:
-        return _count(len(ids_of(sim, req)))
+        return _count(len(matching(sim, req)))
 
     def one(sim: Simulator, req: Request) -> Reply:
         item = fetch(sim, req.int_param("id"), _requested(req, expansions))
@@ -389,16 +429,22 @@ def _section_for(sim: Simulator, req: Request) -> int:
     return section_id
 
 
+def _matching_enrollments(sim: Simulator, req: Request) -> list[Json]:
+    rows = sim.district.section_enrollments(_section_for(sim, req))
+    clauses = _clauses(req, "section_enrollment")
+    return [r for r in rows if _matches_all(r, clauses)]
+
+
 @route("GET", "/ws/v1/section/{id}/section_enrollment")
 def _enrollments(sim: Simulator, req: Request) -> Reply:
-    offset, limit = req.paging(sim.max_page_size)
-    rows = sim.district.section_enrollments(_section_for(sim, req))[offset : offset + limit]
-    return _list("section_enrollments", "section_enrollment", rows, ())
+    rows = _matching_enrollments(sim, req)
+    offset, limit = sim.paging(req, "section_enrollment")
+    return _list("section_enrollments", "section_enrollment", rows[offset : offset + limit], ())
 
 
 @route("GET", "/ws/v1/section/{id}/section_enrollment/count")
 def _enrollments_count(sim: Simulator, req: Request) -> Reply:
-    return _count(len(sim.district.section_enrollments(_section_for(sim, req))))
+    return _count(len(_matching_enrollments(sim, req)))
 
 
 @route("GET", "/ws/v1/section_enrollment/{id}")
@@ -430,6 +476,82 @@ def _item_error(field: str, code: str, description: str) -> Json:
     return {"field": field, "error_code": code, "error_description": description}
 
 
+_SCALAR_FIELDS = ("local_id", "student_username", "state_province_id")
+_GRADE = re.compile(r"-?[0-9]{1,2}")
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _shape_errors(item: Json, current: Json) -> list[Json]:
+    """INVALID_FIELD errors for values of the wrong shape, found before anything is applied.
+
+    An id-like field is a string or a number; a block is an object; inside a block a value keeps
+    the shape it has in `current` (object, list or scalar), and `name` holds scalars only. A
+    stored `"name":"x"` would break every later read of the student.
+    """
+    errors = []
+    for key in _SCALAR_FIELDS:
+        value = item.get(key)
+        if key in item and (isinstance(value, bool) or not isinstance(value, (str, int))):
+            errors.append(
+                _item_error(f"student/{key}", "INVALID_FIELD", f"{key} must be a string.")
+            )
+    for block in ("school_enrollment", *_UPDATABLE_BLOCKS):
+        value = item.get(block)
+        if block not in item:
+            continue
+        if block != "name" or not isinstance(value, dict):
+            errors.extend(_block_errors(f"student/{block}", value, current.get(block)))
+            continue
+        errors.extend(
+            _item_error(f"student/name/{k}", "INVALID_FIELD", f"{k} must be a string.")
+            for k, v in value.items()
+            if not _is_scalar(v)
+        )
+    return errors
+
+
+def _block_errors(field: str, value: Any, current: Any) -> list[Json]:
+    name = field.rsplit("/", 1)[-1]
+    if not isinstance(value, dict):
+        return [_item_error(field, "INVALID_FIELD", f"{name} must be an object.")]
+    errors = []
+    for k, v in value.items():
+        cur = current.get(k) if isinstance(current, dict) else None
+        if isinstance(v, dict):
+            if cur is not None and not isinstance(cur, dict):
+                errors.append(
+                    _item_error(f"{field}/{k}", "INVALID_FIELD", f"{k} must not be an object.")
+                )
+            else:
+                errors.extend(_block_errors(f"{field}/{k}", v, cur))
+        elif isinstance(v, list) != isinstance(cur, list) or isinstance(cur, dict):
+            errors.append(_item_error(f"{field}/{k}", "INVALID_FIELD", f"{k} has the wrong type."))
+    return errors
+
+
+@functools.cache
+def _reference_blocks() -> Json:
+    """Each student block as the generator makes it when it is not empty: the shapes written
+    blocks are checked against (a student's own block may be "" and tell nothing)."""
+    d = District(students=60, schools=1, seed=1)
+    found: Json = {}
+    for dcid in range(1, 61):
+        for block in STUDENT_EXPANSIONS:
+            value = d.student(dcid, (block,))
+            if block not in found and value is not None and isinstance(value[block], dict):
+                found[block] = value[block]
+    return found
+
+
+def _shape_template(current: Json | None) -> Json:
+    """The shapes a write is checked against: the student's own blocks over the reference."""
+    blocks = {k: v for k, v in (current or {}).items() if isinstance(v, dict)}
+    return {**_reference_blocks(), **blocks}
+
+
 def _merge(target: Json, block: str, value: Any) -> None:
     current = target.get(block)
     if isinstance(value, dict) and isinstance(current, dict):
@@ -444,7 +566,9 @@ def _merge(target: Json, block: str, value: Any) -> None:
 
 def _insert_student(sim: Simulator, item: Json) -> tuple[list[Json], int | None]:
     d = sim.district
-    errors = []
+    errors = _shape_errors(item, _shape_template(None))
+    if errors:
+        return errors, None
     for path in _INSERT_REQUIRED:
         value = _dig(item, ".".join(path))
         if value is None or value == "":
@@ -456,6 +580,14 @@ def _insert_student(sim: Simulator, item: Json) -> tuple[list[Json], int | None]
             )
     if errors:
         return errors, None
+    if not _GRADE.fullmatch(str(item["school_enrollment"]["grade_level"])):
+        return [
+            _item_error(
+                "student/school_enrollment/grade_level",
+                "INVALID_FIELD",
+                "grade_level must be a whole number.",
+            )
+        ], None
     local_id = str(item["local_id"])
     if d.student_by_local_id(local_id) is not None:
         return [
@@ -506,7 +638,7 @@ def _insert_student(sim: Simulator, item: Json) -> tuple[list[Json], int | None]
     record: Json = {b: "" for b in STUDENT_EXPANSIONS}
     record.update(
         {
-            "local_id": int(local_id) if local_id.isdigit() else local_id,
+            "local_id": int(local_id) if is_digits(local_id) else local_id,
             "student_username": str(item.get("student_username", "")),
             "name": {k: v for k, v in item["name"].items() if v is not None},
             "school_enrollment": enrollment,
@@ -515,8 +647,8 @@ def _insert_student(sim: Simulator, item: Json) -> tuple[list[Json], int | None]
     if item.get("state_province_id"):
         record["state_province_id"] = str(item["state_province_id"])
     for block in _UPDATABLE_BLOCKS:
-        if block != "name" and isinstance(item.get(block), dict):
-            record[block] = dict(item[block])
+        if block != "name" and block in item:
+            record[block] = copy.deepcopy(item[block])
     return [], d.insert_student(record)
 
 
@@ -525,11 +657,14 @@ def _update_student(sim: Simulator, item: Json) -> tuple[list[Json], int | None]
     raw = item.get("id")
     if raw is None or raw == "":
         return [_item_error("student/id", "MISSING_ID", "id is required for an update.")], None
-    dcid = int(raw) if str(raw).isdigit() else -1
+    dcid = int(raw) if isinstance(raw, (str, int)) and is_digits(str(raw)) else -1
     if not d.student_exists(dcid):
         return [
             _item_error("student/id", "INVALID_ID", f"Student with id {raw} does not exist.")
         ], None
+    errors = _shape_errors(item, _shape_template(d.student(dcid, STUDENT_EXPANSIONS)))
+    if errors:
+        return errors, None
     if "school_enrollment" in item:
         return [
             _item_error(
@@ -556,7 +691,7 @@ def _update_student(sim: Simulator, item: Json) -> tuple[list[Json], int | None]
             record[key] = str(item[key])
     for block in _UPDATABLE_BLOCKS:
         if block in item:
-            _merge(record, block, item[block])
+            _merge(record, block, copy.deepcopy(item[block]))
     return [], dcid
 
 

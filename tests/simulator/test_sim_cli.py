@@ -5,8 +5,13 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from typing import Any
 
+import pytest
 import requests
+
+from acme_powerschool.testing import __main__ as cli
+from acme_powerschool.testing.__main__ import is_loopback
 
 
 def test_command_serves_and_stops_on_interrupt() -> None:
@@ -56,3 +61,42 @@ def test_command_serves_and_stops_on_interrupt() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.5.6.7", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("LOCALHOST", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("10.1.2.3", False),
+        ("example.org", False),
+        ("", False),
+    ],
+)
+def test_loopback_hosts(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+def test_non_loopback_host_is_refused_without_allow_remote(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[dict[str, Any]] = []
+    monkeypatch.setattr(cli, "Simulator", lambda **kw: made.append(kw))
+    monkeypatch.setattr(cli, "serve", lambda sim, seed: None)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--host", "0.0.0.0"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "not a loopback address" in err and "--allow-remote" in err
+    assert made == []
+    assert cli.main(["--host", "0.0.0.0", "--allow-remote"]) == 0
+    assert "warning: serving on non-loopback host 0.0.0.0" in capsys.readouterr().err
+    assert made[0]["host"] == "0.0.0.0"
+    assert cli.main(["--host", "localhost"]) == 0
+    assert "warning" not in capsys.readouterr().err

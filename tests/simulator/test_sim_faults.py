@@ -178,3 +178,25 @@ def test_handler_bug_answers_500_json(fresh_api: Any, powerschool_sim: Simulator
     assert r.status_code == 500
     assert r.json()["message"].startswith("Simulator error")
     assert fresh_api.get("/ws/v1/district").status_code == 200
+
+
+@pytest.mark.powerschool_sim(throttle_ms=60_000, throttle_status=509)
+def test_throttle_status_can_be_509(powerschool_sim: Simulator) -> None:
+    """§7 conflict: ACME maps 509 to throttling; the status is a constructor option."""
+    url = powerschool_sim.base_url + "/ws/v1/time"
+    assert requests.get(url, timeout=10).status_code == 200
+    r = requests.get(url, timeout=10)
+    assert r.status_code == 509
+    assert r.reason == "Bandwidth Limit Exceeded"
+    assert 1 <= int(r.headers["Retry-After"]) <= 60
+    assert powerschool_sim.stats.statuses[509] == 1
+
+
+def test_bad_inferred_choice_options_are_refused() -> None:
+    for bad in (
+        {"throttle_status": 503},
+        {"oversize_pagesize": "silent"},
+        {"default_format": "html"},
+    ):
+        with pytest.raises(ValueError):
+            Simulator(students=5, **bad)

@@ -166,3 +166,57 @@ def test_sliced_pages_equal_the_scanned_rows(name: str) -> None:
             scanned = [t() for t in islice(query.rows(sim.district, sim.tables, {}), start, stop)]
             sliced = [t() for t in query.sliced(sim.district, start, stop)]
             assert sliced == scanned, (start, stop)
+
+
+def test_dollar_q_in_the_query_string_filters_too(api: Any) -> None:
+    """§5.3 conflict: the official doc sends $q in the payload, PHP in the query string."""
+    url = PQ + "com.acme.sdk.students.roster"
+    in_body = api.post(url + "?pagesize=0", json={"$q": "students.grade_level==9"}).json()
+    in_query = api.post(url, params={"pagesize": 0, "$q": "students.grade_level==9"}, json={})
+    assert in_query.status_code == 200
+    assert in_query.json()["record"] == in_body["record"]
+    assert 0 < len(in_body["record"]) < 500
+    count = api.post(url + "/count", params={"$q": "students.grade_level==9"}, json={})
+    assert count.json() == {"count": len(in_body["record"])}
+    both = api.post(
+        url,
+        params={"pagesize": 0, "$q": "students.grade_level==9"},
+        json={"$q": "students.last_name==A*"},
+    ).json()["record"]
+    expected = [
+        r for r in in_body["record"] if r["tables"]["students"]["last_name"].startswith("A")
+    ]
+    assert both == expected
+    assert api.post(url, params={"$q": "students.nope==1"}, json={}).status_code == 400
+
+
+def test_dollar_q_non_number_against_number_column_is_400(api: Any) -> None:
+    url = PQ + "com.acme.sdk.students.roster"
+    for where in ("body", "query"):
+        q = "students.grade_level==nine"
+        r = (
+            api.post(url, json={"$q": q})
+            if where == "body"
+            else api.post(url, params={"$q": q}, json={})
+        )
+        assert r.status_code == 400
+        assert r.json()["message"] == (
+            "Invalid number 'nine' passed for comparison to number field students.grade_level"
+        )
+    flat = api.post(PQ + "com.acme.sdk.students.flat", json={"$q": "dcid=gt=x"})
+    assert flat.status_code == 400
+    ok = api.post(url, json={"$q": "students.last_name==nine"})  # a text column: no rows, 200
+    assert ok.status_code == 200
+    assert api.post(url, json={"$q": 5}).status_code == 400
+
+
+def test_far_pages_and_huge_page_sizes_are_empty_not_errors(api: Any) -> None:
+    url = PQ + "com.acme.sdk.students.roster"
+    for params in (
+        {"page": 10**30},
+        {"page": 10**30, "pagesize": 10**30},
+        {"pagesize": 10**30},
+    ):
+        r = api.post(url, params=params, json={})
+        assert r.status_code == 200, params
+    assert api.post(url, params={"page": 10**30}, json={}).json()["record"] == []

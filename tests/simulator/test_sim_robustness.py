@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from acme_powerschool.testing import Simulator
 
@@ -124,3 +128,172 @@ def test_deeply_nested_json_is_400_not_500(powerschool_sim: Simulator) -> None:
     )
     assert r.status_code == 400
     assert r.json()["message"].startswith("Malformed JSON body")
+
+
+# ----- no input answers 500 (issue 2: never a stack trace) -----
+
+WRITE_URL = "/ws/schema/table/u_studentsuserfields"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{"*": "x"}, {"": "x"}, {".": "x"}, {"bus_route": {"a": 1}}, {"bus_route": [1]}],
+)
+def test_schema_write_bodies_that_used_to_500(
+    powerschool_sim: Simulator, values: dict[str, Any]
+) -> None:
+    token = powerschool_sim.issue_token()
+    body = {"tables": {"u_studentsuserfields": values}}
+    for method, path in (("POST", WRITE_URL), ("PUT", WRITE_URL + "/2")):
+        r = requests.request(
+            method,
+            powerschool_sim.base_url + path,
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        assert r.status_code == 400, (method, values, r.text)
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**20), max_value=10**20)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(["", "x", "2", "-1", "²", "100", "9" * 30, "A", "2025-08-20", "*"]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["", "*", "a", "first_name", "email", "main"]), inner)
+    ),
+    max_leaves=8,
+)
+FIELDS = [
+    "id", "local_id", "name", "name.last_name", "school_enrollment.grade_level", "portion",
+    "student_id", "dropped", "emails.work_email", "term.portion", "dcid", "studentsdcid",
+    "bus_route", "schoolid", "students.dcid", "students.grade_level", "students.last_name",
+    "last_name", "zzz", "a.b.c",
+]  # fmt: skip
+q_values = st.builds(
+    lambda f, op, v: f"{f}{op}{v}",
+    st.sampled_from(FIELDS),
+    st.sampled_from(["==", "!=", "=gt=", "=ge=", "=lt=", "=le=", "=~", ""]),
+    st.sampled_from(["1", "x", "A*", "(1,2)", "", "²", "-5", "1.5", "9" * 40, "(", "*"]),
+) | st.text(max_size=12)
+param_values = st.sampled_from(
+    ["", "0", "1", "-1", "x", "*", ",", "dcid", "9" * 25, "²", "true", "students.*", "id;desc"]
+) | st.text(max_size=8)
+params = st.dictionaries(
+    st.sampled_from(
+        ["page", "pagesize", "expansions", "extensions", "projection", "sort", "sortdescending",
+         "order", "count", "grant_type"]
+    ),
+    param_values,
+    max_size=4,
+) | st.fixed_dictionaries({"q": q_values}) | st.fixed_dictionaries({"$q": q_values})  # fmt: skip
+ids = st.sampled_from(["2", "1", "0", "-1", "100", "600", "101", "x", "²", "9" * 30, "%20"])
+ROUTES = [
+    ("GET", "/ws/v1/metadata"),
+    ("GET", "/ws/v1/district"),
+    ("GET", "/ws/v1/district/school"),
+    ("GET", "/ws/v1/district/student"),
+    ("GET", "/ws/v1/district/student/count"),
+    ("GET", "/ws/v1/school/{id}"),
+    ("GET", "/ws/v1/school/{id}/student"),
+    ("GET", "/ws/v1/school/{id}/student/count"),
+    ("GET", "/ws/v1/school/{id}/staff"),
+    ("GET", "/ws/v1/school/{id}/section/count"),
+    ("GET", "/ws/v1/school/{id}/term"),
+    ("GET", "/ws/v1/school/{id}/course"),
+    ("GET", "/ws/v1/student/{id}"),
+    ("GET", "/ws/v1/staff/{id}"),
+    ("GET", "/ws/v1/section/{id}"),
+    ("GET", "/ws/v1/section/{id}/section_enrollment"),
+    ("GET", "/ws/v1/section/{id}/section_enrollment/count"),
+    ("GET", "/ws/v1/section_enrollment/{id}"),
+    ("POST", "/ws/v1/student"),
+    ("POST", "/oauth/access_token"),
+    ("GET", "/ws/schema/table/students"),
+    ("GET", "/ws/schema/table/attendance"),
+    ("GET", "/ws/schema/table/cc/count"),
+    ("GET", "/ws/schema/table/u_studentsuserfields/{id}"),
+    ("GET", "/ws/schema/table/schools/metadata"),
+    ("POST", "/ws/schema/table/u_studentsuserfields"),
+    ("PUT", "/ws/schema/table/u_studentsuserfields/{id}"),
+    ("PUT", "/ws/schema/table/students/{id}"),
+    ("PUT", "/ws/schema/table/attendance/{id}"),
+    ("DELETE", "/ws/schema/table/attendance/{id}"),
+    ("POST", "/ws/schema/query/com.acme.sdk.students.roster"),
+    ("POST", "/ws/schema/query/com.acme.sdk.students.flat/count"),
+    ("POST", "/ws/schema/query/com.acme.sdk.students.by_school"),
+    ("POST", "/ws/schema/query/com.acme.sdk.sections.roster"),
+    ("POST", "/ws/schema/query/com.pearson.core.attendance.daily_attendance_template"),
+]
+student_items = st.dictionaries(
+    st.sampled_from(
+        ["action", "id", "client_uid", "local_id", "name", "contact_info", "school_enrollment",
+         "addresses", "phones", "student_username", "state_province_id", "demographics"]
+    ),
+    json_values,
+) | st.builds(
+    lambda action, extra: {"action": action, "id": "3", "local_id": "9999", **extra},
+    st.sampled_from(["INSERT", "UPDATE", "insert", "DELETE"]),
+    st.dictionaries(st.sampled_from(["name", "school_enrollment", "phones"]), json_values),
+)  # fmt: skip
+bodies = (
+    json_values
+    | st.builds(lambda items: {"students": {"student": items}}, st.lists(student_items, max_size=3))
+    | st.builds(
+        lambda table, values: {"tables": {table: values}},
+        st.sampled_from(["u_studentsuserfields", "students", "attendance"]),
+        st.dictionaries(st.sampled_from(["", "*", "bus_route", "DCID", "schoolid", "first_name",
+                                         "student_number", "students.*", "x.y"]), json_values),
+    )
+    | st.dictionaries(
+        st.sampled_from(["schoolid", "grade_levels", "section_dcid", "studentid", "$q", "x"]),
+        json_values,
+    )
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def robust_sim() -> Iterator[Simulator]:
+    with Simulator(students=40, seed=3) as sim:
+        sim.grant("attendance")
+        yield sim
+
+
+@settings(
+    max_examples=250,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    route=st.sampled_from(ROUTES),
+    ident=ids,
+    query=params,
+    body=bodies,
+    xml=st.booleans(),
+)
+def test_no_request_answers_500(
+    robust_sim: Simulator,
+    route: tuple[str, str],
+    ident: str,
+    query: dict[str, str],
+    body: Any,
+    xml: bool,
+) -> None:
+    method, template = route
+    headers = {
+        "Authorization": f"Bearer {robust_sim.issue_token()}",
+        "Accept": "application/xml" if xml else "application/json",
+    }
+    r = requests.request(
+        method,
+        robust_sim.base_url + template.replace("{id}", ident),
+        params=query,
+        json=body if method != "GET" else None,
+        headers=headers,
+        timeout=10,
+    )
+    assert r.status_code < 500, (method, template, ident, query, body, r.text)

@@ -241,3 +241,58 @@ def test_table_metadata_lists_columns_with_the_plugins_access(api: Any) -> None:
     assert {c["name"].lower() for c in students["columns"]} >= {"dcid", "last_name"}
     assert api.get("/ws/schema/table/nope/metadata").status_code == 404
     assert api.get("/ws/schema/table/students/2", params={"projection": "dcid"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"*": "x"},
+        {"": "x"},
+        {"  ": "x"},
+        {"u_studentsuserfields.*": "x"},
+        {"bus_route": {"a": 1}},
+        {"bus_route": ["x"]},
+        {"studentsdcid": "five"},  # a number column (fact sheet §4.11: a typecast error)
+        {"bus_route": "9", "*": "x"},
+    ],
+)
+def test_malformed_write_values_are_400(
+    fresh_api: Any, powerschool_sim: Simulator, values: dict[str, Any]
+) -> None:
+    body = {"tables": {"u_studentsuserfields": values}}
+    url = "/ws/schema/table/u_studentsuserfields"
+    for r in (fresh_api.post(url, json=body), fresh_api.put(url + "/2", json=body)):
+        assert r.status_code == 400, r.text
+        assert "message" in r.json()
+    assert powerschool_sim.writes == []
+
+
+def test_write_keys_map_one_to_one_to_columns(fresh_api: Any) -> None:
+    url = "/ws/schema/table/u_studentsuserfields"
+    body = {
+        "tables": {
+            "u_studentsuserfields": {"u_studentsuserfields.Bus_Route": 7, "locker_number": None}
+        }
+    }
+    row_id = fresh_api.post(url, json=body).json()["result"][0]["success_message"]["id"]
+    row = fresh_api.get(f"{url}/{row_id}?projection=bus_route,locker_number").json()
+    assert row["tables"]["u_studentsuserfields"] == {"bus_route": "7", "locker_number": ""}
+
+
+def test_numeric_writes_sort_and_filter_as_numbers(fresh_api: Any) -> None:
+    body = {"tables": {"attendance": {"schoolid": "-3"}}}
+    assert fresh_api.put("/ws/schema/table/attendance/1", json=body).status_code == 200
+    r = fresh_api.get("/ws/schema/table/attendance?projection=id&sort=schoolid&pagesize=1")
+    assert r.status_code == 200, r.text
+    assert r.json()["record"][0]["id"] == 1
+    count = fresh_api.get("/ws/schema/table/attendance/count", params={"q": "schoolid=lt=0"})
+    assert count.json() == {"count": 1}
+
+
+@pytest.mark.powerschool_sim(students=5, require_projection=False)
+def test_projection_can_be_optional(fresh_api: Any) -> None:
+    row = fresh_api.get("/ws/schema/table/students/2").json()["tables"]["students"]
+    listed = fresh_api.get("/ws/schema/table/students?pagesize=1").json()["record"]
+    assert len(row) == 20 and row["last_name"] == "Adair"
+    assert listed[0]["tables"]["students"].keys() == row.keys()
+    assert fresh_api.get("/ws/schema/table/students?projection=dcid").status_code == 200

@@ -266,3 +266,92 @@ def test_ids_are_integers_and_school_number_a_string_by_default(api: Any) -> Non
     assert isinstance(student["id"], int)
     assert isinstance(student["local_id"], int)
     assert isinstance(student["school_enrollment"]["school_number"], str)
+
+
+def _items(body: Any, plural: str, kind: str) -> list[Any]:
+    items = body[plural].get(kind, [])
+    return [items] if isinstance(items, dict) else items
+
+
+@pytest.mark.parametrize(
+    ("path", "plural", "kind", "q"),
+    [
+        ("/ws/v1/school/100/term", "terms", "term", "portion==1"),
+        ("/ws/v1/school/100/staff", "staffs", "staff", "name.last_name=lt=M"),
+        ("/ws/v1/school/100/staff", "staffs", "staff", "emails.work_email==a*"),
+        ("/ws/v1/school/100/section", "sections", "section", "term.portion==2"),
+        ("/ws/v1/school/100/section", "sections", "section", "expression==(1(A-F),2(A-F))"),
+        ("/ws/v1/school/100/course", "courses", "course", "course_name==*English*"),
+        ("/ws/v1/school/100/course", "courses", "course", "id=ge=3;id=le=5"),
+        ("/ws/v1/section/1/section_enrollment", "section_enrollments", "section_enrollment", ""),
+    ],
+)
+def test_q_filters_school_children_and_enrollments(
+    api: Any, path: str, plural: str, kind: str, q: str
+) -> None:
+    everything = _items(api.get(path, params={"pagesize": 1000}).json(), plural, kind)
+    if not q:  # enrollments: filter on a student of this section
+        q = f"student_id=={everything[1]['student_id']}"
+    filtered = _items(api.get(path, params={"q": q, "pagesize": 1000}).json(), plural, kind)
+    count = api.get(path + "/count", params={"q": q}).json()["resource"]["count"]
+    assert 0 < len(filtered) < len(everything)
+    assert count == len(filtered)
+    assert filtered == [x for x in everything if x["id"] in {f["id"] for f in filtered}]
+
+
+def test_q_on_children_unknown_field_or_syntax_is_400(api: Any) -> None:
+    for path in (
+        "/ws/v1/school/100/staff",
+        "/ws/v1/school/100/term/count",
+        "/ws/v1/section/1/section_enrollment",
+        "/ws/v1/section/1/section_enrollment/count",
+    ):
+        r = api.get(path, params={"q": "nope==1"})
+        assert r.status_code == 400
+        assert r.json()["message"] == "Invalid field specified: nope"
+        assert api.get(path, params={"q": "id=~1"}).status_code == 400
+    assert api.get("/ws/v1/school/100/term", params={"q": "portion==1"}).status_code == 200
+
+
+@pytest.mark.powerschool_sim(students=60, max_page_sizes={"student": 7, "staff": 3})
+def test_each_resource_caps_at_its_own_max_page_size(fresh_api: Any) -> None:
+    meta = fresh_api.get("/ws/v1/metadata").json()["metadata"]
+    assert meta["student_max_page_size"] == 7
+    assert meta["staff_max_page_size"] == 3
+    assert meta["section_max_page_size"] == 100
+    assert meta["schema_table_query_max_page_size"] == 100
+    students = fresh_api.get("/ws/v1/district/student?pagesize=50").json()["students"]["student"]
+    assert len(students) == 7
+    assert len(fresh_api.get("/ws/v1/district/student").json()["students"]["student"]) == 7
+    staff = fresh_api.get("/ws/v1/school/100/staff?pagesize=50").json()["staffs"]["staff"]
+    assert len(staff) == 3
+    sections = fresh_api.get("/ws/v1/school/100/section?pagesize=50").json()
+    count = fresh_api.get("/ws/v1/school/100/section/count").json()["resource"]["count"]
+    assert len(sections["sections"]["section"]) == count > 3  # not the staff cap
+
+
+@pytest.mark.powerschool_sim(max_page_size=20, max_page_sizes={"schema_table_query": 5})
+def test_schema_tables_use_their_own_max_page_size(fresh_api: Any) -> None:
+    rows = fresh_api.get("/ws/schema/table/students?projection=dcid&pagesize=50").json()
+    assert len(rows["record"]) == 5
+    assert len(fresh_api.get("/ws/v1/district/student").json()["students"]["student"]) == 20
+
+
+def test_bad_max_page_sizes_are_refused() -> None:
+    from acme_powerschool.testing import Simulator
+
+    with pytest.raises(ValueError, match="unknown max_page_sizes"):
+        Simulator(students=5, max_page_sizes={"students": 5})
+    with pytest.raises(ValueError, match=">= 1"):
+        Simulator(students=5, max_page_sizes={"student": 0})
+
+
+@pytest.mark.powerschool_sim(students=50, oversize_pagesize="error", max_page_size=10)
+def test_oversize_pagesize_can_be_an_error(fresh_api: Any) -> None:
+    r = fresh_api.get("/ws/v1/district/student?pagesize=11")
+    assert r.status_code == 400
+    assert "10" in r.json()["message"]
+    assert fresh_api.get("/ws/v1/district/student?pagesize=10").status_code == 200
+    assert fresh_api.get("/ws/v1/school/100/staff?pagesize=11").status_code == 400
+    assert fresh_api.get("/ws/schema/table/students?projection=*&pagesize=11").status_code == 400
+    assert fresh_api.get("/ws/v1/district/student/count?pagesize=11").status_code == 200

@@ -165,3 +165,84 @@ def test_chunked_request_body_is_read(fresh_api: Any) -> None:
     assert r.status_code == 200
     assert r.json()["results"]["update_count"] == 1
     assert fresh_api.get("/ws/v1/district").status_code == 200  # the connection stays usable
+
+
+ROSTER = "/ws/schema/query/com.acme.sdk.students.roster"
+
+
+def test_update_with_a_non_object_block_is_an_item_error_and_stores_nothing(
+    fresh_api: Any, powerschool_sim: Simulator
+) -> None:
+    bad = [
+        {"action": "UPDATE", "id": "2", "client_uid": "a", "name": "x"},
+        {"action": "UPDATE", "id": "2", "client_uid": "b", "contact_info": "x"},
+        {"action": "UPDATE", "id": "2", "client_uid": "c", "name": None},
+        {"action": "UPDATE", "id": "2", "client_uid": "d", "name": {"first_name": {"a": 1}}},
+        {"action": "UPDATE", "id": "2", "client_uid": "e", "addresses": {"physical": "x"}},
+        {"action": "UPDATE", "id": "2", "client_uid": "f", "phones": {"main": ["x"]}},
+        {"action": "UPDATE", "id": "2", "client_uid": "g", "local_id": {"a": 1}},
+        {"action": "UPDATE", "id": "2", "client_uid": "h", "student_username": ["x"]},
+        # alerts is "" for student 2: the shape comes from the generator's blocks
+        {"action": "UPDATE", "id": "2", "client_uid": "j", "alerts": {"medical": "x"}},
+        # a bad block after a good change: nothing of the item is applied
+        {"action": "UPDATE", "id": "2", "client_uid": "i", "local_id": "77", "name": "x"},
+    ]
+    fields = ["name", "contact_info", "name", "name/first_name", "addresses/physical"]
+    fields += ["phones/main", "local_id", "student_username", "alerts/medical", "name"]
+    results = _post(fresh_api, *bad)
+    assert results["update_count"] == 0
+    for result, field in zip(results["result"], fields, strict=True):
+        assert result["status"] == "ERROR"
+        assert result["error_message"]["error"]["error_code"] == "INVALID_FIELD"
+        assert result["error_message"]["error"]["field"] == f"student/{field}"
+    assert powerschool_sim.applied_client_uids() == {}
+    roster = fresh_api.post(ROSTER + "?pagesize=0", json={})
+    assert roster.status_code == 200
+    by_school = "/ws/schema/query/com.acme.sdk.students.by_school"
+    assert fresh_api.post(by_school, json={"schoolid": 100}).status_code == 200
+    student = fresh_api.get("/ws/v1/student/2?expansions=contact_info,addresses").json()
+    assert student["student"]["name"] == {"first_name": "Brandon", "last_name": "Adair"}
+    assert student["student"]["local_id"] == 3
+    assert student["student"]["contact_info"] == {"email": "Brandom.Adair@powerschool.com"}
+    row = fresh_api.get("/ws/schema/table/students/2?projection=*")
+    assert row.status_code == 200
+
+
+def test_a_bad_item_does_not_stop_the_good_ones(fresh_api: Any) -> None:
+    results = _post(
+        fresh_api,
+        {"action": "UPDATE", "id": "2", "client_uid": "bad", "name": "x"},
+        {"action": "UPDATE", "id": "2", "client_uid": "ok", "name": {"middle_name": "Q"}},
+    )
+    assert results["update_count"] == 1
+    assert [r["status"] for r in results["result"]] == ["ERROR", "SUCCESS"]
+    name = fresh_api.get("/ws/v1/student/2").json()["student"]["name"]
+    assert name == {"first_name": "Brandon", "last_name": "Adair", "middle_name": "Q"}
+
+
+def test_insert_with_malformed_blocks_is_an_item_error(fresh_api: Any) -> None:
+    results = _post(
+        fresh_api,
+        _insert(9001, "a", contact_info="x"),
+        _insert(9002, "b", name={"first_name": ["N"], "last_name": "Q"}),
+        _insert({"x": 1}, "c"),
+        _insert(
+            9004,
+            "d",
+            school_enrollment={
+                "entry_date": "2025-08-20",
+                "exit_date": "2026-06-05",
+                "grade_level": "tenth",
+                "school_number": "100",
+            },
+        ),
+    )
+    assert results["insert_count"] == 0
+    fields = [r["error_message"]["error"]["field"] for r in results["result"]]
+    assert fields == [
+        "student/contact_info",
+        "student/name/first_name",
+        "student/local_id",
+        "student/school_enrollment/grade_level",
+    ]
+    assert fresh_api.post(ROSTER + "?pagesize=0", json={}).status_code == 200

@@ -85,3 +85,36 @@ def test_xml_quirks_turn_numeric_strings_into_numbers(fresh_api: Any) -> None:
     # Schema rows stay strings: the quirk belongs to /ws/v1.
     row = fresh_api.get("/ws/schema/table/students/2?projection=dcid").json()
     assert row["tables"]["students"]["dcid"] == "2"
+
+
+def _raw_get(sim: Any, path: str, accept: str | None) -> Any:
+    """A GET with exactly the Accept header given (requests would add `*/*`)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", sim.port, timeout=10)
+    try:
+        headers = {"Authorization": f"Bearer {sim.issue_token()}"}
+        if accept is not None:
+            headers["Accept"] = accept
+        conn.request("GET", path, headers=headers)
+        r = conn.getresponse()
+        return r.status, r.getheader("Content-Type"), r.read()
+    finally:
+        conn.close()
+
+
+def test_no_accept_header_answers_json_by_default(shared_sim: Any) -> None:
+    for accept in (None, "*/*"):
+        status, content_type, body = _raw_get(shared_sim, "/ws/v1/student/2", accept)
+        assert (status, content_type) == (200, "application/json")
+        assert body.startswith(b'{"student":')
+
+
+@pytest.mark.powerschool_sim(students=5, default_format="xml")
+def test_default_format_xml_when_no_accept_header(powerschool_sim: Any) -> None:
+    for accept in (None, "*/*"):
+        status, content_type, body = _raw_get(powerschool_sim, "/ws/v1/student/2", accept)
+        assert (status, content_type) == (200, "application/xml")
+        assert ET.fromstring(body).findtext("name/last_name") == "Adair"
+    status, content_type, _ = _raw_get(powerschool_sim, "/ws/v1/student/2", "application/json")
+    assert content_type == "application/json"
