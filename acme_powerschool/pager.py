@@ -9,7 +9,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import itertools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
@@ -143,7 +143,7 @@ class Pager(Generic[T]):
             self.on_count(total)
         return plan_pages(max(total, 0), size).pages
 
-    def _planned(self, numbers: range, size: int) -> Iterator[Sequence[T]]:
+    def _planned(self, numbers: range, size: int) -> Generator[Sequence[T], None, None]:
         """Pages `numbers` in order, with at most `prefetch` of them asked for ahead of the one
         the caller holds. The caller stops early (at a short page) by closing the iterator,
         which cancels what was not started."""
