@@ -20,6 +20,8 @@ from acme_powerschool.cli.common import (
     ENV_PLUGIN,
     ENV_SERVER,
     EXIT_ERROR,
+    EXIT_HTTP_4XX,
+    EXIT_HTTP_5XX,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     CliState,
@@ -39,7 +41,8 @@ def _error_message(exc: BaseException) -> str:
         extra = f"; add to plugin.xml: {' '.join(fields)}" if fields else ""
         return f"access denied: {exc}{extra} (`acme-powerschool access-requests` prints the block)"
     if isinstance(exc, PowerSchoolError):
-        return str(exc)
+        details = _error_details(exc.errors, str(exc))
+        return f"{exc}: {details}" if details else str(exc)
     try:
         import requests
     except ImportError:  # pragma: no cover - requests is a hard dependency
@@ -59,6 +62,56 @@ def _error_message(exc: BaseException) -> str:
     if isinstance(exc, ImportError):
         return f"{exc} (is the right extra installed? pip install 'acme-powerschool[cli]')"
     return str(exc) or type(exc).__name__
+
+
+def _error_details(errors: Sequence[Any], message: str) -> str:
+    """PowerSchool's error entries (`{"field": "schoolid", "code": "Invalid number"}`) as
+    `schoolid: Invalid number; ...`, leaving out what the message already says."""
+    parts: list[str] = []
+    for entry in errors:
+        if isinstance(entry, dict):
+            said = [
+                str(entry[key]).strip()
+                for key in ("field", "code", "message")
+                if isinstance(entry.get(key), str | int) and str(entry[key]).strip()
+            ]
+            text = ": ".join(dict.fromkeys(said))
+        else:
+            text = str(entry).strip()
+        if text and text not in message and text not in parts:
+            parts.append(text)
+    return "; ".join(parts)
+
+
+def _is_transport(exc: BaseException | None) -> bool:
+    """A connection failure or timeout, here or anywhere in the chain of causes."""
+    try:
+        import requests
+    except ImportError:  # pragma: no cover - requests is a hard dependency
+        return False
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """One rule for every command: 4 for a 4xx answer, 5 for a 5xx answer or a transport
+    failure (no answer at all), 1 for anything else (the raw verbs exit the same way)."""
+    from acme_powerschool.core.errors import PowerSchoolError, ServerError
+
+    if isinstance(exc, PowerSchoolError) and exc.status:
+        if 400 <= exc.status < 500:
+            return EXIT_HTTP_4XX
+        if exc.status >= 500:
+            return EXIT_HTTP_5XX
+        return EXIT_ERROR
+    if isinstance(exc, ServerError) or _is_transport(exc):
+        return EXIT_HTTP_5XX
+    return EXIT_ERROR
 
 
 class RootGroup(click.Group):
@@ -117,7 +170,7 @@ def _run_safely(invoke: Any) -> int:
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - kept open until exit
         return EXIT_ERROR
     except (PowerSchoolError, RuntimeError, ValueError, OSError, ImportError, LookupError) as exc:
-        return _fail(_error_message(exc), EXIT_ERROR)
+        return _fail(_error_message(exc), exit_code_for(exc))
     return result if isinstance(result, int) else 0
 
 

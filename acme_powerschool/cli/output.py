@@ -213,11 +213,17 @@ def output_stream(path: str | None) -> Iterator[IO[str]]:
         yield sys.stdout
         return
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    except OSError as exc:  # it would name the temporary file: name the one asked for
+        raise OSError(exc.errno, f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             yield handle
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise OSError(exc.errno, f"cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -228,7 +234,7 @@ def output_stream(path: str | None) -> Iterator[IO[str]]:
 
 
 class Progress:
-    """Records done / total (from the count endpoint), rate and time left, on stderr.
+    """Records done / total (once `set_total` is told it), rate and time left, on stderr.
 
     A no-op when disabled; `transient` so the bar disappears when the run ends.
     """
@@ -283,6 +289,11 @@ class Progress:
     ) -> None:
         if self._progress is not None:
             self._progress.stop()
+
+    def set_total(self, total: int) -> None:
+        """The record total, once known (the pager learns it from the first page)."""
+        if self._progress is not None:
+            self._progress.update(self._task, total=total, refresh=True)
 
     def advance(self, records: int) -> None:
         if self._progress is not None:

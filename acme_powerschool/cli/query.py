@@ -44,24 +44,12 @@ def _powerquery(
     return method(name, args=args, order=order, pagesize=size)
 
 
-def _total(pager: Any) -> int | None:
-    """The count endpoint's total for the bar; without it the bar just counts."""
-    from acme_powerschool.core.errors import AccessDenied, AuthenticationError, PowerSchoolError
-
-    try:
-        return int(pager.count())
-    except (AccessDenied, AuthenticationError):
-        raise  # the query itself would fail the same way: say it once, now
-    except PowerSchoolError:
-        return None
-
-
 @click.command(
     name="query",
     help=(
         "Run the PowerQuery NAME through every page, writing rows as they come.\n\n"
-        'Rows are `{"table.column": value}` objects. A progress bar (records, total from the '
-        "count endpoint, rate, time left) is drawn on stderr when it is a terminal.\n\n"
+        'Rows are `{"table.column": value}` objects. A progress bar (records, the total the first '
+        "page reports, rate, time left) is drawn on stderr when it is a terminal.\n\n"
         "\b\nExamples:\n"
         "  acme-powerschool query com.acme.sdk.students.flat --format csv --out students.csv\n"
         "  acme-powerschool query com.acme.sdk.students.by_school --arg schoolid:=100 "
@@ -96,8 +84,9 @@ def query_command(
     forced = progress if progress is not None else state().progress
     show = stderr_is_terminal() if forced is None else forced
     pager = _powerquery(conn.client(), name, pairs_to_dict(args), order, pagesize)
-    total = _total(pager) if show else None
-    with output_stream(out) as stream, Progress(name, total, enabled=show) as bar:
+    with output_stream(out) as stream, Progress(name, None, enabled=show) as bar:
+        if show:  # the first page carries the total (count=true): no count request for the bar
+            pager = pager.with_options(on_count=bar.set_total)
         writer = RecordWriter(stream, fmt, warn=echo_err)
         for page in pager.iter_pages():
             for row in page:

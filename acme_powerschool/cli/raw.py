@@ -105,7 +105,7 @@ def _verb(method: str, example: str) -> click.Command:
             f"{method} PATH on the server and print the response body.\n\n"
             "PATH is relative to the server (ws/v1/student/2). The body is printed as indented "
             "JSON (or XML with --xml); the status and time go to stderr. Exit status 4 for a 4xx "
-            "answer, 5 for a 5xx.\n\n"
+            "answer, 5 for a 5xx or no answer.\n\n"
             f"\b\nExample:\n  {example}"
         ),
     )

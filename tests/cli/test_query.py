@@ -66,7 +66,7 @@ def test_query_to_a_file(run: Cli, sim_env: dict, tmp_path: Path) -> None:
 def test_failed_query_leaves_no_output_file(run: Cli, sim_env: dict, tmp_path: Path) -> None:
     out = tmp_path / "attendance.csv"
     result = run(["query", ATTENDANCE, "--arg", "studentid=2", "--out", str(out)], env=sim_env)
-    assert result.exit_code == 1
+    assert result.exit_code == 4  # a 403, exit 4 as for `get`
     assert list(tmp_path.iterdir()) == []
 
 

@@ -97,7 +97,7 @@ def test_errors_in_a_subprocess_are_one_line(served: dict[str, str]) -> None:
         ["query", "com.pearson.core.attendance.daily_attendance_template", "--arg", "studentid=2"],
         _env(**served),
     )
-    assert forbidden.returncode == 1 and forbidden.stderr.startswith("error: access denied")
+    assert forbidden.returncode == 4 and forbidden.stderr.startswith("error: access denied")
     assert forbidden.stderr.count("\n") == 1
     unknown = acme(["nope"], _env())
     assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1
@@ -125,3 +125,119 @@ def test_login_with_a_real_file_keyring_in_subprocesses(
     assert acme(["logout"], env).returncode == 0
     after = acme(["schools", "count"], env)
     assert after.returncode == 1 and after.stderr.startswith("error: ") and "login" in after.stderr
+
+
+def _checked(done: subprocess.CompletedProcess[str], served: dict[str, str]) -> None:
+    check_contract(
+        done.returncode, done.stdout, done.stderr, [served["ACME_POWERSCHOOL_CLIENT_SECRET"]]
+    )
+
+
+def test_access_requests_in_a_subprocess(served: dict[str, str], tmp_path: Path) -> None:
+    env = _env(**served)
+    block = acme(
+        [
+            "access-requests",
+            "com.pearson.core.attendance.daily_attendance_template",
+            "--arg",
+            "studentid=2",
+        ],
+        env,
+    )
+    _checked(block, served)
+    assert block.returncode == 0, block.stderr
+    assert block.stdout.startswith("<access_request>")
+    assert '<field table="attendance" field="studentid" access="ViewOnly" />' in block.stdout
+    saved = tmp_path / "denied.json"
+    saved.write_text(
+        json.dumps({"message": "Access denied", "errors": [{"field": "students.last_name"}]})
+    )
+    offline = acme(["access-requests", "--from-file", str(saved)], _env())
+    assert offline.returncode == 0 and 'field="last_name"' in offline.stdout, offline.stderr
+    unknown = acme(["access-requests", "com.acme.sdk.no.such"], env)
+    _checked(unknown, served)
+    assert unknown.returncode == 4 and unknown.stderr.startswith("error: ")
+    assert unknown.stderr.count("\n") == 1
+
+
+def test_token_and_logout_with_a_credential_file_in_subprocesses(
+    served: dict[str, str], tmp_path: Path
+) -> None:
+    creds = tmp_path / "creds.json"
+    env = _env(
+        ACME_POWERSCHOOL_SERVER=served["ACME_POWERSCHOOL_SERVER"],
+        ACME_POWERSCHOOL_CREDENTIAL_FILE=str(creds),
+    )
+    secret = served["ACME_POWERSCHOOL_CLIENT_SECRET"]
+    none = acme(["token"], env)
+    _checked(none, served)
+    # No file yet: exit 1, one line naming the file.
+    assert none.returncode == 1 and none.stdout == "" and str(creds) in none.stderr
+    assert none.stderr.count("\n") == 1
+    login = acme(["login"], env, stdin=f"{served['ACME_POWERSCHOOL_CLIENT_ID']}\n{secret}\n")
+    _checked(login, served)
+    assert login.returncode == 0, login.stderr
+    stored = json.loads(creds.read_text())
+    token = acme(["token"], env)
+    _checked(token, served)
+    assert token.returncode == 0 and "valid token" in token.stderr and token.stdout == ""
+    assert stored["access_token"] not in token.stdout + token.stderr
+    shown = acme(["token", "--show"], env)
+    assert shown.returncode == 0 and shown.stdout.strip() == stored["access_token"]
+    out = acme(["logout"], env)
+    _checked(out, served)
+    assert out.returncode == 0 and "logged out" in out.stderr and not creds.exists()
+    again = acme(["logout"], env)
+    assert again.returncode == 0 and "nothing was stored" in again.stderr
+    gone = acme(["token"], env)
+    assert gone.returncode == 1 and gone.stdout == "" and str(creds) in gone.stderr
+
+
+def test_post_put_delete_in_subprocesses(served: dict[str, str], tmp_path: Path) -> None:
+    env = _env(**served)
+    posted = acme(
+        ["post", "ws/schema/query/com.acme.sdk.students.flat", "--data", "{}",
+         "--param", "pagesize=3"],
+        env,
+    )  # fmt: skip
+    _checked(posted, served)
+    assert posted.returncode == 0, posted.stderr
+    assert len(json.loads(posted.stdout)["record"]) == 3
+    assert posted.stderr.startswith("200 ") and "POST /ws/schema/query/" in posted.stderr
+
+    row = tmp_path / "row.json"
+    row.write_text(json.dumps({"tables": {"u_studentsuserfields": {"favorite_color": "teal"}}}))
+    put = acme(["put", "ws/schema/table/u_studentsuserfields/1", "--data", f"@{row}"], env)
+    _checked(put, served)
+    assert put.returncode == 0, put.stderr
+    assert json.loads(put.stdout)["result"][0]["status"] == "SUCCESS"
+    read = acme(["get", "ws/schema/table/u_studentsuserfields/1", "--param", "projection=*"], env)
+    assert read.returncode == 0 and "teal" in read.stdout, read.stderr
+
+    deleted = acme(["delete", "ws/schema/table/u_studentsuserfields/1"], env)
+    _checked(deleted, served)
+    assert deleted.returncode == 0 and deleted.stderr.startswith("204 "), deleted.stderr
+    again = acme(["delete", "ws/schema/table/u_studentsuserfields/1"], env)
+    _checked(again, served)
+    assert again.returncode == 4 and again.stderr.startswith("404 ")
+
+    bad = acme(["put", "ws/schema/table/u_studentsuserfields/2", "--data", "{nope"], env)
+    assert bad.returncode == 1 and bad.stderr.startswith("error: --data is not valid JSON")
+
+
+def test_typed_and_query_errors_exit_like_raw_ones_in_subprocesses(
+    served: dict[str, str],
+) -> None:
+    env = _env(**served)
+    missing = acme(["students", "get", "99999999"], env)
+    _checked(missing, served)
+    assert missing.returncode == 4 and missing.stderr.startswith("error: ")
+    invalid = acme(["query", "com.acme.sdk.students.by_school", "--arg", "schoolid=abc"], env)
+    _checked(invalid, served)
+    assert invalid.returncode == 4
+    assert "schoolid: Invalid number" in invalid.stderr and invalid.stderr.count("\n") == 1
+    nowhere = acme(
+        ["students", "get", "2"],
+        _env(**{**served, "ACME_POWERSCHOOL_SERVER": "http://127.0.0.1:9"}),
+    )
+    assert nowhere.returncode == 5 and nowhere.stderr.startswith("error: "), nowhere.stderr
