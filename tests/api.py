@@ -74,7 +74,9 @@ class ApiTests(unittest.TestCase):
             self.assertEqual(result["result"]["status"], "SUCCESS")
             self.assertEqual(email(), "foo@bar.com")
         finally:
-            update(original or "")  # put back what was there ("" clears it, as PowerSchool reads it)
+            update(
+                original or ""
+            )  # put back what was there ("" clears it, as PowerSchool reads it)
 
     def test_schools_json_then_xml(self) -> None:
         as_json = self.ps.get("ws/v1/district/school")
