@@ -297,3 +297,37 @@ def test_no_request_answers_500(
         timeout=10,
     )
     assert r.status_code < 500, (method, template, ident, query, body, r.text)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params", "body", "status"),
+    [
+        ("GET", "/ws/v1/section_enrollment/600", {}, None, 404),  # slot 0 of a section
+        ("GET", "/ws/v1/section_enrollment/0", {}, None, 404),
+        ("GET", "/ws/v1/district/student", {"q": "id==²"}, None, 200),  # "²".isdigit()
+        ("GET", "/ws/v1/district/student", {"q": "local_id==²"}, None, 200),
+        ("GET", "/ws/v1/district/student", {"q": "id==" + "9" * 5000}, None, 200),
+        ("GET", "/ws/schema/table/cc", {"projection": "id", "page": "9" * 30}, None, 200),
+        ("GET", "/ws/schema/table/schools", {"projection": "id", "page": "9" * 30}, None, 200),
+        ("POST", "/ws/schema/query/com.acme.sdk.students.by_school", {}, {"schoolid": "²"}, 400),
+        ("POST", "/ws/schema/query/com.acme.sdk.students.by_school", {"page": "9" * 30}, {"schoolid": 100}, 200),
+        ("POST", "/ws/v1/student", {}, {"students": {"student": {"action": "UPDATE", "id": "²"}}}, 200),
+    ],
+)  # fmt: skip
+def test_inputs_that_used_to_500(
+    robust_sim: Simulator,
+    method: str,
+    path: str,
+    params: dict[str, str],
+    body: Any,
+    status: int,
+) -> None:
+    r = requests.request(
+        method,
+        robust_sim.base_url + path,
+        params=params,
+        json=body,
+        headers={"Authorization": f"Bearer {robust_sim.issue_token()}"},
+        timeout=10,
+    )
+    assert r.status_code == status, r.text
