@@ -12,15 +12,21 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "acme_powerschool"
 
 
-def imports_of(path: Path) -> set[str]:
+def all_imports(path: Path) -> set[str]:
+    """Every import, relative ones written with their leading dots."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            found.add("." * node.level + (node.module or ""))
     return found
+
+
+def imports_of(path: Path) -> set[str]:
+    """Absolute imports only (the package's own modules import each other absolutely)."""
+    return {name for name in all_imports(path) if not name.startswith(".")}
 
 
 def modules(folder: str) -> list[Path]:
@@ -33,18 +39,6 @@ CORE_ALLOWED = {
     "functools", "ipaddress", "itertools", "json", "math", "re", "shlex", "typing",
     "urllib.parse", "xml.etree.ElementTree", "xml.sax.saxutils",
 }  # fmt: skip
-
-
-def all_imports(path: Path) -> set[str]:
-    """Every import, relative ones written with their leading dots."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            found.add("." * node.level + (node.module or ""))
-    return found
 
 
 @pytest.mark.parametrize("path", modules("core"), ids=lambda p: p.name)
@@ -104,3 +98,11 @@ def test_every_public_name_resolves() -> None:
 
     for name in acme_powerschool.__all__:
         assert getattr(acme_powerschool, name) is not None, name
+
+
+@pytest.mark.parametrize(
+    "path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE))
+)
+def test_no_relative_imports(path: Path) -> None:
+    """The walls read absolute names; a relative import would slip past them."""
+    assert [name for name in all_imports(path) if name.startswith(".")] == []

@@ -141,17 +141,12 @@ def _read_json_object(path: Path) -> dict[str, Any] | None:
 
 
 def _write_credential_file(path: Path, creds: Any, token: Any) -> None:
-    from acme_powerschool.shell.credentials import atomic_write_json
+    from acme_powerschool.shell.credentials import JsonFileStore
 
-    payload = _read_json_object(path) or {}
-    payload.update(client_id=creds.client_id, client_secret=creds.client_secret)
-    payload["access_token"] = token.access_token
-    if token.expires_at is not None:
-        payload["expires_at"] = int(token.expires_at)
-    else:
-        payload.pop("expires_at", None)
+    if path.exists():
+        _read_json_object(path)  # a malformed file is reported, never overwritten
     try:
-        atomic_write_json(path, payload)
+        JsonFileStore(path).save_credentials(creds, token)
     except OSError as exc:
         raise CommandError(f"cannot write credential file {path}: {exc.strerror or exc}") from None
 

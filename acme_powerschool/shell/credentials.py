@@ -88,6 +88,15 @@ def _token_from(mapping: dict[str, Any]) -> TokenState | None:
     return TokenState(access_token=token, expires_at=expires_at)
 
 
+def _put_token(payload: dict[str, Any], token: TokenState) -> None:
+    """The token's keys in a stored value: `access_token` and, when known, `expires_at`."""
+    payload["access_token"] = token.access_token
+    if token.expires_at is not None:
+        payload["expires_at"] = int(token.expires_at)
+    else:
+        payload.pop("expires_at", None)
+
+
 def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
@@ -207,11 +216,7 @@ class JsonFileStore:
         for stale in target.parent.glob(f".{target.name}.*.tmp"):
             with contextlib.suppress(OSError):
                 stale.unlink()
-        payload["access_token"] = token.access_token
-        if token.expires_at is not None:
-            payload["expires_at"] = int(token.expires_at)
-        else:
-            payload.pop("expires_at", None)
+        _put_token(payload, token)
         try:
             atomic_write_json(target, payload)
         except OSError as exc:
@@ -221,6 +226,17 @@ class JsonFileStore:
                 PowerSchoolWarning,
                 stacklevel=2,
             )
+
+    def save_credentials(self, creds: Credentials, token: TokenState) -> None:
+        """Store credentials and their first token (`acme-powerschool login`), creating the
+        file when it does not exist yet. Every other key is kept; OSError when it cannot be
+        written."""
+        with self.refresh_lock():
+            empty = not self.path.exists() or not self.path.read_text(encoding="utf-8").strip()
+            payload = {} if empty else self._read()
+            payload.update(client_id=creds.client_id, client_secret=creds.client_secret)
+            _put_token(payload, token)
+            atomic_write_json(self._target, payload)
 
     @contextlib.contextmanager
     def refresh_lock(self) -> Iterator[None]:
@@ -332,15 +348,8 @@ class KeyringStore:
             existing = json.loads(raw) if raw else None
             if isinstance(existing, dict):
                 payload.update(existing)
-        payload.update(
-            client_id=creds.client_id,
-            client_secret=creds.client_secret,
-            access_token=token.access_token,
-        )
-        if token.expires_at is not None:
-            payload["expires_at"] = int(token.expires_at)
-        else:
-            payload.pop("expires_at", None)
+        payload.update(client_id=creds.client_id, client_secret=creds.client_secret)
+        _put_token(payload, token)
         self._keyring.set_password(self.service, self.name, json.dumps(payload))
 
     @contextlib.contextmanager
