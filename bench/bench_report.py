@@ -174,6 +174,12 @@ def _extra_requests(row: dict[str, Any]) -> str:
     counts = sum(n for route, n in routes.items() if route.endswith("/count"))
     if counts:
         parts.append(f"{counts} count")
+    extra = row.get("requests", 0) - row.get("lower_bound_requests", 0) - meta - counts
+    if extra > 0:
+        # The pager reads on past a full last planned page (a count can be low: PowerSchool's
+        # school count leaves out Graduated Students), so N a multiple of the page size costs
+        # one empty page, as it does a reader with no count.
+        parts.append(f"{extra} empty page after a full last page")
     return ", ".join(parts)
 
 
