@@ -407,9 +407,9 @@ def render(results: dict[str, Any]) -> str:
             f"| revocations / token requests | {soak['revocations']} / {soak['token_requests']} |",
             f"| retry waits (recorded, not slept) | {soak['waits_recorded']:,} |",
             "",
-            "A write that meets a fault is reported to the caller and never repeated (a write "
-            "POST is retried only when its connection never opened), so nothing is lost and "
-            "nothing lands twice.",
+            "A write that meets a fault is reported to the caller and never repeated unless "
+            "the server surely did not act on it (its connection never opened, or a 429), so "
+            "nothing is lost and nothing lands twice.",
         ]
     lines += ["", "## Profiles (pyinstrument, 0 ms)", ""]
     for name, text in (results.get("profiles") or {}).items():
