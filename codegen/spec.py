@@ -152,8 +152,34 @@ def load_specs(spec_dir: Path) -> tuple[FamilySpec, ...]:
         except yaml.YAMLError as exc:
             raise SpecError(name, "", "", f"not valid YAML: {exc}") from exc
         families.append(parse_family(name, path.stem, raw))
+    families = resolve_same_as(families)
     check_references(families)
     return tuple(families)
+
+
+def resolve_same_as(families: Sequence[FamilySpec]) -> list[FamilySpec]:
+    """Replace each `same_as: attribute.endpoint` by a copy of that endpoint under its own
+    name and description, so one endpoint is described in one place."""
+    by_name = {
+        f"{family.attribute}.{ep.name}": ep
+        for family in families
+        for ep in family.endpoints
+        if family.attribute and ep.kind != SAME_AS
+    }
+    resolved = []
+    for family in families:
+        endpoints = []
+        for ep in family.endpoints:
+            if ep.kind == SAME_AS:
+                target = by_name.get(ep.path)
+                if target is None:
+                    raise SpecError(
+                        family.file, f"endpoint {ep.name!r}", SAME_AS, f"no endpoint {ep.path!r}"
+                    )
+                ep = attrs.evolve(target, name=ep.name, description=ep.description)
+            endpoints.append(ep)
+        resolved.append(attrs.evolve(family, endpoints=tuple(endpoints)))
+    return resolved
 
 
 def parse_family(file: str, stem: str, raw: Any) -> FamilySpec:
@@ -289,12 +315,28 @@ def _param(file: str, where: str, name: Any, body: Any) -> ParamSpec:
     )
 
 
+SAME_AS = "same_as"
+
+
 def _endpoint(file: str, name: Any, body: Any) -> EndpointSpec:
     where = f"endpoint {name!r}"
     if not isinstance(name, str) or not _IDENT.match(name) or keyword.iskeyword(name):
         raise SpecError(file, where, "endpoints", "endpoint names are lower_snake_case")
     if not isinstance(body, Mapping):
         raise SpecError(file, where, "kind", "an endpoint is a mapping")
+    if SAME_AS in body:
+        # Another family's endpoint under a second name: described once, resolved later.
+        _no_unknown(file, where, body, {SAME_AS, "description"})
+        target = _text(file, where, body, SAME_AS)
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*", target):
+            raise SpecError(file, where, SAME_AS, "must name an endpoint as attribute.endpoint")
+        return EndpointSpec(
+            name=name,
+            kind=SAME_AS,
+            method="",
+            path=target,
+            description=_text(file, where, body, "description"),
+        )
     kind = _text(file, where, body, "kind")
     if kind not in KINDS:
         raise SpecError(file, where, "kind", f"{kind!r} is not one of {', '.join(KINDS)}")

@@ -158,3 +158,22 @@ def test_no_generated_docstring_starts_with_a_quote() -> None:
             assert texts, path
             for text in texts:
                 assert text[:1] not in "\"'\\", f"{path.name}: {text[:40]!r}"
+
+
+def test_same_as_reuses_the_named_endpoint_and_names_a_missing_one(tmp_path: Path) -> None:
+    from codegen.spec import load_specs
+
+    families = {f.attribute: f for f in load_specs(ROOT / "specs")}
+    alias = next(ep for ep in families["schools"].endpoints if ep.name == "students")
+    target = next(ep for ep in families["students"].endpoints if ep.name == "for_school")
+    assert (alias.path, alias.expansions, alias.count) == (
+        target.path,
+        target.expansions,
+        target.count,
+    )
+    root = copy_repo(tmp_path)
+    spec = yaml.safe_load(yaml.safe_dump(GOOD))
+    spec["endpoints"]["twin"] = {"same_as": "students.no_such", "description": "A twin."}
+    (root / "specs" / "widgets.yaml").write_text(yaml.safe_dump(spec))
+    with pytest.raises(SpecError, match=r"widgets.yaml: endpoint 'twin': key 'same_as'"):
+        generate(root)
