@@ -44,6 +44,7 @@ from acme_powerschool.core.token import token_from_response
 from acme_powerschool.models import (
     Course,
     District,
+    Metadata,
     School,
     Section,
     SectionEnrollment,
@@ -108,6 +109,7 @@ def _query(body: Any, _: cattrs.Converter) -> list[Any]:
 
 
 ROUTES: list[tuple[str, str, Reader]] = [
+    ("GET", r"/ws/v1/metadata", _one("metadata", Metadata)),
     ("GET", r"/ws/v1/district", _one("district", District)),
     ("GET", r"/ws/v1/(district|school/\d+)/student", _many("students", "student", Student)),
     ("GET", r"/ws/v1/student/\d+", _one("student", Student)),

@@ -46,7 +46,7 @@ class SimRequest:
     path: str
     query: Mapping[str, str] = attrs.field(factory=dict)
     body: Any = None
-    auth: str = "token"  # token | none | bogus | basic
+    auth: str = "token"  # token | none | bogus (unknown bearer) | basic | wrong (bad secret)
     sim: Mapping[str, Any] = attrs.field(factory=dict)  # Simulator keyword arguments
     wildcard: tuple[str, ...] = ()
     one: bool = False  # the answer is one record: any real form at each path will do
@@ -329,6 +329,13 @@ SIM_REQUESTS: dict[str, SimRequest] = {
         why="a $q that matches nothing",
         strict=True,
     ),
+    "sm_token_invalid_client": SimRequest(
+        "POST",
+        "/oauth/access_token",
+        body="grant_type=client_credentials",
+        auth="wrong",
+        why="a wrong client secret",
+    ),
     "sm_powerquery_400": _post(
         "/ws/schema/query/com.acme.sdk.students.flat", {"$q": "invalid data"}, strict=True
     ),
@@ -382,6 +389,8 @@ SIM_REQUESTS: dict[str, SimRequest] = {
         why="AD-sync query -> the seed's query with ungranted fields",
         strict=True,
     ),
+    # mennotech/powerschool-api-docs
+    "menno_metadata": _get("/ws/v1/metadata", strict=True),
     # drupalgirl.com
     "drupal_token": SimRequest(
         "POST",
@@ -404,8 +413,8 @@ EXPECTED_MISMATCHES: dict[str, str] = {
     "php_dataversion_changes": "GET /ws/dataversion/{application}/{version} answers 404; real: {'$dataversion': '<string>', 'tables': {table: [ids]}} (issue 14 item 8)",
     "php_powerquery_count_true": "PowerQuery answers lack the top-level '@extensions' (issue 14 item 5)",
     "php_powerquery_flat_users": "PowerQuery answers lack the top-level '@extensions' (issue 14 item 5)",
-    "psu_student_extension": "_extension_data._table_extension._field is a bare object for one field; real: always an array (7 fields shown)",
-    "psu_student_full": "_field a bare object (real: array); school_number a string (real: number); invented lunch.status and initial_enrollment.district_entry_date",
+    "psu_student_extension": "the seeded extension has one field, so _extension_data._table_extension._field is a bare object; real extensions show several fields in an array (seed several fields per extension table)",
+    "psu_student_full": "_field a bare object (one seeded field; real: several, an array); school_number a string (real: a number); lunch.status and initial_enrollment.district_entry_date appear in no capture",
     "psu_student_one_in_list": "school_enrollment.school_number sent as a string (real: a JSON number, issue 14 item 2)",
     "psu_students_page": "state_province_id is sent without being asked for, and as a string (real captures: a number, and absent without expansions in this capture)",
     "psu_write_insert_error": "client_uid echoed as the string sent (real: a JSON number, issue 14 item 2)",
@@ -416,6 +425,7 @@ EXPECTED_MISMATCHES: dict[str, str] = {
     "sm_section_enrollment": "the simulator adds '@expansions' to a section enrollment (real: only '@extensions', issue 14 item 6)",
     "sm_student_races_list": "school_number a string (real: number); invented lunch.status and initial_enrollment.district_entry_date",
     "sm_write_insert_errors": "missing required fields answer REQUIRED_FIELD_MISSING (real: REQUIRED) and school_number 'abc' is accepted (real: FIELD_VALIDATION_ERROR); client_uid a string (issue 14 item 4)",
+    "sm_token_invalid_client": "the simulator adds error_description to the 401 (ledfree/powerschool-api reads one; this mock has none): weak evidence both ways, the simulator may keep it and this entry",
     "sm_write_insert_two": "client_uid echoed as the string sent (real: a JSON number)",
     "sm_write_warning": "the simulator never answers a WARNING item (success_message + warning_message.warning, issue 14 item 4); client_uid a string",
     "swift_courses": "the simulator adds '@expansions' to course lists (real: only '@extensions')",
@@ -442,8 +452,9 @@ def ask(sim: Simulator, spec: SimRequest) -> Answer:
     """Send `spec` to `sim` the way PowerSchool clients do (JSON, a fresh token)."""
     headers = {"Accept": "application/json"}
     auth: tuple[str, str] | None = None
-    if spec.auth == "basic":
-        auth = (sim.client_id, sim.client_secret)
+    if spec.auth in ("basic", "wrong"):
+        secret = sim.client_secret if spec.auth == "basic" else "not-the-secret"
+        auth = (sim.client_id, secret)
         headers["Content-Type"] = "application/x-www-form-urlencoded;charset=UTF-8"
     elif spec.auth == "bogus":
         headers["Authorization"] = "Bearer 00000000-0000-0000-0000-000000000000"
