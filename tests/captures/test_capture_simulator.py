@@ -491,7 +491,9 @@ def corpus_evidence() -> Evidence:
     evidence = Evidence()
     for name, capture in CAPTURES.items():
         spec = SIM_REQUESTS.get(name)
-        evidence.add(answer_kind(capture), capture.body, spec.wildcard if spec else ())
+        evidence.add(
+            answer_kind(capture), capture.body, spec.wildcard if spec else (), capture.elided
+        )
     return evidence
 
 
