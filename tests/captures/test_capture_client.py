@@ -128,7 +128,7 @@ ROUTES: list[tuple[str, str, Reader]] = [
 
 
 def reader_for(capture: Capture) -> Reader | None:
-    if capture.status != 200:
+    if capture.status != 200 or capture.content_type != "application/json":
         return None
     for method, pattern, reader in ROUTES:
         if capture.method == method and re.fullmatch(pattern, capture.path):
@@ -266,7 +266,12 @@ class _Replay(BaseHTTPRequestHandler):
             self.end_headers()
             return
         body = capture.body
-        payload = b"" if body is None else json.dumps(body).encode()
+        if body is None:
+            payload = b""
+        elif isinstance(body, str) and capture.content_type == "application/xml":
+            payload = body.encode()
+        else:
+            payload = json.dumps(body).encode()
         self.send_response(capture.status)
         if capture.content_type:
             self.send_header("Content-Type", capture.content_type)
@@ -311,7 +316,10 @@ def test_raw_client_returns_the_capture_intact(capture: Capture, replay: str) ->
         warnings.simplefilter("always")
         r = ps.request(capture.method, capture.path.lstrip("/"), **kwargs)
     assert r.status_code == capture.status
-    assert r.json() == capture.body
+    if capture.content_type == "application/xml":
+        assert r.text == capture.body
+    else:
+        assert r.json() == capture.body
     assert (capture.status == 403) == any(
         issubclass(w.category, PowerSchoolWarning) for w in caught
     )
