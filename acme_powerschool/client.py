@@ -18,7 +18,7 @@ import requests
 from acme_powerschool import __version__
 from acme_powerschool.core.access import parse_access_denied, render_access_requests
 from acme_powerschool.core.call import Call
-from acme_powerschool.core.config import Config, Timeouts, parse_base_url
+from acme_powerschool.core.config import Config, Limits, Timeouts, parse_base_url
 from acme_powerschool.core.errors import (
     Answer,
     AuthenticationError,
@@ -117,8 +117,9 @@ class api(TypedHelpers):
     Exactly one credential pattern is used, first match wins: `plugin` (OS keyring),
     `credential_file` (JSON file), `client_id` + `client_secret`, or `access_token`.
     `timeout` (seconds, a (connect, read) pair, or a `Timeouts` with an overall deadline),
-    `retry` (a RetryPolicy) and `verify` (TLS verification: on by default; a CA bundle path
-    or False; it wins over REQUESTS_CA_BUNDLE) tune the transport. Use it as a context
+    `retry` (a RetryPolicy), `limits` (the most bytes read per answer, a `Limits`) and
+    `verify` (TLS verification: on by default; a CA bundle path or False; it wins over
+    REQUESTS_CA_BUNDLE) tune the transport (see docs/credentials.md). Use it as a context
     manager, or call `close()`, to release its connections.
     """
 
@@ -134,6 +135,7 @@ class api(TypedHelpers):
         timeout: float | tuple[float, float] | Timeouts | None = None,
         retry: RetryPolicy | None = None,
         verify: bool | str | None = None,
+        limits: Limits | None = None,
         session: requests.Session | None = None,
         effects: Effects | None = None,
         prompt: Callable[[str], str] | None = None,
@@ -148,6 +150,7 @@ class api(TypedHelpers):
             verify_tls=settings.verify,
             timeouts=_timeouts(timeout),
             retry=retry or RetryPolicy(),
+            limits=limits or Limits(),
             user_agent=f"acme-powerschool/{__version__}",
         )
         self._base_url = url.netloc
