@@ -140,9 +140,10 @@ TYPED = [c for c in CAPTURES if reader_for(c) is not None]
 
 
 def test_typed_captures_cover_every_model() -> None:
-    readers = {reader_for(c) for c in TYPED}
+    """Every typed route has at least one capture, and most captures are typed."""
+    used = {id(reader_for(c)) for c in TYPED}
+    assert all(id(reader) in used for _, _, reader in ROUTES)
     assert len(TYPED) >= 30
-    assert len(readers) == len({id(r) for r in readers})
 
 
 # A value's type against a field's declared type (resolved annotations of generated models).
