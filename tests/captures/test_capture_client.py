@@ -136,7 +136,8 @@ def reader_for(capture: Capture) -> Reader | None:
     return None
 
 
-TYPED = [c for c in CAPTURES if reader_for(c) is not None]
+# A capture whose records the source elided (placeholder values) is no evidence for models.
+TYPED = [c for c in CAPTURES if reader_for(c) is not None and not c.elided]
 
 
 def test_typed_captures_cover_every_model() -> None:
