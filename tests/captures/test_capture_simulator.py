@@ -10,6 +10,11 @@ sections -> 1, section enrollments -> 101, tables and PowerQueries the seed lack
 one it has, with their column names compared as data (`wildcard`). This test talks plain HTTP
 with `requests`, never the SDK: it checks the simulator against the captures, not the client.
 
+One capture is one sample of real data, so unless a SimRequest is `strict` the corpus decides
+what may vary (capture_evidence: a key some real record lacks may be missing, a key or type
+another capture shows may be added); `one=True` accepts any real form for a one-record answer;
+`values` names paths whose captured values (error codes, WARNING) must be answered too.
+
 Where the simulator disagrees today, the capture is listed in EXPECTED_MISMATCHES with the
 reason; those cases are xfail(strict=True), so fixing the simulator makes the test fail until
 the entry is removed. A capture that passes must stay out of the dict.
