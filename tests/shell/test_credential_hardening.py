@@ -289,3 +289,28 @@ def test_an_odd_keyring_value_is_an_error_naming_the_entry(file_keyring: Any, ca
         KeyringStore("ps.example.org", "Sync", interactive=lambda: False).load()
     assert "keyring entry 'Sync'" in str(info.value)
     assert file_keyring.get_password("ps.example.org", "Sync") == content.decode()
+
+
+# -- item 14: the keyring backend is named; a plaintext one warns ----------------------------
+
+
+def test_a_plaintext_keyring_is_named_and_warned_about(file_keyring: Any) -> None:
+    store = KeyringStore("ps.example.org", "Sync", interactive=lambda: False)
+    assert store.backend.name == "keyrings.alt.file.PlaintextKeyring"
+    assert not store.backend.encrypted_os_store
+    assert "keyrings.alt.file.PlaintextKeyring" in store.description
+    with pytest.warns(PowerSchoolWarning, match="not an encrypted OS store") as caught:
+        store.save_token(CREDS, TokenState("tok-1"))
+        store.save_token(CREDS, TokenState("tok-2"))
+    assert len(caught) == 1
+    assert "secret-1" not in str(caught[0].message)
+
+
+def test_a_chain_of_backends_is_named_by_the_one_that_stores(file_keyring: Any) -> None:
+    from keyring.backends.chainer import ChainerBackend
+
+    from acme_powerschool.shell.keyrings import describe_backend
+
+    chain = ChainerBackend.__new__(ChainerBackend)
+    vars(chain)["backends"] = [file_keyring]
+    assert describe_backend(chain).name == "keyrings.alt.file.PlaintextKeyring"
