@@ -42,6 +42,7 @@ from acme_powerschool.shell.credentials import (
 )
 from acme_powerschool.shell.effects import REAL, Effects
 from acme_powerschool.shell.http import Result, TokenKeeper, Transport, run
+from acme_powerschool.shell.window import mount_window
 from acme_powerschool.typed import TypedHelpers
 
 log = logging.getLogger("acme_powerschool")
@@ -128,6 +129,8 @@ class api(TypedHelpers):
         self._keeper = TokenKeeper(store, stored.credentials(), stored.token)
 
         self.session = session or requests.Session()
+        # The pagers' adaptive window, in front of a connection pool its size (own session only).
+        self._window = mount_window(self.session, self._effects) if session is None else None
         self.session.headers.update(JSON_HEADERS)
         self.session.headers["User-Agent"] = self._config.user_agent
         self.session.verify = verify

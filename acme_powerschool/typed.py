@@ -90,6 +90,13 @@ def query_args(**values: Any) -> dict[str, Any]:
     }
 
 
+def page_params(number: int, size: int | None) -> dict[str, str]:
+    """`page` and `pagesize`; no `pagesize` when None (the server answers at its maximum)."""
+    if size is None:
+        return {"page": str(number)}
+    return {"page": str(number), "pagesize": str(size)}
+
+
 # -- responses ------------------------------------------------------------------------------
 
 
@@ -154,12 +161,12 @@ def fetch_list(
     count_path: str | None,
     max_page_size: str,
     pagesize: int | None = None,
-    prefetch: int = 0,
+    prefetch: int | None = None,
 ) -> Pager[T]:
     """A lazy Pager over a /ws/v1 list; nothing is fetched until it is iterated."""
 
-    def fetch_page(number: int, size: int) -> Page[T]:
-        params = {**(call.params or {}), "page": str(number), "pagesize": str(size)}
+    def fetch_page(number: int, size: int | None) -> Page[T]:
+        params = {**(call.params or {}), **page_params(number, size)}
         response = client.send(attrs.evolve(call, params=params))
         try:
             return Page(_structure_all(unwrap_list(_json(response), plural, singular), model))
@@ -194,7 +201,7 @@ def fetch_powerquery(
     *,
     order: str | None = None,
     pagesize: int | None = None,
-    prefetch: int = 0,
+    prefetch: int | None = None,
     grouped: bool = False,
 ) -> Pager[Any]:
     """A lazy Pager over a PowerQuery (POST); the first page asks for `count=true` so the rest
@@ -205,8 +212,8 @@ def fetch_powerquery(
     shape = grouped_query_record if grouped and model is None else flat_query_record
     read_call = attrs.evolve(call, json=call.json if call.json is not None else {}, idempotent=True)
 
-    def fetch_page(number: int, page_size: int) -> Page[Any]:
-        params = dict(query_params(order=order), page=str(number), pagesize=str(page_size))
+    def fetch_page(number: int, page_size: int | None) -> Page[Any]:
+        params = dict(query_params(order=order), **page_params(number, page_size or size))
         if number == 1:
             params["count"] = "true"
         response = client.send(attrs.evolve(read_call, params=params))
@@ -357,7 +364,7 @@ class SchemaTable:
         sort: str | None = None,
         sortdescending: bool = False,
         pagesize: int | None = None,
-        prefetch: int = 0,
+        prefetch: int | None = None,
     ) -> Pager[TableRecord]:
         """Rows matching `q` (all rows without it), with the `projection` columns."""
         params = query_params(
@@ -366,9 +373,9 @@ class SchemaTable:
         call = Call("GET", self._path(), path_params={"table": self.name}, params=params)
         client, table = self._client, self.name
 
-        def fetch_page(number: int, size: int) -> Page[TableRecord]:
+        def fetch_page(number: int, size: int | None) -> Page[TableRecord]:
             response = client.send(
-                attrs.evolve(call, params={**params, "page": str(number), "pagesize": str(size)})
+                attrs.evolve(call, params={**params, **page_params(number, size)})
             )
             try:
                 page = unwrap_query(_json(response))
@@ -474,7 +481,7 @@ class TypedHelpers(EndpointAccessors):
         order: str | None = None,
         pagesize: int | None = None,
         *,
-        prefetch: int = 0,
+        prefetch: int | None = None,
         grouped: bool = False,
     ) -> Pager[PowerQueryRecord]:
         """Rows of any PowerQuery, lazily: `{"table.column": value}` dicts (`grouped=True`:
