@@ -2,7 +2,8 @@
 
 One window per client, shared by every pager and thread of that client. It decides two things:
 whether one more page request may start now (`admit`), and what an answer teaches it
-(`settle` for a request it admitted, `note` for any other request of the client).
+(`settle` for a request it admitted, `note` for any other request of the client: only a
+throttle of those counts).
 
 - It starts small (`initial` requests at once) and grows by one for every clean answer (a 2xx
   whose latency is not rising): it doubles once per round trip until it reaches `ceiling`, or
@@ -57,7 +58,7 @@ class WindowPolicy:
         default=0.25, validator=[attrs.validators.gt(0), attrs.validators.le(1)]
     )
     first_interval: float = attrs.field(default=0.01, validator=attrs.validators.gt(0))
-    hold: float = attrs.field(default=30.0, validator=attrs.validators.ge(0))
+    hold: float = attrs.field(default=20.0, validator=attrs.validators.ge(0))
     max_interval: float = attrs.field(default=10.0, validator=attrs.validators.gt(0))
     relax_after: int = attrs.field(default=10, validator=attrs.validators.ge(1))
     relax: float = attrs.field(
@@ -154,39 +155,47 @@ def admit(policy: WindowPolicy, state: WindowState, now: float) -> tuple[WindowS
 def settle(
     policy: WindowPolicy, state: WindowState, now: float, started: float, answer: Answer
 ) -> WindowState:
-    """A request `admit` let through (at `started`) has ended with `answer`."""
-    released = attrs.evolve(state, in_flight=max(0, state.in_flight - 1))
-    return note(policy, released, now, started, answer)
-
-
-def note(
-    policy: WindowPolicy, state: WindowState, now: float, started: float, answer: Answer
-) -> WindowState:
-    """What any request of the client (admitted or not) teaches the window."""
+    """A request `admit` let through at `started` has ended with `answer`."""
+    state = attrs.evolve(state, in_flight=max(0, state.in_flight - 1))
     match answer:
         case Throttled(retry_after=retry_after):
-            return _throttled(policy, state, now, started, retry_after)
+            if started < state.changed_at:
+                # Sent before the last collapse: the window already answered this throttle.
+                return _cooled(policy, state, now, retry_after)
+            return _collapsed(policy, state, now, retry_after, pace=state.limit < 2)
         case Clean(latency=latency):
             return _clean(policy, state, now, started, latency)
     return state
 
 
-def _throttled(
-    policy: WindowPolicy, state: WindowState, now: float, started: float, retry_after: float | None
+def note(policy: WindowPolicy, state: WindowState, now: float, answer: Answer) -> WindowState:
+    """Another request of the client (not admitted by the window) has ended with `answer`: a
+    throttle collapses the window too, but only the window's own requests set its pace."""
+    if not isinstance(answer, Throttled):
+        return state
+    if state.limit < 2:
+        return _cooled(policy, state, now, answer.retry_after)
+    return _collapsed(policy, state, now, answer.retry_after, pace=False)
+
+
+def _cooled(
+    policy: WindowPolicy, state: WindowState, now: float, retry_after: float | None
 ) -> WindowState:
+    """Honour a Retry-After: nothing starts before it has passed."""
     wait = policy.default_retry_after if retry_after is None else retry_after
-    not_before = max(state.not_before, now + wait)
-    if started < state.changed_at:
-        # Sent before the last collapse: the window already answered this throttle.
-        return attrs.evolve(state, not_before=not_before)
-    interval = state.interval
-    if state.limit < 2:  # one at a time was still too fast: pace the starts
-        interval = _paced(policy, state, wait)
+    return attrs.evolve(state, not_before=max(state.not_before, now + wait))
+
+
+def _collapsed(
+    policy: WindowPolicy, state: WindowState, now: float, retry_after: float | None, *, pace: bool
+) -> WindowState:
+    """One request at a time after a throttle; `pace`: even that was too fast."""
+    wait = policy.default_retry_after if retry_after is None else retry_after
+    interval = _paced(policy, state, wait) if pace else state.interval
     return attrs.evolve(
-        state,
+        _cooled(policy, state, now, retry_after),
         limit=1.0,
         threshold=max(1.0, state.limit / 2),
-        not_before=not_before,
         hold_until=now + policy.hold * max(wait, interval),
         interval=interval,
         changed_at=now,
@@ -196,11 +205,11 @@ def _throttled(
 
 def _paced(policy: WindowPolicy, state: WindowState, wait: float) -> float:
     """The interval after a throttle of one request at a time: the spacing that was too short,
-    plus what the server asked to wait and a tenth for jitter, but at most double (a
+    plus what the server asked to wait and 5% for jitter, but at most double (a
     Retry-After in whole seconds overstates the wait a minimum gap needs)."""
     spacing = max(state.interval, state.smoothed or 0.0)
     doubled = max(policy.first_interval, 2 * spacing)
-    return min(policy.max_interval, doubled, (spacing + wait) * 1.1)
+    return min(policy.max_interval, doubled, (spacing + wait) * 1.05)
 
 
 def _clean(

@@ -96,7 +96,7 @@ class Window:
             if started is not None:
                 self._state = settle(self.policy, self._state, now, started, answer)
             elif isinstance(answer, Throttled):  # any thread's 429 collapses the window
-                self._state = note(self.policy, self._state, now, now, answer)
+                self._state = note(self.policy, self._state, now, answer)
             else:
                 return
             self._changed.notify_all()

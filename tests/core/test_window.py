@@ -95,7 +95,7 @@ def test_a_throttle_of_one_request_at_a_time_paces_the_starts_and_doubles_the_pa
         pytest.approx(1.02 + first)
     )
     state = settle(POLICY, state, 1.04, 1.02, Throttled(0.005))
-    assert state.interval == pytest.approx((first + 0.005) * 1.1)  # an exact Retry-After
+    assert state.interval == pytest.approx((first + 0.005) * 1.05)  # an exact Retry-After
 
 
 def test_rising_latency_halves_the_window_once_per_round_trip() -> None:
@@ -119,7 +119,16 @@ def test_answers() -> None:
     assert answer_for(503, 1.0, 0.1) == Other()
     assert answer_for(None, None, 0.1) == Other()
     state = start(POLICY)
-    assert note(POLICY, state, 1.0, 1.0, Other()) == state
+    assert note(POLICY, state, 1.0, Other()) == state
+    assert note(POLICY, state, 1.0, Clean(0.5)) == state
+
+
+def test_a_throttle_outside_the_window_collapses_it_but_never_sets_its_pace() -> None:
+    state = attrs.evolve(start(POLICY), limit=8.0)
+    for now in (1.0, 2.0, 3.0):
+        state = note(POLICY, state, now, Throttled(1.0))
+        assert state.limit == 1.0 and state.interval == 0.0
+        assert state.not_before == now + 1.0
 
 
 answers = st.one_of(
