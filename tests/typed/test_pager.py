@@ -12,9 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typed_fakes import FakeClient, district_route
 
+import acme_powerschool
 from acme_powerschool.core.call import Call
 from acme_powerschool.models import Student
 from acme_powerschool.pager import MAX_PREFETCH, Page, Pager, flatten_record
+from acme_powerschool.testing import Simulator
 from acme_powerschool.typed import fetch_list
 
 
@@ -271,3 +273,59 @@ def test_map_and_first() -> None:
     assert pager.count() == 5  # no count endpoint: counted by reading
     first = pager.first()
     assert first is not None and first.id == 1
+
+
+# -- the window, over real HTTP against the simulator -------------------------------------------
+
+
+def _client(sim: Simulator) -> acme_powerschool.api:
+    return acme_powerschool.api(
+        sim.base_url, client_id=sim.client_id, client_secret=sim.client_secret
+    )
+
+
+def test_chained_listings_read_as_one_stream_with_no_metadata_request() -> None:
+    with Simulator(students=700, schools=4, seed=3, max_page_size=40) as sim:
+        sim.latency_ms = 2
+        ps = _client(sim)
+        nested = [
+            s.id
+            for school in ps.schools.list(prefetch=0)
+            for s in ps.students.for_school(school.id, prefetch=0)
+        ]
+        sim.stats.reset()
+        chained = ps.schools.list().flat_map(lambda school: ps.students.for_school(school.id))
+        assert [s.id for s in chained] == nested and len(nested) == 700
+        routes = sim.stats.by_route
+        assert not any("metadata" in route for route in routes)
+        sizes = [len(school.students) for school in sim.district.schools]
+        # per school: its count and ceil(N / 40) pages, plus a check page only after a full
+        # last page; the schools list: one page (its count says it holds them all) and a count
+        pages = sum(math.ceil(n / 40) + (n % 40 == 0) for n in sizes)
+        assert sim.stats.requests == len(sizes) + pages + 2
+        window = ps._window
+        assert window is not None and 2 <= window.peak <= window.policy.ceiling
+
+
+def test_a_sequential_pager_stays_outside_the_window() -> None:
+    with Simulator(students=120, seed=3, max_page_size=25) as sim:
+        ps = _client(sim)
+        assert len(ps.students.list(prefetch=0).to_list()) == 120
+        assert ps._window is not None and ps._window.peak == 0
+
+
+@pytest.mark.parametrize("status", [429, 509])
+def test_a_throttling_server_never_makes_the_default_pager_give_up(status: int) -> None:
+    """The simulator answers `status` with Retry-After to requests less than 40 ms apart: the
+    window collapses on the first, waits the Retry-After, then learns the pace; every record
+    arrives, in order, and nothing raises RateLimited."""
+    with Simulator(students=200, seed=5, max_page_size=25, throttle_status=status) as sim:
+        ps = _client(sim)
+        ps._obtain_access_token()
+        sim.throttle_ms = 40
+        sim.stats.reset()
+        ids = [s.id for s in ps.students.list()]
+        assert ids == list(range(1, 201))
+        assert sim.stats.statuses.get(status, 0) >= 1  # it was throttled, and read on
+        window = ps._window
+        assert window is not None and window.state.limit == 1.0
