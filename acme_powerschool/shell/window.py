@@ -120,8 +120,14 @@ class WindowAdapter(HTTPAdapter):
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any
     ) -> requests.Response:
-        gated = _WINDOWED.get()
-        started = self.window.enter() if gated else self.window.effects.now()
+        if not _WINDOWED.get():
+            # Outside the window: sent at once, and only a throttle is reported (no clock read).
+            answered = super().send(request, stream=stream, **kwargs)
+            if answered.status_code in THROTTLE_STATUSES:
+                now = self.window.effects.now()
+                self.window.leave(None, _answer(answered, now, now))
+            return answered
+        started = self.window.enter()
         response: requests.Response | None = None
         try:
             response = super().send(request, stream=stream, **kwargs)
@@ -129,8 +135,11 @@ class WindowAdapter(HTTPAdapter):
                 response.content  # noqa: B018  (the body is part of the answer's time)
             return response
         finally:
-            answer = _answer(response, started, self.window.effects.now())
-            self.window.leave(started if gated else None, answer)
+            now = self.window.effects.now()
+            self.window.leave(started, _answer(response, started, now))
+
+
+THROTTLE_STATUSES = frozenset({429, 509})
 
 
 def mount_window(session: requests.Session, effects: Effects) -> Window:
