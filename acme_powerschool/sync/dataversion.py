@@ -16,7 +16,7 @@ import attrs
 from acme_powerschool.core.call import Call
 from acme_powerschool.core.errors import ResponseFormatError
 
-__all__ = ["Changes", "changes", "current_version", "deleted_ids", "powerquery_changes"]
+__all__ = ["Changes", "changes", "current_version", "powerquery_changes"]
 
 VERSION_KEY = "$dataversion"
 APP_KEY = "$dataversion_applicationname"
@@ -63,7 +63,8 @@ def changes(client: Any, application: str, version: str) -> Changes:
 
 def current_version(client: Any, application: str) -> str:
     """The server's current data version for `application` (asked before a full read, so that
-    what changes during the read is read again next time)."""
+    what changes during the read is read again next time). One request: the ids changed since
+    0, of which only the version is kept."""
     return changes(client, application, "0").version
 
 
@@ -89,12 +90,13 @@ def powerquery_changes(
     args: Mapping[str, Any],
     application: str,
     version: str | None,
-    state: dict[str, Any],
+    answered: dict[str, str],
     *,
     prefetch: int = 0,
 ) -> Iterator[Sequence[Any]]:
-    """The pages of a PowerQuery sent with a data version (None: from the start); when the
-    pages are read, `state["dataversion"]` holds the version the server returned."""
+    """The pages of a PowerQuery sent with a data version (None: "0", every row). When every
+    page is read, `answered["version"]` is the version the first page carried (the lowest:
+    whatever changes while paging is read again next time)."""
     from acme_powerschool.typed import fetch_powerquery, query_args
 
     capture = _VersionCapture(client)
@@ -108,9 +110,4 @@ def powerquery_changes(
             f"PowerQuery {name} sent with {VERSION_KEY} answered without one: does the plugin "
             f"declare the data-version application {application!r}?"
         )
-    state["dataversion"] = capture.version
-
-
-def deleted_ids(state: Mapping[str, Any]) -> list[Any]:
-    """Ids a data-version read reported deleted (none until the server says how)."""
-    return list(state.get("deleted_pending", ()))
+    answered["version"] = capture.version

@@ -86,12 +86,16 @@ class TableSpec:
 class PowerQuerySpec:
     """A PowerQuery by name with its arguments. `primary_key` is a column of its rows
     (`students.dcid`, or `dcid` for a flattened query); by default the first `dcid`, then `id`
-    column of the first row."""
+    column of the first row. With data versions, the ids listed for the core table that do not
+    come back are deleted (assumed: those ids are the key column's values)."""
 
     name: str
     args: Mapping[str, Any] = attrs.field(factory=dict)
     primary_key: str | None = None
     resource: str | None = None
+    core_table: str | None = None
+    """The query's core table, whose deleted ids data versions list (default: the table of a
+    grouped key column, `students` for `students.dcid`)."""
 
     @property
     def resource_name(self) -> str:
@@ -109,6 +113,14 @@ class _Options:
     data_version_app: str | None
     prefetch: int
     student_expansions: tuple[str, ...]
+    answers: dict[tuple[str, str], dataversion.Changes] = attrs.field(factory=dict)
+
+    def changes(self, app: str, version: str) -> dataversion.Changes:
+        """`/ws/dataversion/{app}/{version}`, asked once per run for all resources."""
+        key = (app, version)
+        if key not in self.answers:
+            self.answers[key] = dataversion.changes(self.client, app, version)
+        return self.answers[key]
 
     def tracker(self, resource: str, key: str) -> Tracker:
         return Tracker(
@@ -124,6 +136,8 @@ class _Options:
         if self.reconcile_every is None:
             return False
         last = state.get("reconciled_at")
+        if self.reconcile_every <= datetime.timedelta(0):
+            return True
         if not last:
             return True
         return self.now - datetime.datetime.fromisoformat(last) >= self.reconcile_every
@@ -322,7 +336,7 @@ def _family_resource(options: _Options, name: str, school_ids: Callable[[], list
             return
         options.report.counts(name).method = "full read"
         if app and name != "district":  # learn the version before reading, so nothing slips
-            state["dataversion"] = dataversion.current_version(options.client, app)
+            state["dataversion"] = options.changes(app, "0").version
         for page in family.pages(options, school_ids):
             rows = tracker.changed(page)
             if rows:
@@ -344,20 +358,20 @@ def _family_resource(options: _Options, name: str, school_ids: Callable[[], list
 def _family_changes(
     options: _Options, family: _Family, tracker: Tracker, app: str, version: str
 ) -> Iterator[Any]:
+    """The rows of the ids changed since `version`; a changed id that no longer reads is gone.
+    The new cursor is the version the server answered before the rows were read."""
     counts = options.report.counts(tracker.resource)
     counts.method = "data version"
-    changes = dataversion.changes(options.client, app, version)
+    changes = options.changes(app, version)
     ids = [str(i) for i in changes.tables.get(family.table, ())]
-    for page in family.fetch_ids(options, ids):
+    for page in family.fetch_ids(options, list(dict.fromkeys(ids))):
         rows = tracker.changed(page)
         if rows:
             yield rows
-    missing = [ident for ident in ids if ident not in tracker.seen]
-    tombs = tracker.tombstones(missing)
+    tombs = tracker.tombstones(ident for ident in ids if ident not in tracker.seen)
     if options.due_for_reconcile(tracker.state):
         counts.method += " + id reconciliation"
-        present = _family_ids(options, family, tracker.resource)
-        tombs += tracker.reconcile(present)
+        tombs += tracker.reconcile(_family_ids(options, family, tracker.resource))
         tracker.state["reconciled_at"] = options.now.isoformat()
     if tombs:
         yield tombs
@@ -488,25 +502,29 @@ def _powerquery_resource(options: _Options, spec: PowerQuerySpec) -> Any:
         state = dlt.current.resource_state()
         key: str | None = configured_key or state.get("key")
         app = options.data_version_app
-        version = state.get("dataversion")
+        version = state.get("dataversion") if app else None
         counts = options.report.counts(name)
+        answered: dict[str, str] = {}
+        changes: dataversion.Changes | None = None
+        pages: Iterable[Sequence[Any]]
         if app and version is not None:
             counts.method = "data version"
-            pages: Iterable[Sequence[Any]] = dataversion.powerquery_changes(
-                options.client, spec.name, spec.args, app, version, state
-            )
-            full = False
+            changes = options.changes(app, version)  # before the rows: nothing slips between
+            pages = dataversion.powerquery_changes(
+                options.client, spec.name, spec.args, app, version, answered,
+                prefetch=options.prefetch,
+            )  # fmt: skip
+        elif app:
+            counts.method = "full read"
+            pages = dataversion.powerquery_changes(
+                options.client, spec.name, spec.args, app, None, answered,
+                prefetch=options.prefetch,
+            )  # fmt: skip
         else:
             counts.method = "full read"
-            if app:
-                pages = dataversion.powerquery_changes(
-                    options.client, spec.name, spec.args, app, None, state
-                )
-            else:
-                pages = options.client.powerquery(
-                    spec.name, args=dict(spec.args), prefetch=options.prefetch
-                ).iter_pages()
-            full = True
+            pages = options.client.powerquery(
+                spec.name, args=dict(spec.args), prefetch=options.prefetch
+            ).iter_pages()
         tracker: Tracker | None = None
         for page in pages:
             rows = [flat_row(record) for record in page]
@@ -526,28 +544,14 @@ def _powerquery_resource(options: _Options, spec: PowerQuerySpec) -> Any:
                 yield _typed_as_text(changed, key)
         if tracker is None and key is not None:
             tracker = options.tracker(name, key)
-        if tracker is None:  # an empty result and no key yet: nothing loaded, nothing to delete
-            return
-        state["key"] = key
-        if full:
-            tombs = tracker.finish_full()
-            state["reconciled_at"] = options.now.isoformat()
-        else:
-            tombs = tracker.tombstones(dataversion.deleted_ids(state))
-            if options.due_for_reconcile(state):
-                counts.method += " + id reconciliation"
-                column = tracker.key
-                present = (
-                    flat_row(record).get(column)
-                    for record in options.client.powerquery(
-                        spec.name, args=dict(spec.args), prefetch=options.prefetch
-                    )
-                )
-                tombs += tracker.reconcile(present)
-                state["reconciled_at"] = options.now.isoformat()
-            tracker.finish_incremental()
-        if tombs:
-            yield tombs
+        if tracker is not None:
+            assert key is not None
+            state["key"] = key
+            yield from _finish_powerquery(options, spec, tracker, changes)
+        if changes is not None:
+            state["dataversion"] = changes.version
+        elif "version" in answered:
+            state["dataversion"] = answered["version"]
 
     keys: dict[str, Any] = {"primary_key": configured_key} if configured_key else {}
     return dlt.resource(
@@ -557,3 +561,35 @@ def _powerquery_resource(options: _Options, spec: PowerQuerySpec) -> Any:
         columns=_deletion_columns(options.deletes),
         **keys,
     )()
+
+
+def _finish_powerquery(
+    options: _Options, spec: PowerQuerySpec, tracker: Tracker, changes: Any
+) -> Iterator[Any]:
+    state = tracker.state
+    if changes is None:  # a full read: what did not come back is gone
+        tombs = tracker.finish_full()
+        state["reconciled_at"] = options.now.isoformat()
+    else:  # ids of the core table that changed but did not come back are gone
+        core = spec.core_table or _core_table(tracker.key)
+        listed = changes.tables.get(core, ()) if core else ()
+        tombs = tracker.tombstones(str(i) for i in listed if str(i) not in tracker.seen)
+        if options.due_for_reconcile(state):
+            options.report.counts(tracker.resource).method += " + id reconciliation"
+            present = (
+                flat_row(record).get(tracker.key)
+                for record in options.client.powerquery(
+                    spec.name, args=dict(spec.args), prefetch=options.prefetch
+                )
+            )
+            tombs += tracker.reconcile(present)
+            state["reconciled_at"] = options.now.isoformat()
+        tracker.finish_incremental()
+    if tombs:
+        yield tombs
+
+
+def _core_table(key: str) -> str | None:
+    """`students__dcid` -> "students": the table a grouped query's key column belongs to."""
+    table, sep, _ = key.rpartition("__")
+    return table.lower() if sep else None

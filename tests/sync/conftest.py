@@ -12,10 +12,16 @@ pytest.importorskip("dlt")
 
 
 @pytest.fixture
-def sim() -> Iterator[Any]:
+def sim_clock() -> list[float]:
+    """The simulator's clock (seconds since the epoch): WHENMODIFIED of a write. Tests move it."""
+    return [1_767_600_000.0]  # 2026-01-05 08:00 UTC
+
+
+@pytest.fixture
+def sim(sim_clock: list[float]) -> Iterator[Any]:
     from acme_powerschool.testing import Simulator
 
-    with Simulator(students=40, seed=3) as simulator:
+    with Simulator(students=40, seed=3, clock=lambda: sim_clock[0]) as simulator:
         yield simulator
 
 

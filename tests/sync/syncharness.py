@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,36 +15,9 @@ import duckdb
 import acme_powerschool
 from acme_powerschool.sync import SyncReport, make_pipeline, powerschool_source, run_sync
 from acme_powerschool.sync.rows import flat_row
-from acme_powerschool.testing.tables import OverlayTable
 
 DATASET = "ps_test"
 INTERNAL = ("_dlt_", "_ps_deleted")
-
-
-class StampedTable(OverlayTable):
-    """An extension table whose WHENMODIFIED the simulator stamps on every write, as PowerSchool
-    does, from a clock the test moves (`stamp`)."""
-
-    def __init__(self, base_count: int = 6) -> None:
-        self.stamp = "2026-01-05 08:00:00"
-        super().__init__(
-            "U_Stamped",
-            ("ID", "Name", "Score", "WhenModified"),
-            frozenset({"id", "score"}),
-            base_count,
-            lambda i: {
-                "id": str(i),
-                "name": f"row {i}",
-                "score": str(i * 10),
-                "whenmodified": "2026-01-01 00:00:00",
-            },
-        )
-
-    def insert(self, values: dict[str, str]) -> int:
-        return super().insert({**values, "whenmodified": self.stamp})
-
-    def update(self, row_id: int, values: dict[str, str]) -> None:
-        super().update(row_id, {**values, "whenmodified": self.stamp})
 
 
 def client_for(sim: Any) -> Any:
@@ -162,4 +135,7 @@ def canon(value: Any, is_json: bool) -> Any:
     return str(value)
 
 
-Mutation = Callable[[Any], None]
+def epoch(text: str) -> float:
+    """Seconds since the epoch of a UTC `YYYY-MM-DD HH:MM:SS` (the simulator's clock)."""
+    moment = datetime.datetime.fromisoformat(text).replace(tzinfo=datetime.timezone.utc)
+    return moment.timestamp()

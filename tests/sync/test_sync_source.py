@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from syncharness import Harness, StampedTable, client_for
+from syncharness import Harness, client_for, epoch
 
 ROSTER = "com.acme.sdk.students.roster"
+USERFIELDS = "table_u_studentsuserfields"
 
 
 def test_full_sync_equals_the_server_for_every_default_family(harness: Harness) -> None:
@@ -42,7 +43,6 @@ def test_an_unchanged_server_loads_no_row_the_second_time(harness: Harness) -> N
     )
     for counts in again.resources.values():
         assert (counts.inserted, counts.updated, counts.deleted) == (0, 0, 0)
-        assert counts.read > 0
     harness.assert_equal("students", harness.students())
 
 
@@ -74,88 +74,89 @@ def test_updated_and_inserted_students_arrive_once(harness: Harness) -> None:
 
 
 def test_a_deleted_table_row_is_deleted_in_the_warehouse(harness: Harness) -> None:
-    harness.sync(tables=["u_studentsuserfields"])
+    every_run = datetime.timedelta(0)
+    harness.sync(tables=["u_studentsuserfields"], reconcile_every=every_run)
     table = harness.client.table("u_studentsuserfields")
     table.delete(1)
     table.update(2, {"favorite_color": "teal"})
-    result = harness.sync(tables=["u_studentsuserfields"])
-    counts = result.resources["table_u_studentsuserfields"]
+    result = harness.sync(tables=["u_studentsuserfields"], reconcile_every=every_run)
+    counts = result.resources[USERFIELDS]
     assert (counts.updated, counts.deleted) == (1, 1)
-    loaded = harness.rows("table_u_studentsuserfields")
+    loaded = harness.rows(USERFIELDS)
     assert "1" not in loaded and loaded["2"]["favorite_color"] == "teal"
-    harness.assert_equal("table_u_studentsuserfields", harness.table("u_studentsuserfields"))
+    harness.assert_equal(USERFIELDS, harness.table("u_studentsuserfields"))
 
 
 def test_deletes_mark_keeps_the_key_with_the_time_it_was_seen_gone(harness: Harness) -> None:
     seen = datetime.datetime(2026, 3, 1, 6, 0, tzinfo=datetime.timezone.utc)
     harness.sync(tables=["u_studentsuserfields"], deletes="mark")
     harness.client.table("u_studentsuserfields").delete(3)
-    harness.sync(tables=["u_studentsuserfields"], deletes="mark", now=seen)
+    harness.sync(
+        tables=["u_studentsuserfields"],
+        deletes="mark",
+        now=seen,
+        reconcile_every=datetime.timedelta(0),
+    )
     import duckdb
 
     with duckdb.connect(str(harness.db), read_only=True) as db:
         marked = db.execute(
-            "select id, favorite_color, _ps_deleted_at from ps_test.table_u_studentsuserfields "
+            f"select id, favorite_color, _ps_deleted_at from ps_test.{USERFIELDS} "
             "where _ps_deleted_at is not null"
         ).fetchall()
     assert [(m[0], m[1]) for m in marked] == [("3", None)]
     assert marked[0][2] == seen
 
 
-def _stamped(harness: Harness) -> StampedTable:
-    table = StampedTable()
-    harness.sim.tables[table.key] = table
-    return table
-
-
 def test_whenmodified_reads_only_rows_changed_since_the_cursor_minus_the_overlap(
-    harness: Harness,
+    harness: Harness, sim_clock: list[float]
 ) -> None:
-    table = _stamped(harness)
-    first = harness.sync(tables=["u_stamped"], reconcile_every=None)
-    assert first.resources["table_u_stamped"].method == "full read"
-    api_table = harness.client.table("u_stamped")
-    table.stamp = "2026-01-10 09:00:00"
-    api_table.update(2, {"name": "renamed"})
-    api_table.insert({"name": "added", "score": "7"})
-    second = harness.sync(tables=["u_stamped"], reconcile_every=None)
-    counts = second.resources["table_u_stamped"]
-    assert counts.method == "whenmodified since 2025-12-31"  # the first cursor minus one day
+    first = harness.sync(tables=["u_studentsuserfields"], reconcile_every=None)
+    assert first.resources[USERFIELDS].method == "full read"
+    table = harness.client.table("u_studentsuserfields")
+    sim_clock[0] = epoch("2026-01-10 09:00:00")
+    table.update(2, {"favorite_color": "teal"})
+    table.insert({"studentsdcid": "3", "favorite_color": "red"})
+    second = harness.sync(tables=["u_studentsuserfields"], reconcile_every=None)
+    counts = second.resources[USERFIELDS]
+    # the newest seeded row is from 2025-08-05: read from one day (the overlap) before it
+    assert counts.method == "whenmodified since 2025-08-04"
     assert (counts.inserted, counts.updated) == (1, 1)
     # A row committed late, stamped before the cursor but inside the overlap, still arrives.
-    table.stamp = "2026-01-09 23:00:00"
-    api_table.update(3, {"score": "31"})
-    third = harness.sync(tables=["u_stamped"], reconcile_every=None)
-    assert third.resources["table_u_stamped"].method == "whenmodified since 2026-01-09"
-    assert third.resources["table_u_stamped"].read == 3  # rows 2, 7 and 3: not the whole table
-    harness.assert_equal("table_u_stamped", harness.table("u_stamped"))
+    sim_clock[0] = epoch("2026-01-09 23:00:00")
+    table.update(3, {"favorite_color": "gold"})
+    third = harness.sync(tables=["u_studentsuserfields"], reconcile_every=None)
+    assert third.resources[USERFIELDS].method == "whenmodified since 2026-01-09"
+    assert third.resources[USERFIELDS].read == 3  # the rows written above, not the whole table
+    assert third.resources[USERFIELDS].updated == 1
+    harness.assert_equal(USERFIELDS, harness.table("u_studentsuserfields"))
 
 
 def test_a_row_deleted_behind_a_cursor_goes_at_the_next_id_reconciliation(
     harness: Harness,
 ) -> None:
-    _stamped(harness)
-    harness.sync(tables=["u_stamped"], reconcile_every=None)
-    harness.client.table("u_stamped").delete(4)
-    quiet = harness.sync(tables=["u_stamped"], reconcile_every=None)
-    assert "4" in harness.rows("table_u_stamped")
-    assert quiet.resources["table_u_stamped"].deleted == 0
-    reconciled = harness.sync(tables=["u_stamped"], reconcile_every=datetime.timedelta(0))
-    counts = reconciled.resources["table_u_stamped"]
+    harness.sync(tables=["u_studentsuserfields"], reconcile_every=None)
+    harness.client.table("u_studentsuserfields").delete(4)
+    quiet = harness.sync(tables=["u_studentsuserfields"], reconcile_every=None)
+    assert "4" in harness.rows(USERFIELDS)
+    assert quiet.resources[USERFIELDS].deleted == 0
+    reconciled = harness.sync(
+        tables=["u_studentsuserfields"], reconcile_every=datetime.timedelta(0)
+    )
+    counts = reconciled.resources[USERFIELDS]
     assert counts.method.endswith("+ id reconciliation") and counts.deleted == 1
-    harness.assert_equal("table_u_stamped", harness.table("u_stamped"))
+    harness.assert_equal(USERFIELDS, harness.table("u_studentsuserfields"))
 
 
 def test_reconciliation_waits_for_its_schedule(harness: Harness) -> None:
-    _stamped(harness)
     day = datetime.datetime(2026, 1, 5, tzinfo=datetime.timezone.utc)
     week = datetime.timedelta(days=7)
-    harness.sync(tables=["u_stamped"], reconcile_every=week, now=day)
-    harness.client.table("u_stamped").delete(5)
-    early = harness.sync(tables=["u_stamped"], reconcile_every=week, now=day + week / 2)
-    assert early.resources["table_u_stamped"].deleted == 0
-    due = harness.sync(tables=["u_stamped"], reconcile_every=week, now=day + week)
-    assert due.resources["table_u_stamped"].deleted == 1
+    harness.sync(tables=["u_studentsuserfields"], reconcile_every=week, now=day)
+    harness.client.table("u_studentsuserfields").delete(2)
+    early = harness.sync(tables=["u_studentsuserfields"], reconcile_every=week, now=day + week / 2)
+    assert early.resources[USERFIELDS].deleted == 0
+    due = harness.sync(tables=["u_studentsuserfields"], reconcile_every=week, now=day + week)
+    assert due.resources[USERFIELDS].deleted == 1
 
 
 def test_a_powerquery_is_merged_on_its_dcid_column(harness: Harness) -> None:
