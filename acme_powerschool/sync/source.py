@@ -76,6 +76,9 @@ class TableSpec:
     primary_key: str = "id"
     cursor: str | None = "auto"
     resource: str | None = None
+    reconcile: bool | None = None
+    """Id reconciliation after an incremental read: None on the source's schedule, True every
+    run, False never."""
 
     @property
     def resource_name(self) -> str:
@@ -445,7 +448,8 @@ def _table_resource(options: _Options, spec: TableSpec) -> Any:
             state["reconciled_at"] = options.now.isoformat()
         else:
             tombs = []
-            if options.due_for_reconcile(state):
+            due = options.due_for_reconcile(state) if spec.reconcile is None else spec.reconcile
+            if due:
                 counts.method += " + id reconciliation"
                 present = (
                     record.values.get(key, record.id) if key != "id" else record.id
