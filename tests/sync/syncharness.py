@@ -29,7 +29,7 @@ def client_for(sim: Any) -> Any:
 class Harness:
     """One destination (a DuckDB file) and the pipeline that syncs `sim` into it."""
 
-    def __init__(self, sim: Any, folder: Path, *, name: str = "sync") -> None:
+    def __init__(self, sim: Any, folder: Path, *, name: str = "sync", progress: Any = None) -> None:
         self.sim = sim
         self.client = client_for(sim)
         self.folder = folder
@@ -40,11 +40,11 @@ class Harness:
             duckdb_file=self.db,
             pipelines_dir=self.pipelines_dir,
             pipeline_name=f"test_{name}",
-            progress=None,
+            progress=progress,
         )
 
-    def sync(self, **kwargs: Any) -> Any:
-        report = SyncReport()
+    def sync(self, *, on_progress: Any = None, **kwargs: Any) -> Any:
+        report = SyncReport(on_progress=on_progress)
         source = powerschool_source(self.client, report=report, **kwargs)
         return run_sync(self.pipeline, source, client=self.client, report=report)
 
