@@ -20,18 +20,26 @@ DATASET = "ps_test"
 INTERNAL = ("_dlt_", "_ps_deleted")
 
 
-def client_for(sim: Any) -> Any:
+def client_for(sim: Any, **options: Any) -> Any:
     return acme_powerschool.api(
-        sim.base_url, client_id=sim.client_id, client_secret=sim.client_secret
+        sim.base_url, client_id=sim.client_id, client_secret=sim.client_secret, **options
     )
 
 
 class Harness:
     """One destination (a DuckDB file) and the pipeline that syncs `sim` into it."""
 
-    def __init__(self, sim: Any, folder: Path, *, name: str = "sync", progress: Any = None) -> None:
+    def __init__(
+        self,
+        sim: Any,
+        folder: Path,
+        *,
+        name: str = "sync",
+        progress: Any = None,
+        client: Any = None,
+    ) -> None:
         self.sim = sim
-        self.client = client_for(sim)
+        self.client = client if client is not None else client_for(sim)
         self.folder = folder
         self.db = folder / f"{name}.duckdb"
         self.pipelines_dir = folder / f"{name}-pipelines"
