@@ -97,7 +97,7 @@ def powerquery_changes(
     """The pages of a PowerQuery sent with a data version (None: "0", every row). When every
     page is read, `answered["version"]` is the version the first page carried (the lowest:
     whatever changes while paging is read again next time)."""
-    from acme_powerschool.typed import fetch_powerquery, query_args
+    from acme_powerschool.runtime import fetch_powerquery, query_args
 
     capture = _VersionCapture(client)
     body = {**query_args(**dict(args)), VERSION_KEY: version or "0", APP_KEY: application}
