@@ -421,6 +421,8 @@ class TokenKeeper:
             cause = f"{server}: {outcome}"
         reason = f" ({result.gave_up})" if result.gave_up else ""
         status = result.response.status_code if result.response is not None else 0
+        if 200 <= status < 300:  # a maintenance page in a 200: the server is unavailable
+            status = 503
         return AuthenticationError(
             f"could not obtain an access token from {cause}{reason}", status=status
         )

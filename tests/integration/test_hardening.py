@@ -407,3 +407,50 @@ def test_raise_for_response_is_the_typed_error(sim: Simulator) -> None:
     with pytest.raises(PowerSchoolError, match="GET /ws/v1/student/99999999"):
         ps.raise_for_response(blank)
     ps.raise_for_response(ps.get("ws/v1/student/2"))  # a 2xx is quiet
+
+
+def test_no_channel_carries_any_token_ever_issued(caplog: pytest.LogCaptureFixture) -> None:
+    """Three tokens issued in turn, then every answer echoes all of them, the secret and the
+    Basic value: exceptions (typed, raise_for_response, redirect, refused token), warnings
+    (403, 3xx), DEBUG logs and reprs carry none of them."""
+    issued: list[str] = []
+
+    def echo_all(request: BaseHTTPRequestHandler, n: int) -> None:
+        auth = request.headers.get("Authorization", "")
+        everything = " ".join([auth, SECRET, *issued])
+        if request.path.startswith("/oauth/"):
+            if len(issued) < 3:
+                issued.append(f"issued-token-{len(issued) + 1:04d}-xyz")
+                reply(request, 200, json.dumps({"access_token": issued[-1]}).encode())
+            else:
+                reply(request, 401, json.dumps({"error_description": everything}).encode())
+            return
+        status = {"/ws/a": 400, "/ws/b": 403, "/ws/c": 302}[request.path]
+        body = {"message": everything, "errors": [{"field": "f", "code": everything}]}
+        reply(request, status, json.dumps(body).encode(), Location=f"https://x/{everything}")
+
+    caplog.set_level(logging.DEBUG)
+    texts: list[str] = []
+    with serve(echo_all) as (url, _), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ps = acme_powerschool.api(url, client_id=CLIENT_ID, client_secret=SECRET)
+        for _ in range(3):
+            texts.append(repr(ps.fetch_token()))
+        for path in ("/ws/a", "/ws/b", "/ws/c"):
+            with pytest.raises(PowerSchoolError) as typed:
+                ps.send(Call("GET", path))
+            texts.append(chain_text(typed.value))
+            raw = ps.get(path)
+            with pytest.raises(PowerSchoolError) as mapped:
+                ps.raise_for_response(raw)
+            texts.append(chain_text(mapped.value))
+        with pytest.raises(AuthenticationError) as refused:
+            ps.fetch_token()
+        texts.append(chain_text(refused.value))
+        texts += [str(w.message) for w in caught]
+        texts += [caplog.text, repr(ps), repr(ps.token_state)]
+    assert len(issued) == 3 and len(caught) >= 2
+    joined = "\n".join(texts)
+    assert joined.count("[redacted]") >= 10
+    for form in every_form(issued):
+        assert form not in joined, form
