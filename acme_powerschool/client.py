@@ -229,6 +229,12 @@ class api(TypedHelpers):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def redact(self, text: str) -> str:
+        """`text` (anything a server sent) with every form of every secret this client knows
+        removed: the client secret, the Basic header value, every token it was given or
+        issued. For printing server text (the CLI's error lines and --debug output)."""
+        return redact(text, self._keeper.secrets)
+
     # -- tokens -------------------------------------------------------------------------
     def _set_access_token(self, access_token: str, *, update_state: bool = True) -> None:
         """Set the token and the session's Authorization header (the original's plumbing)."""
