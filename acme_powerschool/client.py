@@ -416,6 +416,7 @@ class api(TypedHelpers):
             secrets=self._keeper.secrets,
             access_requests=_access_requests(response) if status == 403 else "",
             retry_after=outcome.retry_after if isinstance(outcome, Throttled) else None,
+            gave_up=result.gave_up,
             response=response,
         )
 

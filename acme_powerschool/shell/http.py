@@ -225,9 +225,13 @@ class _Try:
 
 
 def _attempt(
-    send: Sender, kind: CallKind, transport: Transport, effects: Effects, streamed: bool
+    send: Sender,
+    kind: CallKind,
+    transport: Transport,
+    effects: Effects,
+    streamed: bool,
+    deadline: float,
 ) -> _Try:
-    deadline = effects.now() + transport.config.timeouts.total
     response: requests.Response | None = None
     token: TokenState | None = None
     try:
@@ -254,8 +258,10 @@ def drive(
     """The one driver loop: send, classify, ask core/retry.py, do what it says."""
     start_refresh = keeper is not None and keeper.may_refresh(effects.now())
     state = AttemptState(can_refresh=start_refresh)
+    deadline = effects.now() + transport.config.timeouts.total
     while True:
-        tried = _attempt(send, kind, transport, effects, streamed)
+        tried = _attempt(send, kind, transport, effects, streamed, deadline)
+        state = attrs.evolve(state, time_left=deadline - effects.now())
         state, decision = step(transport.config.retry, state, kind, tried.outcome, effects.jitter())
         status = tried.response.status_code if tried.response is not None else tried.outcome
         log.debug("%s -> %s (attempt %d)", label, status, state.attempts)

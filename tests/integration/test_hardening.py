@@ -464,3 +464,23 @@ def test_the_client_redacts_text_for_its_callers(sim: Simulator) -> None:
     basic = base64.b64encode(f"{sim.client_id}:{sim.client_secret}".encode()).decode()
     text = ps.redact(f"a {sim.client_secret} b Basic {basic} c Bearer {token} d")
     assert text == "a [redacted] b Basic [redacted] c Bearer [redacted] d"
+
+
+def test_no_retry_starts_past_the_calls_overall_deadline() -> None:
+    def busy(request: BaseHTTPRequestHandler, n: int) -> None:
+        if request.path.startswith("/oauth/"):
+            reply(request, 200, token_body(n))
+        else:
+            reply(request, 503, b"{}", Retry_After="100")
+
+    sleeps: list[float] = []
+    with serve(busy) as (url, seen):
+        ps = own_client(
+            url,
+            timeout=Timeouts(total=60.0),
+            retry=RetryPolicy(max_total_wait=1000.0),
+            effects=Effects(sleep=sleeps.append),
+        )
+        with pytest.raises(PowerSchoolError, match="would pass the call's deadline"):
+            ps.send(Call("GET", "/ws/v1/district"))
+    assert sleeps == [] and len(seen) == 2  # the token, one try, no 100 s wait
