@@ -48,6 +48,7 @@ from acme_powerschool.shell.http import (
     Result,
     TokenKeeper,
     Transport,
+    causes,
     configure_session,
     run,
     transport_error,
@@ -94,17 +95,13 @@ def transport_failure(
     """The typed error for a failed send (a requests exception anywhere in `exc`'s chain),
     saying what failed and how to fix it; None when `exc` is no transport failure. The raw
     verbs raise requests' exception; this is the one place that explains it."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, requests.RequestException):
-            failure = transport_error(current)
+    for cause in causes(exc):
+        if isinstance(cause, requests.RequestException):
+            failure = transport_error(cause)
             detail = redact(failure.detail, secrets)
             return ConnectionFailed(
                 transport_message(failure.kind, detail, server), kind=failure.kind
             )
-        current = current.__cause__ or current.__context__
     return None
 
 
