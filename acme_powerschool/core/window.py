@@ -16,8 +16,11 @@ throttle of those counts).
   was too short plus the server's Retry-After, but at most double that spacing; again after
   every such throttle). After the hold, clean answers relax the interval, and the window grows
   again while the interval is not what limits it.
-- It halves (at most once per round trip) when the smoothed latency rises above
-  `latency_factor` times the lowest latency seen: more requests at once would only queue.
+- It halves (at most once per round trip, never below `initial`: only a throttle makes it
+  sequential) when the smoothed latency rises above
+  `latency_factor` times the lowest latency seen (which may itself creep up slowly, by
+  `baseline_drift` per answer, to follow a path that got slower): more requests at once would
+  only queue.
 
 Signals from requests that started before the last collapse or shrink describe the old window,
 so they never shrink it again. Nothing here reads a clock or sleeps: `now` and latencies are
@@ -54,6 +57,9 @@ class WindowPolicy:
     initial: int = attrs.field(default=2, validator=attrs.validators.ge(1))
     ceiling: int = attrs.field(default=16, validator=attrs.validators.ge(1))
     latency_factor: float = attrs.field(default=2.0, validator=attrs.validators.gt(1.0))
+    baseline_drift: float = attrs.field(default=0.01, validator=attrs.validators.ge(0))
+    """How fast the unloaded latency may rise per clean answer (the path or the server may get
+    slower for reasons of their own; a window that fills the server raises it faster)."""
     smoothing: float = attrs.field(
         default=0.25, validator=[attrs.validators.gt(0), attrs.validators.le(1)]
     )
@@ -76,7 +82,8 @@ class WindowState:
     threshold: float = math.inf
     """Slow start (double per round trip) below it, one per round trip above it."""
     baseline: float | None = None
-    """The lowest latency seen (seconds): what an unloaded server answers in."""
+    """The lowest latency seen (seconds), let rise by `baseline_drift` per clean answer: what
+    an unloaded server answers in now."""
     smoothed: float | None = None
     """Recent latency (exponentially weighted)."""
     not_before: float = -math.inf
@@ -215,14 +222,15 @@ def _paced(policy: WindowPolicy, state: WindowState, wait: float) -> float:
 def _clean(
     policy: WindowPolicy, state: WindowState, now: float, started: float, latency: float
 ) -> WindowState:
-    baseline = latency if state.baseline is None else min(state.baseline, latency)
+    floor = latency if state.baseline is None else state.baseline * (1 + policy.baseline_drift)
+    baseline = min(floor, latency)
     previous = state.smoothed if state.smoothed is not None else latency
     smoothed = previous + policy.smoothing * (latency - previous)
     state = attrs.evolve(state, baseline=baseline, smoothed=smoothed)
     if smoothed > baseline * policy.latency_factor:
         if started < state.changed_at:
             return state  # this request was sent into the old, larger window
-        limit = max(1.0, state.limit / 2)
+        limit = max(min(state.limit, float(policy.initial)), state.limit / 2)
         return attrs.evolve(state, limit=limit, threshold=limit, changed_at=now)
     if now < state.hold_until:
         return state

@@ -110,6 +110,9 @@ def test_rising_latency_halves_the_window_once_per_round_trip() -> None:
     assert state.limit == 8.0
     state = settle(POLICY, admitted(state, 0.3), 0.5, 0.3, Clean(0.2))
     assert state.limit == 4.0
+    for began in (0.6, 0.9, 1.2):
+        state = settle(POLICY, admitted(state, began), began + 0.2, began, Clean(0.2))
+    assert state.limit == POLICY.initial  # latency alone never makes it sequential
 
 
 def test_answers() -> None:
