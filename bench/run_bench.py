@@ -210,13 +210,15 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return summary
 
 
-def benchmark(sim: Any, repeats: int, only: set[str] | None) -> list[dict[str, Any]]:
+def benchmark(
+    sim: Any, repeats: int, only: set[str] | None, workloads: tuple[str, ...] = WORKLOADS
+) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     bounds = lower_bounds(sim)
     contenders = [c for c in (*OURS, *PEERS) if only is None or c in only or c == "baseline"]
     for latency in LATENCIES:
         sim.latency_ms = latency
-        for workload in WORKLOADS:
+        for workload in workloads:
             runs: dict[str, list[dict[str, Any]]] = {c: [] for c in contenders}
             most = max(repeats_for(latency, workload, c, repeats) for c in contenders)
             unsupported: set[str] = set()
@@ -261,11 +263,11 @@ def benchmark(sim: Any, repeats: int, only: set[str] | None) -> list[dict[str, A
 
 
 def memory_flatness(sim: Any) -> list[dict[str, Any]]:
-    """Python heap peak (tracemalloc) after reading 5,000 vs 50,000 students of the district."""
+    """Python heap peak (tracemalloc) after reading a tenth of the district vs all of it."""
     sim.latency_ms = 0.0
     rows = []
     for contender in ("baseline", "raw", "typed", "typed_default", *PEERS):
-        for limit in (5_000, 50_000):
+        for limit in (STUDENTS // 10, STUDENTS):
             result = run_child(
                 sim, contender, "all_students", extra=["--limit", str(limit), "--tracemalloc"]
             )
@@ -485,6 +487,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-peers-install", action="store_true")
     parser.add_argument("--no-write", action="store_true", help="print, do not write results")
     parser.add_argument("--students", type=int, default=50_000, help="district size")
+    parser.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated")
     parser.add_argument(
         "--sections", default=",".join(SECTIONS), help=f"comma-separated, of {','.join(SECTIONS)}"
     )
@@ -518,7 +521,10 @@ def main(argv: list[str] | None = None) -> int:
     with Simulator(students=STUDENTS, schools=SCHOOLS, seed=1, max_page_size=100) as sim:
         results["setup"]["school_sizes"] = [len(s.students) for s in sim.district.schools]
         results["lower_bounds"] = lower_bounds(sim)
-        results["rows"] = benchmark(sim, args.repeats, only) if "rows" in wanted else []
+        workloads = tuple(w.strip() for w in args.workloads.split(",") if w.strip())
+        results["setup"]["workloads"] = workloads
+        rows = benchmark(sim, args.repeats, only, workloads) if "rows" in wanted else []
+        results["rows"] = rows
         results["memory"] = memory_flatness(sim) if "memory" in wanted else []
         tokens = tokens_across_processes(sim) if "tokens" in wanted else []
         results["tokens_across_processes"] = tokens
