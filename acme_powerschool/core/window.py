@@ -8,14 +8,14 @@ throttle of those counts).
 - It starts small (`initial` requests at once) and grows by one for every clean answer (a 2xx
   whose latency is not rising): it doubles once per round trip until it reaches `ceiling`, or
   until it first had to shrink; after that it grows by one per window's worth of clean answers.
-- It collapses to one request at a time, for the whole client, on the first 429 or 509: nothing
-  starts before the server's Retry-After has passed, and the window stays at one (it reads as
-  a sequential reader would) for `hold` times that wait (or the interval, if longer). A
-  throttle that comes while only one request was in flight says that even a sequential reader
-  is too fast: from then on requests start at least `interval` seconds apart (the spacing that
-  was too short plus the server's Retry-After, but at most double that spacing; again after
-  every such throttle). After the hold, clean answers relax the interval, and the window grows
-  again while the interval is not what limits it.
+- It collapses to one request at a time, for the whole client, on the first 429 or 509 (the
+  throttled request itself waits the server's Retry-After, as the retry policy says), and stays
+  at one (reading as a sequential reader would) for `hold` times that wait. A throttle that
+  comes while only one request at a time is allowed says that even a sequential reader is too
+  fast: then nothing starts before the Retry-After has passed, for the whole client, and from
+  then on requests start at least `interval` seconds apart (a quarter more than the spacing
+  that was too short, again after every such throttle). After the hold, clean answers relax
+  the interval, and the window grows again while the interval is not what limits it.
 - It halves (at most once per round trip, never below `initial`: only a throttle makes it
   sequential) when the smoothed latency rises above
   `latency_factor` times the lowest latency seen (which may itself creep up slowly, by
@@ -167,9 +167,8 @@ def settle(
     match answer:
         case Throttled(retry_after=retry_after):
             if started < state.changed_at:
-                # Sent before the last collapse: the window already answered this throttle.
-                return _cooled(policy, state, now, retry_after)
-            return _collapsed(policy, state, now, retry_after, pace=state.limit < 2)
+                return state  # sent into the old window: the collapse already answered it
+            return _throttled(policy, state, now, retry_after, pace=True)
         case Clean(latency=latency):
             return _clean(policy, state, now, started, latency)
     return state
@@ -180,29 +179,29 @@ def note(policy: WindowPolicy, state: WindowState, now: float, answer: Answer) -
     throttle collapses the window too, but only the window's own requests set its pace."""
     if not isinstance(answer, Throttled):
         return state
-    if state.limit < 2:
-        return _cooled(policy, state, now, answer.retry_after)
-    return _collapsed(policy, state, now, answer.retry_after, pace=False)
+    return _throttled(policy, state, now, answer.retry_after, pace=False)
 
 
-def _cooled(
-    policy: WindowPolicy, state: WindowState, now: float, retry_after: float | None
-) -> WindowState:
-    """Honour a Retry-After: nothing starts before it has passed."""
-    wait = policy.default_retry_after if retry_after is None else retry_after
-    return attrs.evolve(state, not_before=max(state.not_before, now + wait))
-
-
-def _collapsed(
+def _throttled(
     policy: WindowPolicy, state: WindowState, now: float, retry_after: float | None, *, pace: bool
 ) -> WindowState:
-    """One request at a time after a throttle; `pace`: even that was too fast."""
+    """A throttle. With more than one request in flight allowed: one at a time from now on
+    (the throttled request itself waits its Retry-After). Already one at a time: the whole
+    client waits the Retry-After, and (`pace`) requests start further apart."""
     wait = policy.default_retry_after if retry_after is None else retry_after
+    if state.limit >= 2:
+        return attrs.evolve(
+            state,
+            limit=1.0,
+            threshold=max(1.0, state.limit / 2),
+            hold_until=now + policy.hold * wait,
+            changed_at=now,
+            clean=0,
+        )
     interval = _paced(policy, state, wait) if pace else state.interval
     return attrs.evolve(
-        _cooled(policy, state, now, retry_after),
-        limit=1.0,
-        threshold=max(1.0, state.limit / 2),
+        state,
+        not_before=max(state.not_before, now + wait),
         hold_until=now + policy.hold * max(wait, interval),
         interval=interval,
         changed_at=now,
@@ -211,12 +210,12 @@ def _collapsed(
 
 
 def _paced(policy: WindowPolicy, state: WindowState, wait: float) -> float:
-    """The interval after a throttle of one request at a time: the spacing that was too short,
-    plus what the server asked to wait and 5% for jitter, but at most double (a
-    Retry-After in whole seconds overstates the wait a minimum gap needs)."""
+    """The interval after a throttle of one request at a time: a quarter more than the spacing
+    that was too short (at most that spacing plus the server's Retry-After: a Retry-After in
+    whole seconds overstates what a minimum gap needs)."""
     spacing = max(state.interval, state.smoothed or 0.0)
-    doubled = max(policy.first_interval, 2 * spacing)
-    return min(policy.max_interval, doubled, (spacing + wait) * 1.05)
+    longer = max(policy.first_interval, 1.25 * spacing)
+    return min(policy.max_interval, longer, (spacing + wait) * 1.05)
 
 
 def _clean(
