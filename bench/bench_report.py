@@ -399,13 +399,15 @@ def targets(results: dict[str, Any]) -> list[str]:
 
 def throttle_table(results: dict[str, Any]) -> list[str]:
     out = [
-        "| gap ms | workload | contender | status | wall s | requests | statuses | window peak |",
-        "|---|---|---|---|---|---|---|---|",
+        "| gap ms | students (schools) | workload | contender | status | wall s | requests | "
+        "statuses | window peak |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results.get("throttled") or []:
         reason = (r.get("reason") or "").replace("|", "/")[:100]
         out.append(
-            f"| {r['throttle_ms']:g} | {r['workload']} | {r['contender']} | {r.get('status')}"
+            f"| {r['throttle_ms']:g} | {r.get('students', 0):,} ({r.get('schools')}) | "
+            f"{r['workload']} | {r['contender']} | {r.get('status')}"
             f"{': ' + reason if reason else ''} | {_f(r.get('wall_s'))} | {r.get('requests')} | "
             f"{r.get('statuses')} | {_f(r.get('window_peak'))} |"
         )
@@ -502,7 +504,11 @@ def render(results: dict[str, Any]) -> str:
         "lives in [docs/benchmarks.md](../docs/benchmarks.md).",
         "",
         f"- Machine: {machine['nproc']} CPUs, {machine['cpu']}, Python {machine['python']}, "
-        f"{machine['platform']}, {machine['date']}. Whole run: {results.get('elapsed_s')} s.",
+        f"{machine['platform']}, {machine['date']}. Whole run: {results.get('elapsed_s')} s."
+        + "".join(
+            f" Redone afterwards: {', '.join(u['sections'])} ({u['elapsed_s']} s)."
+            for u in results.get("updates", [])
+        ),
         f"- District: {setup['students']:,} students in {setup['schools']} schools "
         f"(sizes {setup['school_sizes']}), seed {setup['seed']}, max page size "
         f"{setup['max_page_size']}. Simulator: {setup['simulator']}.",
@@ -526,13 +532,10 @@ def render(results: dict[str, Any]) -> str:
         lines += [*figures_table(results, latency), ""]
     lines += ["## Targets", "", *targets(results), ""]
     lines += ["## The adaptive window in each run", "", *window_table(results["rows"]), ""]
-    throttled = results["setup"].get("throttled") or {}
     lines += [
         "## A throttling server (20 ms; 429 with Retry-After to requests closer than the gap)",
         "",
-        f"{throttled.get('students', '?'):,} students in {throttled.get('schools', '?')} "
-        "schools; one run each; `typed` reads one page at a time, `typed_default` through the "
-        "window.",
+        "One run each; `typed` reads one page at a time, `typed_default` through the window.",
         "",
         *throttle_table(results),
         "",
