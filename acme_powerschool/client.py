@@ -175,8 +175,8 @@ class api(TypedHelpers):
         self._keeper = TokenKeeper(store, stored.credentials(), stored.token)
         headers = {**JSON_HEADERS, "User-Agent": self._config.user_agent}
         self.session = configure_session(session or requests.Session(), settings, headers)
-        # The pagers' adaptive window, in front of a connection pool its size (own session only).
-        self._window = mount_window(self.session, self._effects) if session is None else None
+        # The pagers' adaptive window, in front of a connection pool its size.
+        self._window = mount_window(self.session, self._effects)
         self._transport = Transport(self.session, self._config)
         if stored.token is not None:
             self._set_access_token(stored.token.access_token, update_state=False)
