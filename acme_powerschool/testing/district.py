@@ -11,7 +11,7 @@ import bisect
 import copy
 import random
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
@@ -334,81 +334,10 @@ class District:
         grade = school.low_grade + (
             mix_seed(self.seed, dcid, 3) % (school.high_grade - school.low_grade + 1)
         )
-        name = core["name"]
-        if block == "demographics":
-            year = SCHOOL_YEAR + 1 - grade - 6
-            return {
-                "gender": core["_gender"],
-                "birth_date": _date(year, rng.randint(1, 12), rng.randint(1, 28)),
-                "projected_graduation_year": SCHOOL_YEAR + 1 + (12 - grade),
-            }
-        if block == "addresses":
-            city, state, postal = rng.choice(_CITIES)
-            physical = {
-                "street": f"{rng.randint(1, 9999)} {rng.choice(_STREETS)}",
-                "city": city,
-                "state_province": state,
-                "postal_code": postal,
-            }
-            if rng.random() < 0.2:
-                return ""
-            return {"physical": physical, "mailing": dict(physical)}
-        if block == "alerts":
-            if rng.random() < 0.9:
-                return ""
-            return {"medical": {"alert_text": "Peanut allergy", "expires_date": ""}}
-        if block == "phones":
-            if rng.random() < 0.1:
-                return ""
-            return {"main": {"number": f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"}}
-        if block == "school_enrollment":
-            status = "A" if rng.random() < 0.92 or dcid == 2 else rng.choice("PI")
-            code, description = _ENROLL_STATUS[status]
-            return {
-                "enroll_status": status,
-                "enroll_status_description": description,
-                "enroll_status_code": code,
-                "grade_level": grade,
-                "entry_date": _date(SCHOOL_YEAR, 8, rng.randint(18, 28)),
-                "exit_date": _date(SCHOOL_YEAR + 1, 6, 5),
-                "school_number": str(school.number),
-                "school_id": school.id,
-                "entry_code": rng.choice(("01", "03", "E1")),
-                "entry_comment": "",
-                "full_time_equivalency": {"fteid": school.id * 10 + 1, "name": "Full Time"},
-            }
-        if block == "ethnicity_race":
-            return {
-                "federal_ethnicity": rng.choice(("YES", "NO")),
-                "races": {"district_race_code": rng.choice("WBAIP")},
-            }
-        if block == "contact":
-            guardian = f"{rng.choice(_FIRST)} {name['last_name']}"
-            return {"guardian_email": "", "mother": guardian, "father": ""}
-        if block == "contact_info":
-            if dcid == 2:
-                return {"email": "Brandom.Adair@powerschool.com"}
-            return {"email": f"{core['student_username']}@students.example.org"}
-        if block == "initial_enrollment":
-            return {
-                "district_entry_date": _date(SCHOOL_YEAR - (grade % 6), 8, 20),
-                "district_entry_grade_level": max(0, grade - grade % 6),
-                "school_entry_date": _date(SCHOOL_YEAR - (grade - school.low_grade), 8, 20),
-                "school_entry_grade_level": school.low_grade,
-            }
-        if block == "schedule_setup":
-            nxt = school.number if grade < school.high_grade else ""
-            return {
-                "home_room": f"R{rng.randint(100, 130)}",
-                "next_school": nxt,
-                "sched_next_year_grade": min(grade + 1, 13),
-            }
-        if block == "fees":
-            return ""
-        if block == "lunch":
-            balances = {f"balance_{i}": f"{rng.randint(0, 4000) / 100:.2f}" for i in range(1, 5)}
-            return {**balances, "lunch_id": dcid + 1, "status": "P"}
-        raise KeyError(block)
+        make = _STUDENT_BLOCKS.get(block)
+        if make is None:
+            raise KeyError(block)
+        return make(_BlockContext(dcid, core, school, grade, rng))
 
     # ----- student writes (called under the server's lock) -----
 
@@ -637,3 +566,125 @@ class District:
             "exit_date": term["end_date"],
             "dropped": False,
         }
+
+
+@attrs.frozen
+class _BlockContext:
+    dcid: int
+    core: Json
+    school: School
+    grade: int
+    rng: random.Random
+
+
+def _demographics(c: _BlockContext) -> Any:
+    year = SCHOOL_YEAR + 1 - c.grade - 6
+    return {
+        "gender": c.core["_gender"],
+        "birth_date": _date(year, c.rng.randint(1, 12), c.rng.randint(1, 28)),
+        "projected_graduation_year": SCHOOL_YEAR + 1 + (12 - c.grade),
+    }
+
+
+def _addresses(c: _BlockContext) -> Any:
+    rng = c.rng
+    city, state, postal = rng.choice(_CITIES)
+    physical = {
+        "street": f"{rng.randint(1, 9999)} {rng.choice(_STREETS)}",
+        "city": city,
+        "state_province": state,
+        "postal_code": postal,
+    }
+    if rng.random() < 0.2:
+        return ""
+    return {"physical": physical, "mailing": dict(physical)}
+
+
+def _alerts(c: _BlockContext) -> Any:
+    if c.rng.random() < 0.9:
+        return ""
+    return {"medical": {"alert_text": "Peanut allergy", "expires_date": ""}}
+
+
+def _phones(c: _BlockContext) -> Any:
+    rng = c.rng
+    if rng.random() < 0.1:
+        return ""
+    return {"main": {"number": f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"}}
+
+
+def _school_enrollment(c: _BlockContext) -> Any:
+    rng, school = c.rng, c.school
+    status = "A" if rng.random() < 0.92 or c.dcid == 2 else rng.choice("PI")
+    code, description = _ENROLL_STATUS[status]
+    return {
+        "enroll_status": status,
+        "enroll_status_description": description,
+        "enroll_status_code": code,
+        "grade_level": c.grade,
+        "entry_date": _date(SCHOOL_YEAR, 8, rng.randint(18, 28)),
+        "exit_date": _date(SCHOOL_YEAR + 1, 6, 5),
+        "school_number": str(school.number),
+        "school_id": school.id,
+        "entry_code": rng.choice(("01", "03", "E1")),
+        "entry_comment": "",
+        "full_time_equivalency": {"fteid": school.id * 10 + 1, "name": "Full Time"},
+    }
+
+
+def _ethnicity_race(c: _BlockContext) -> Any:
+    return {
+        "federal_ethnicity": c.rng.choice(("YES", "NO")),
+        "races": {"district_race_code": c.rng.choice("WBAIP")},
+    }
+
+
+def _contact(c: _BlockContext) -> Any:
+    guardian = f"{c.rng.choice(_FIRST)} {c.core['name']['last_name']}"
+    return {"guardian_email": "", "mother": guardian, "father": ""}
+
+
+def _contact_info(c: _BlockContext) -> Any:
+    if c.dcid == 2:
+        return {"email": "Brandom.Adair@powerschool.com"}
+    return {"email": f"{c.core['student_username']}@students.example.org"}
+
+
+def _initial_enrollment(c: _BlockContext) -> Any:
+    grade, school = c.grade, c.school
+    return {
+        "district_entry_date": _date(SCHOOL_YEAR - (grade % 6), 8, 20),
+        "district_entry_grade_level": max(0, grade - grade % 6),
+        "school_entry_date": _date(SCHOOL_YEAR - (grade - school.low_grade), 8, 20),
+        "school_entry_grade_level": school.low_grade,
+    }
+
+
+def _schedule_setup(c: _BlockContext) -> Any:
+    nxt = c.school.number if c.grade < c.school.high_grade else ""
+    return {
+        "home_room": f"R{c.rng.randint(100, 130)}",
+        "next_school": nxt,
+        "sched_next_year_grade": min(c.grade + 1, 13),
+    }
+
+
+def _lunch(c: _BlockContext) -> Any:
+    balances = {f"balance_{i}": f"{c.rng.randint(0, 4000) / 100:.2f}" for i in range(1, 5)}
+    return {**balances, "lunch_id": c.dcid + 1, "status": "P"}
+
+
+_STUDENT_BLOCKS: dict[str, Callable[[_BlockContext], Any]] = {
+    "demographics": _demographics,
+    "addresses": _addresses,
+    "alerts": _alerts,
+    "phones": _phones,
+    "school_enrollment": _school_enrollment,
+    "ethnicity_race": _ethnicity_race,
+    "contact": _contact,
+    "contact_info": _contact_info,
+    "initial_enrollment": _initial_enrollment,
+    "schedule_setup": _schedule_setup,
+    "fees": lambda c: "",
+    "lunch": _lunch,
+}

@@ -13,7 +13,7 @@ import functools
 import random
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -27,6 +27,7 @@ from acme_powerschool.testing.district import (
     STUDENT_EXTENSIONS,
     District,
     Json,
+    School,
     is_digits,
     mix_seed,
     seeded_uuid,
@@ -357,28 +358,35 @@ def _student_one(sim: State, req: Request) -> Reply:
 # ----- staff, sections, terms, courses, enrollments -----
 
 
+def _course_ids(d: District, school: School) -> list[int]:
+    """A school's courses, sorted by course number (fact sheet §3.1)."""
+    courses = [c for c in (d.course(i) for i in d.course_ids(school)) if c]
+    return [c["id"] for c in sorted(courses, key=lambda c: c["course_number"])]
+
+
+# kind -> (the ids of a school's records, one record with the requested blocks)
+_CHILDREN: dict[
+    str,
+    tuple[
+        Callable[[District, School], list[int]],
+        Callable[[District, int, list[str]], Json | None],
+    ],
+] = {
+    "staff": (lambda d, s: list(d.staff_ids(s)), lambda d, i, b: d.staff(i, b)),
+    "section": (lambda d, s: list(d.section_ids(s)), lambda d, i, b: d.section(i, b)),
+    "term": (lambda d, s: list(d.term_ids(s)), lambda d, i, b: d.term(i)),
+    "course": (_course_ids, lambda d, i, b: d.course(i)),
+}
+
+
 def _school_children(kind: str, plural: str, expansions: tuple[str, ...]) -> None:
+    list_ids, get = _CHILDREN[kind]
+
     def ids_of(sim: State, req: Request) -> list[int]:
-        school = _school(sim, req)
-        d = sim.district
-        if kind == "staff":
-            return list(d.staff_ids(school))
-        if kind == "section":
-            return list(d.section_ids(school))
-        if kind == "term":
-            return list(d.term_ids(school))
-        courses = [d.course(i) for i in d.course_ids(school)]
-        return [
-            c["id"] for c in sorted((c for c in courses if c), key=lambda c: c["course_number"])
-        ]
+        return list_ids(sim.district, _school(sim, req))
 
     def fetch(sim: State, ident: int, blocks: list[str]) -> Json | None:
-        d = sim.district
-        if kind == "staff":
-            return d.staff(ident, blocks)
-        if kind == "section":
-            return d.section(ident, blocks)
-        return d.term(ident) if kind == "term" else d.course(ident)
+        return get(sim.district, ident, blocks)
 
     def matching(sim: State, req: Request) -> list[int]:
         ids = ids_of(sim, req)

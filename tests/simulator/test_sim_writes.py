@@ -173,7 +173,7 @@ ROSTER = "/ws/schema/query/com.acme.sdk.students.roster"
 def test_update_with_a_non_object_block_is_an_item_error_and_stores_nothing(
     fresh_api: Any, powerschool_sim: Simulator
 ) -> None:
-    bad = [
+    bad: list[dict[str, Any]] = [
         {"action": "UPDATE", "id": "2", "client_uid": "a", "name": "x"},
         {"action": "UPDATE", "id": "2", "client_uid": "b", "contact_info": "x"},
         {"action": "UPDATE", "id": "2", "client_uid": "c", "name": None},
