@@ -32,6 +32,8 @@ STUDENT_EXPANSIONS = (
     "schedule_setup",
     "fees",
     "lunch",
+    "counselors",
+    "global_id",
 )
 STUDENT_EXTENSIONS = (
     "c_studentlocator",
@@ -43,6 +45,8 @@ STUDENT_EXTENSIONS = (
     "s_stu_edfi_x",
     "studentcorefields",
 )
+# The extensions each core table advertises in "@extensions" (the simulator's own names).
+CORE_EXTENSIONS: dict[str, tuple[str, ...]] = {"students": STUDENT_EXTENSIONS, "cc": ("s_cc_x",)}
 SCHOOL_EXPANSIONS = ("school_boundary", "full_time_equivalencies", "school_fees_setup")
 STAFF_EXPANSIONS = ("addresses", "emails", "phones", "school_affiliations")
 SECTION_EXPANSIONS = ("term",)
@@ -95,16 +99,19 @@ _LAST = (
     "Walsh", "Ward", "Young",
 )  # fmt: skip
 _STREETS = ("Oak St", "Maple Ave", "Elm Dr", "Cedar Ln", "Birch Rd", "Hill St", "Lake Blvd")
+# Postal codes with a leading zero stay strings in real JSON (edp_*: "02127"); the others
+# are numbers (swift_schools: 95014).
 _CITIES = (
-    ("Apple Grove", "AZ", "85001"),
-    ("Cherry Hill", "AZ", "85002"),
-    ("Riverton", "AZ", "85003"),
+    ("Apple Grove", "MA", "02128"),
+    ("Cherry Hill", "CA", "95014"),
+    ("Riverton", "MA", "02150"),
 )
 _COURSES = (
     ("ENG", "English"), ("MAT", "Mathematics"), ("SCI", "Science"), ("SOC", "Social Studies"),
     ("ART", "Art"), ("MUS", "Music"), ("PE", "Physical Education"), ("SPA", "Spanish"),
     ("CS", "Computer Science"), ("HLT", "Health"),
 )  # fmt: skip
+_RACES = {"W": "White", "B": "Black", "A": "Asian", "I": "American Indian", "P": "Pacific Islander"}
 _ENROLL_STATUS = {"A": (0, "Active"), "P": (-1, "Pre-registered"), "I": (2, "Inactive")}
 SCHOOL_YEAR = 2025  # start year of the simulated school year (2025-2026)
 SECTION_SIZE = 20
@@ -323,8 +330,8 @@ class District:
             "name": name,
         }
         if rng.random() < 0.8:
-            # Some state ids start with 0: the XML quirk must leave those as strings.
-            core["state_province_id"] = f"{rng.randrange(10**9):010d}"
+            # A number in real captures (edp_students, psu_student_full): no leading zero.
+            core["state_province_id"] = str(10**9 + rng.randrange(10**9))
         core["_gender"] = gender
         return core
 
@@ -400,20 +407,28 @@ class District:
                 "email": f"{first[0]}{last}@schools.example.org".lower(),
             },
         }
-        for b in blocks:
+        for b in blocks:  # an empty block is left out (edp_schools omits school_boundary)
             if b == "full_time_equivalencies":
                 out[b] = {"full_time_equivalency": {"fteid": s.id * 10 + 1, "name": "Full Time"}}
-            else:
-                out[b] = ""
+            elif b == "school_fees_setup":
+                out[b] = _fees_setup(s)
         return out
 
     def district(self, blocks: Sequence[str] = ()) -> Json:
+        # The shape of capture edp_district: a uuid, no id, fax and main phones.
         out: Json = {
-            "id": 1,
+            "uuid": seeded_uuid(random.Random(mix_seed(self.seed, 95))),
             "name": "Apple Grove School District",
-            "district_number": "1",
-            "addresses": {"physical": {"city": "Apple Grove", "state_province": "AZ"}},
-            "phones": {"main": {"number": "555-200-0000"}},
+            "district_number": "0410",
+            "addresses": {
+                "physical": {
+                    "street": "1 District Way",
+                    "city": "Apple Grove",
+                    "state_province": "MA",
+                    "postal_code": "02128",
+                }
+            },
+            "phones": {"main": {"number": "555-200-0000"}, "fax": {"number": "555-200-0001"}},
         }
         for b in blocks:
             if b == "entry_codes":
@@ -461,23 +476,18 @@ class District:
         rng = random.Random(mix_seed(self.seed, staff_id, 21))
         first, last = rng.choice(_FIRST), rng.choice(_LAST)
         username = f"{first[0]}{last}{staff_id}".lower()
+        # Some local ids are not numbers (edp_staff shows both forms).
+        local_id = f"T{5000 + staff_id}" if staff_id % 3 == 0 else 5000 + staff_id
         out: Json = {
             "id": staff_id,
-            "local_id": 5000 + staff_id,
+            "local_id": local_id,
             "admin_username": username,
             "teacher_username": username,
             "name": {"first_name": first, "last_name": last},
         }
+        phone = f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"
         for b in blocks:
-            if b == "emails":
-                out[b] = {"work_email": f"{username}@schools.example.org"}
-            elif b == "phones":
-                out[b] = {"home_phone": f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"}
-            elif b == "school_affiliations":
-                # One affiliation: a bare object, not a one-element list (the quirk).
-                out[b] = {"school_affiliation": {"school_id": s.id, "type": 1, "status": 1}}
-            else:
-                out[b] = ""
+            out[b] = _staff_block(b, staff_id, s, username, phone)
         return out
 
     def course(self, course_id: int) -> Json | None:
@@ -603,7 +613,7 @@ def _addresses(c: _BlockContext) -> Any:
 def _alerts(c: _BlockContext) -> Any:
     if c.rng.random() < 0.9:
         return ""
-    return {"medical": {"alert_text": "Peanut allergy", "expires_date": ""}}
+    return {"medical": {"description": "Peanut allergy", "expires_date": ""}}
 
 
 def _phones(c: _BlockContext) -> Any:
@@ -633,9 +643,14 @@ def _school_enrollment(c: _BlockContext) -> Any:
 
 
 def _ethnicity_race(c: _BlockContext) -> Any:
+    code = c.rng.choice("WBAIP")
     return {
         "federal_ethnicity": c.rng.choice(("YES", "NO")),
-        "races": {"district_race_code": c.rng.choice("WBAIP")},
+        "races": {
+            "district_race_code": code,
+            "district_race_code_description": _RACES[code],
+            "federal_race_code_category": code,
+        },
     }
 
 
@@ -647,13 +662,14 @@ def _contact(c: _BlockContext) -> Any:
 def _contact_info(c: _BlockContext) -> Any:
     if c.dcid == 2:
         return {"email": "Brandom.Adair@powerschool.com"}
+    if c.dcid % 10 == 7:  # some students have no e-mail: "" as in edp_students
+        return ""
     return {"email": f"{c.core['student_username']}@students.example.org"}
 
 
 def _initial_enrollment(c: _BlockContext) -> Any:
     grade, school = c.grade, c.school
     return {
-        "district_entry_date": _date(SCHOOL_YEAR - (grade % 6), 8, 20),
         "district_entry_grade_level": max(0, grade - grade % 6),
         "school_entry_date": _date(SCHOOL_YEAR - (grade - school.low_grade), 8, 20),
         "school_entry_grade_level": school.low_grade,
@@ -661,7 +677,7 @@ def _initial_enrollment(c: _BlockContext) -> Any:
 
 
 def _schedule_setup(c: _BlockContext) -> Any:
-    nxt = c.school.number if c.grade < c.school.high_grade else ""
+    nxt = c.school.number if c.grade < c.school.high_grade else 0  # a number, as captured
     return {
         "home_room": f"R{c.rng.randint(100, 130)}",
         "next_school": nxt,
@@ -671,7 +687,12 @@ def _schedule_setup(c: _BlockContext) -> Any:
 
 def _lunch(c: _BlockContext) -> Any:
     balances = {f"balance_{i}": f"{c.rng.randint(0, 4000) / 100:.2f}" for i in range(1, 5)}
-    return {**balances, "lunch_id": c.dcid + 1, "status": "P"}
+    return {**balances, "lunch_id": c.dcid + 1}
+
+
+def _counselors(c: _BlockContext) -> Any:
+    """The school's first staff member as counselor (newer servers; the shape is inferred)."""
+    return {"counselor": {"staff_id": c.school.staff_start, "school_id": c.school.id}}
 
 
 _STUDENT_BLOCKS: dict[str, Callable[[_BlockContext], Any]] = {
@@ -687,4 +708,44 @@ _STUDENT_BLOCKS: dict[str, Callable[[_BlockContext], Any]] = {
     "schedule_setup": _schedule_setup,
     "fees": lambda c: "",
     "lunch": _lunch,
+    "counselors": _counselors,
+    "global_id": lambda c: seeded_uuid(c.rng).upper(),
 }
+
+
+def _fees_setup(s: School) -> Json:
+    """A school's fee setup (edp_schools): fee types for the first school only."""
+    out: Json = {"exemption_status": 3}
+    if s.number == 100:
+        out["fee_types"] = {
+            "fee_type": [
+                {"id": 1, "name": "Activity", "category": "Student", "priority_order": 0,
+                 "creation_date": f"{SCHOOL_YEAR}-06-22"},
+                {"id": 2, "name": "Technology", "category": "Student", "priority_order": 0,
+                 "creation_date": f"{SCHOOL_YEAR}-06-22"},
+            ]
+        }  # fmt: skip
+    return out
+
+
+def _staff_block(block: str, staff_id: int, s: School, username: str, phone: str) -> Any:
+    """One staff expansion block, in the forms edp_staff shows: most staff are affiliated with
+    their school and the district office (school 0: an array), every third with one school
+    only (a bare object); some have no address or phone (""). The forms repeat every three
+    staff members, so every school shows each of them."""
+    if block == "emails":
+        return {"work_email": f"{username}@schools.example.org"}
+    if block == "phones":
+        return "" if staff_id % 3 == 0 else {"home_phone": phone}
+    if block == "addresses":
+        if staff_id % 3 == 1:
+            return ""
+        city, state, postal = _CITIES[staff_id % len(_CITIES)]
+        home = {"street": f"{staff_id} Faculty Row", "city": city, "state_province": state}
+        return {"home": {**home, "postal_code": postal}}
+    if block == "school_affiliations":
+        own = {"school_id": s.id, "type": 1, "status": 1}
+        if staff_id % 3 == 2:
+            return {"school_affiliation": own}
+        return {"school_affiliation": [own, {"school_id": 0, "type": 1, "status": 1}]}
+    return ""
