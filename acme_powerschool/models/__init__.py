@@ -60,6 +60,8 @@ if TYPE_CHECKING:
         WriteItemResult,
         WriteResult,
         WriteSuccess,
+        WriteWarning,
+        WriteWarnings,
     )
 
 __all__ = [
@@ -113,6 +115,8 @@ __all__ = [
     "WriteItemResult",
     "WriteResult",
     "WriteSuccess",
+    "WriteWarning",
+    "WriteWarnings",
 ]
 
 _MODULE_OF = {
@@ -166,6 +170,8 @@ _MODULE_OF = {
     "WriteItemResult": "writes",
     "WriteResult": "writes",
     "WriteSuccess": "writes",
+    "WriteWarning": "writes",
+    "WriteWarnings": "writes",
 }
 
 

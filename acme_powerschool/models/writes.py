@@ -16,6 +16,8 @@ __all__ = [
     "WriteItemResult",
     "WriteResult",
     "WriteSuccess",
+    "WriteWarning",
+    "WriteWarnings",
 ]
 
 
@@ -37,18 +39,20 @@ class WriteResult:
 
 @attrs.frozen(kw_only=True)
 class WriteItemResult:
-    """The outcome of one item; status is "SUCCESS" or "ERROR"."""
+    """The outcome of one item; status is "SUCCESS", "WARNING" or "ERROR"."""
 
     client_uid: Id | None = None
     """The caller's correlation id, echoed back."""
     status: str | None = None
-    """Either "SUCCESS" or "ERROR"."""
+    """One of "SUCCESS", "WARNING" (written, with warning_message) or "ERROR"."""
     action: str | None = None
     """One of "INSERT", "UPDATE" or "DELETE"."""
     success_message: WriteSuccess | None = None
     """The new or updated record, on success."""
     error_message: WriteErrors | None = None
     """Why the item failed, on error."""
+    warning_message: WriteWarnings | None = None
+    """What went wrong although the item was written (capture sm_write_warning)."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
@@ -84,6 +88,30 @@ class WriteError:
     error_code: str | None = None
     """A code such as "INVALID_LOCAL_ID"."""
     error_description: str | None = None
+    """PowerSchool's explanation."""
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    """Fields this spec does not know yet, kept as PowerSchool sent them."""
+
+
+@attrs.frozen(kw_only=True)
+class WriteWarnings:
+    """The warnings of an item that was written (one bare object when there is one)."""
+
+    warning: tuple[WriteWarning, ...] = ()
+    """Each warning PowerSchool reported."""
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    """Fields this spec does not know yet, kept as PowerSchool sent them."""
+
+
+@attrs.frozen(kw_only=True)
+class WriteWarning:
+    """One warning about an item that was written."""
+
+    field: str | None = None
+    """The field concerned, e.g. "student/fees"."""
+    warning_code: str | None = None
+    """A code such as "FEES_ASSIGN_FEES_FAILED"."""
+    warning_description: str | None = None
     """PowerSchool's explanation."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""

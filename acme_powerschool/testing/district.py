@@ -407,6 +407,20 @@ class District:
                 "email": f"{first[0]}{last}@schools.example.org".lower(),
             },
         }
+        # Forms of edp_schools and swift_schools: a state id with a leading zero (a string),
+        # a principal with a middle name, an assistant principal at some schools.
+        out["state_province_id"] = f"0{4100000 + s.number:07d}"
+        if s.number % 200 == 100:
+            out["principal"]["name"] = {
+                "first_name": first,
+                "middle_name": "Lee",
+                "last_name": last,
+            }
+        if s.number % 200 == 0:
+            out["assistant_principal"] = {
+                "name": {"first_name": last, "middle_name": "Jo", "last_name": first},
+                "email": f"{last[0]}{first}@schools.example.org".lower(),
+            }
         for b in blocks:  # an empty block is left out (edp_schools omits school_boundary)
             if b == "full_time_equivalencies":
                 out[b] = {"full_time_equivalency": {"fteid": s.id * 10 + 1, "name": "Full Time"}}
@@ -478,14 +492,20 @@ class District:
         username = f"{first[0]}{last}{staff_id}".lower()
         # Some local ids are not numbers (edp_staff shows both forms).
         local_id = f"T{5000 + staff_id}" if staff_id % 3 == 0 else 5000 + staff_id
+        name = {"first_name": first, "last_name": last}
+        if staff_id % 4 == 2:
+            name = {"first_name": first, "middle_name": "Ann", "last_name": last}
         out: Json = {
             "id": staff_id,
             "local_id": local_id,
             "admin_username": username,
             "teacher_username": username,
-            "name": {"first_name": first, "last_name": last},
+            "name": name,
+            "users_dcid": 100 + staff_id,  # newer servers (sm_staff_*)
         }
         phone = f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"
+        if staff_id % 4 == 1:  # digits only: a JSON number on the wire (sm_staff_*)
+            phone = phone.replace("-", "")
         for b in blocks:
             out[b] = _staff_block(b, staff_id, s, username, phone)
         return out
@@ -532,6 +552,9 @@ class District:
             "section_number": str(k // len(_COURSES) + 1),
             "expression": f"{k % 7 + 1}(A-F)",
             "staff_id": s.staff_start + k % s.staff_count,
+            # newer servers (swift_sections)
+            "external_expression": f"{k % 7 + 1}(M-F)",
+            "gradebooktype": "PTG",
         }
         for b in blocks:
             out[b] = self.term(term_id) if b == "term" else ""
@@ -620,7 +643,10 @@ def _phones(c: _BlockContext) -> Any:
     rng = c.rng
     if rng.random() < 0.1:
         return ""
-    return {"main": {"number": f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"}}
+    middle, last = rng.randint(100, 999), rng.randint(1000, 9999)
+    if c.dcid % 4 == 3:  # digits only: a JSON number on the wire (sm_student_races_list)
+        return {"main": {"number": f"555{middle}{last}"}}
+    return {"main": {"number": f"555-{middle}-{last}"}}
 
 
 def _school_enrollment(c: _BlockContext) -> Any:
@@ -639,18 +665,27 @@ def _school_enrollment(c: _BlockContext) -> Any:
         "entry_code": rng.choice(("01", "03", "E1")),
         "entry_comment": "",
         "full_time_equivalency": {"fteid": school.id * 10 + 1, "name": "Full Time"},
+        "district_of_residence": 100,  # sm_student_races_list
     }
 
 
 def _ethnicity_race(c: _BlockContext) -> Any:
     code = c.rng.choice("WBAIP")
+    federal = c.rng.choice(("YES", "NO"))
+    codes = [code, "W" if code != "W" else "B"] if c.dcid % 5 == 4 else [code]
+    races = [
+        {
+            "district_race_code": k,
+            "district_race_code_description": _RACES[k],
+            "federal_race_code_category": _RACES[k],
+        }
+        for k in codes
+    ]
+    # several races: an array (sm_student_races_list); one: a bare object (edp_students)
     return {
-        "federal_ethnicity": c.rng.choice(("YES", "NO")),
-        "races": {
-            "district_race_code": code,
-            "district_race_code_description": _RACES[code],
-            "federal_race_code_category": code,
-        },
+        "federal_ethnicity": federal,
+        "scheduling_reporting_ethnicity": code,
+        "races": races if len(races) > 1 else races[0],
     }
 
 
@@ -734,11 +769,11 @@ def _staff_block(block: str, staff_id: int, s: School, username: str, phone: str
     only (a bare object); some have no address or phone (""). The forms repeat every three
     staff members, so every school shows each of them."""
     if block == "emails":
-        return {"work_email": f"{username}@schools.example.org"}
+        return "" if staff_id % 4 == 3 else {"work_email": f"{username}@schools.example.org"}
     if block == "phones":
         return "" if staff_id % 3 == 0 else {"home_phone": phone}
     if block == "addresses":
-        if staff_id % 3 == 1:
+        if staff_id % 3 == 0:
             return ""
         city, state, postal = _CITIES[staff_id % len(_CITIES)]
         home = {"street": f"{staff_id} Faculty Row", "city": city, "state_province": state}

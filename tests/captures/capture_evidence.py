@@ -85,12 +85,24 @@ class Evidence:
         self.types: dict[tuple[str, str], set[str]] = {}
         self.keysets: dict[tuple[str, str], list[frozenset[str]]] = {}
 
-    def add(self, answer_kind: str, body: Any, wildcard: Iterable[str] = ()) -> None:
+    def add(
+        self,
+        answer_kind: str,
+        body: Any,
+        wildcard: Iterable[str] = (),
+        elided: Iterable[str] = (),
+    ) -> None:
+        """Learn from one body; under `elided` paths the source left values out (not evidence)."""
+        self._elided = frozenset(elided)
         self._walk(answer_kind, body, "", frozenset(wildcard))
+
+    _elided: frozenset[str] = frozenset()
 
     def _walk(self, k: str, value: Any, path: str, wildcard: frozenset[str]) -> None:
         fam = (k, family(path))
         self.types.setdefault(fam, set()).add(json_type(value))
+        if path in self._elided:
+            return
         if isinstance(value, Mapping):
             keys = []
             for key, child in value.items():

@@ -287,7 +287,7 @@ def _items(body: Any, plural: str, kind: str) -> list[Any]:
     [
         ("/ws/v1/school/100/term", "terms", "term", "portion==1"),
         ("/ws/v1/school/100/staff", "staffs", "staff", "name.last_name=lt=M"),
-        ("/ws/v1/school/100/staff", "staffs", "staff", "emails.work_email==a*"),
+        ("/ws/v1/school/100/staff", "staffs", "staff", "emails.work_email==*@schools.*"),
         ("/ws/v1/school/100/section", "sections", "section", "term.portion==2"),
         ("/ws/v1/school/100/section", "sections", "section", "expression==(1(A-F),2(A-F))"),
         ("/ws/v1/school/100/course", "courses", "course", "course_name==*English*"),
