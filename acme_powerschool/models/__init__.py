@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from acme_powerschool.models.schools import (
         District,
         DistrictExpansion,
+        LeaderName,
         School,
         SchoolExpansion,
         SchoolLeader,
@@ -83,6 +84,7 @@ __all__ = [
     "FlatStudentRow",
     "FullTimeEquivalency",
     "InitialEnrollment",
+    "LeaderName",
     "Lunch",
     "Metadata",
     "PersonName",
@@ -138,6 +140,7 @@ _MODULE_OF = {
     "FlatStudentRow": "powerqueries",
     "FullTimeEquivalency": "students",
     "InitialEnrollment": "students",
+    "LeaderName": "schools",
     "Lunch": "students",
     "Metadata": "metadata",
     "PersonName": "students",

@@ -4,16 +4,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, overload
 
 import attrs
 
-from acme_powerschool.models.students import Addresses, PersonName, Phones
+from acme_powerschool.models.students import Addresses, Phones
 from acme_powerschool.types import Id
 
 __all__ = [
     "District",
     "DistrictExpansion",
+    "LeaderName",
     "School",
     "SchoolExpansion",
     "SchoolLeader",
@@ -79,6 +80,46 @@ class District:
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
+    @overload
+    def require(self, name: Literal["addresses"]) -> Addresses: ...
+
+    @overload
+    def require(self, name: Literal["phones"]) -> Phones: ...
+
+    @overload
+    def require(self, name: Literal["entry_codes"]) -> Any: ...
+
+    @overload
+    def require(self, name: Literal["exit_codes"]) -> Any: ...
+
+    @overload
+    def require(self, name: Literal["test_setup"]) -> Any: ...
+
+    @overload
+    def require(self, name: Literal["districts_of_residence"]) -> Any: ...
+
+    @overload
+    def require(self, name: Literal["federal_race_categories"]) -> Any: ...
+
+    @overload
+    def require(self, name: Literal["district_race_codes"]) -> Any: ...
+
+    @overload
+    def require(self, name: Literal["ethnicity_race_decline_to_specify"]) -> Any: ...
+
+    @overload
+    def require(self, name: Literal["scheduling_reporting_ethnicities"]) -> Any: ...
+
+    @overload
+    def require(self, name: Literal["fees_payment_methods"]) -> Any: ...
+
+    def require(self, name: str) -> Any:
+        """The field `name`, never None: MissingFieldError naming it (and the expansion to ask
+        for) when PowerSchool did not send it, e.g. `student.require("contact_info").email`."""
+        from acme_powerschool.runtime import require_field
+
+        return require_field(self, name, DistrictExpansion)
+
 
 @attrs.frozen(kw_only=True)
 class School:
@@ -111,13 +152,62 @@ class School:
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
+    @overload
+    def require(self, name: Literal["addresses"]) -> Addresses: ...
+
+    @overload
+    def require(self, name: Literal["phones"]) -> Phones: ...
+
+    @overload
+    def require(self, name: Literal["principal"]) -> SchoolLeader: ...
+
+    @overload
+    def require(self, name: Literal["assistant_principal"]) -> SchoolLeader: ...
+
+    @overload
+    def require(self, name: Literal["school_boundary"]) -> Any: ...
+
+    @overload
+    def require(self, name: Literal["full_time_equivalencies"]) -> Any: ...
+
+    @overload
+    def require(self, name: Literal["school_fees_setup"]) -> Any: ...
+
+    def require(self, name: str) -> Any:
+        """The field `name`, never None: MissingFieldError naming it (and the expansion to ask
+        for) when PowerSchool did not send it, e.g. `student.require("contact_info").email`."""
+        from acme_powerschool.runtime import require_field
+
+        return require_field(self, name, SchoolExpansion)
+
 
 @attrs.frozen(kw_only=True)
 class SchoolLeader:
     """A principal or assistant principal."""
 
-    name: PersonName | None = None
+    name: LeaderName | None = None
     email: str | None = None
     phone: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    """Fields this spec does not know yet, kept as PowerSchool sent them."""
+
+    def require(self, name: Literal["name"]) -> LeaderName:
+        """The field `name`, never None: MissingFieldError naming it (and the expansion to ask
+        for) when PowerSchool did not send it, e.g. `student.require("contact_info").email`."""
+        from acme_powerschool.runtime import require_field
+
+        value: LeaderName = require_field(self, name, None)
+        return value
+
+
+@attrs.frozen(kw_only=True)
+class LeaderName:
+    """A principal's name as sent: real servers send first_name and middle_name and no last_name,
+    the surname apparently in middle_name (captures edp_schools, acme_schools_xml).
+    """
+
+    first_name: str | None = None
+    middle_name: str | None = None
+    last_name: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""

@@ -407,15 +407,12 @@ class District:
                 "email": f"{first[0]}{last}@schools.example.org".lower(),
             },
         }
-        # Forms of edp_schools and swift_schools: a state id with a leading zero (a string),
-        # a principal with a middle name, an assistant principal at some schools.
-        out["state_province_id"] = f"0{4100000 + s.number:07d}"
-        if s.number % 200 == 100:
-            out["principal"]["name"] = {
-                "first_name": first,
-                "middle_name": "Lee",
-                "last_name": last,
-            }
+        # Forms of edp_schools, swift_schools and acme_schools_xml: a state id with a leading
+        # zero (a string); the principal's surname in middle_name, as two real sources show it,
+        # except at school 100 (last_name, as swift_schools); an assistant principal at some.
+        out = {"state_province_id": f"0{4100000 + s.number:07d}", **out}
+        if s.number != 100:
+            out["principal"]["name"] = {"first_name": first, "middle_name": last}
         if s.number % 200 == 0:
             out["assistant_principal"] = {
                 "name": {"first_name": last, "middle_name": "Jo", "last_name": first},

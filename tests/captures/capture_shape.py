@@ -18,10 +18,20 @@ all become `*`, except keys starting with `_` or `@`, which are PowerSchool's ow
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-__all__ = ["Difference", "compare", "json_type", "parent", "shape"]
+__all__ = [
+    "SNIP",
+    "Difference",
+    "compare",
+    "compare_xml",
+    "json_type",
+    "parent",
+    "shape",
+    "xml_tags",
+]
 
 Shape = dict[str, frozenset[str]]
 
@@ -142,3 +152,55 @@ def compare(
             continue
         differences.append(Difference(path, a, b))
     return differences
+
+
+# ---------------------------------------------------------------------------------------------
+# XML: the same idea on the element sequence. Published XML is usually snipped, so a capture may
+# hold a head and a tail joined by SNIP; element and attribute names must match, values may not.
+
+SNIP = "…snipped…"
+_TAG = re.compile(r"<(/?)([A-Za-z_?][\w:.?-]*)([^<>]*)(?:>|$)")
+_ATTR = re.compile(r'([\w:.-]+)="[^"]*"')
+
+Tag = tuple[str, frozenset[str]]
+
+
+def xml_tags(fragment: str) -> list[Tag]:
+    """The tags of an XML fragment in order: ("name" or "/name", attribute names). Text before
+    the first `<` (a fragment cut mid-tag) is skipped; a tag cut inside its name is skipped; an
+    attribute cut short is not named."""
+    start = fragment.find("<")
+    if start < 0:
+        return []
+    tags = []
+    for m in _TAG.finditer(fragment, start):
+        slash, name, rest = m.groups()
+        if not m.group(0).endswith(">") and not rest:
+            continue  # cut inside the tag's name: the name is not known
+        tags.append((slash + name, frozenset(_ATTR.findall(rest))))
+    return tags
+
+
+def _same_tags(want: list[Tag], got: list[Tag], where: str) -> list[str]:
+    if [n for n, _ in want] != [n for n, _ in got]:
+        return [f"xml {where}: capture {[n for n, _ in want]}, got {[n for n, _ in got]}"]
+    return [
+        f"xml {where}: <{n}> lacks attributes {sorted(a - b)}"
+        for (n, a), (_, b) in zip(want, got, strict=True)
+        if not a <= b
+    ]
+
+
+def compare_xml(expected: str, actual: str) -> list[str]:
+    """How `actual` differs from `expected` in element order and attribute names.
+
+    With SNIP in `expected`, only the published head and tail are compared (at the start and at
+    the end of `actual`)."""
+    got = xml_tags(actual)
+    if SNIP not in expected:
+        return _same_tags(xml_tags(expected), got, "document")
+    head, _, tail = expected.partition(SNIP)
+    want_head, want_tail = xml_tags(head), xml_tags(tail)
+    found = _same_tags(want_head, got[: len(want_head)], "head")
+    found += _same_tags(want_tail, got[len(got) - len(want_tail) :], "tail")
+    return found

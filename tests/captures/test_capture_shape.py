@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from capture_evidence import Evidence, family
-from capture_shape import compare, json_type, parent, shape
+from capture_shape import SNIP, compare, compare_xml, json_type, parent, shape, xml_tags
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -176,3 +177,65 @@ def test_parent_undoes_one_step(keys: list[str], listed: bool) -> None:
     path = ".".join(keys)
     child = path + "[]" if listed else path + ".z"
     assert parent(child) == path
+
+
+NAMES = st.sampled_from(["schools", "school", "name", "middle_name", "email", "principal"])
+
+
+@st.composite
+def xml_documents(draw: st.DrawFn) -> str:
+    """A small well-formed XML document with attributes and text."""
+
+    def element(depth: int) -> str:
+        name = draw(NAMES)
+        attrs = "".join(
+            f' {a}="{draw(st.text("abc, _", max_size=6))}"'
+            for a in draw(st.sets(st.sampled_from(["expansions", "extensions"])))
+        )
+        if depth >= 3 or draw(st.booleans()):
+            return f"<{name}{attrs}>{draw(st.text('abcXYZ 1', max_size=5))}</{name}>"
+        children = "".join(element(depth + 1) for _ in range(draw(st.integers(1, 3))))
+        return f"<{name}{attrs}>{children}</{name}>"
+
+    return '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' + element(0)
+
+
+def _revalue(doc: str, salt: str) -> str:
+    """Other text and attribute values, same elements."""
+    doc = re.sub(r'="[^"]*"', f'="{salt}"', doc)
+    return re.sub(r">([^<]+)<", f">{salt}<", doc)
+
+
+@given(xml_documents(), st.text("xyz", min_size=1, max_size=4))
+def test_xml_values_may_differ(doc: str, salt: str) -> None:
+    assert compare_xml(doc, doc) == []
+    assert compare_xml(doc, _revalue(doc, salt)) == []
+
+
+@given(
+    xml_documents(), st.integers(min_value=1, max_value=60), st.integers(min_value=1, max_value=60)
+)
+def test_a_snipped_capture_checks_its_head_and_tail(doc: str, head: int, tail: int) -> None:
+    snipped = doc[: min(head, len(doc))] + SNIP + doc[max(len(doc) - tail, 0) :]
+    assert compare_xml(snipped, doc) == []
+    assert (
+        compare_xml(snipped, doc.replace("</", "</x_")) != []
+        or "</" not in doc[max(len(doc) - tail, 0) :]
+    )
+
+
+@given(xml_documents())
+def test_a_renamed_element_is_found(doc: str) -> None:
+    renamed = re.sub(r"<(/?)school\b", r"<\1campus", doc)
+    assert (compare_xml(doc, renamed) == []) == (re.search(r"</?school\b", doc) is None)
+
+
+def test_xml_tags_skip_a_cut_start_and_an_unfinished_attribute() -> None:
+    assert xml_tags("le_name>McQuaid</middle_name><email>a</email>") == [
+        ("/middle_name", frozenset()),
+        ("email", frozenset()),
+        ("/email", frozenset()),
+    ]
+    assert xml_tags('<schools expansions="a, b" extensions="x') == [
+        ("schools", frozenset({"expansions"}))
+    ]

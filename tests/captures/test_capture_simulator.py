@@ -10,6 +10,11 @@ sections -> 1, section enrollments -> 101, tables and PowerQueries the seed lack
 one it has, with their column names compared as data (`wildcard`). This test talks plain HTTP
 with `requests`, never the SDK: it checks the simulator against the captures, not the client.
 
+One capture is one sample of real data, so unless a SimRequest is `strict` the corpus decides
+what may vary (capture_evidence: a key some real record lacks may be missing, a key or type
+another capture shows may be added); `one=True` accepts any real form for a one-record answer;
+`values` names paths whose captured values (error codes, WARNING) must be answered too.
+
 Where the simulator disagrees today, the capture is listed in EXPECTED_MISMATCHES with the
 reason; those cases are xfail(strict=True), so fixing the simulator makes the test fail until
 the entry is removed. A capture that passes must stay out of the dict.
@@ -26,7 +31,7 @@ import pytest
 import requests
 from capture_corpus import Capture, load_all
 from capture_evidence import Evidence, kind
-from capture_shape import compare
+from capture_shape import compare, compare_xml
 
 from acme_powerschool.testing import Simulator
 from acme_powerschool.testing.dataversion import DataVersionOptions
@@ -48,6 +53,7 @@ class SimRequest:
     query: Mapping[str, str] = attrs.field(factory=dict)
     body: Any = None
     auth: str = "token"  # token | none | bogus (unknown bearer) | basic | wrong (bad secret)
+    accept: str = "application/json"
     sim: Mapping[str, Any] = attrs.field(factory=dict)  # Simulator keyword arguments
     wildcard: tuple[str, ...] = ()
     one: bool = False  # the answer is one record: any real form at each path will do
@@ -393,6 +399,27 @@ SIM_REQUESTS: dict[str, SimRequest] = {
         why="AD-sync query -> the seed's query with ungranted fields",
         strict=True,
     ),
+    # easyregpro.com: the original acme_powerschool README (the applegrove demo server)
+    "acme_student_2": _get("/ws/v1/student/2", one=True),
+    "acme_student_2_contact_info": _get(
+        "/ws/v1/student/2", query={"expansions": "contact_info"}, one=True
+    ),
+    "acme_write_update_email": _post(
+        "/ws/v1/student",
+        {
+            "students": {
+                "student": [
+                    {
+                        "id": "2",
+                        "client_uid": "2",
+                        "action": "UPDATE",
+                        "contact_info": {"email": "foo@bar.com"},
+                    }
+                ]
+            }
+        },
+    ),
+    "acme_schools_xml": _get("/ws/v1/district/school", accept="application/xml"),
     # mennotech/powerschool-api-docs
     "menno_metadata": _get("/ws/v1/metadata", strict=True),
     # drupalgirl.com
@@ -425,7 +452,7 @@ class Answer:
 
 def ask(sim: Simulator, spec: SimRequest) -> Answer:
     """Send `spec` to `sim` the way PowerSchool clients do (JSON, a fresh token)."""
-    headers = {"Accept": "application/json"}
+    headers = {"Accept": spec.accept}
     auth: tuple[str, str] | None = None
     if spec.auth in ("basic", "wrong"):
         secret = sim.client_secret if spec.auth == "basic" else "not-the-secret"
@@ -503,6 +530,9 @@ def problems(capture: Capture, spec: SimRequest, answer: Answer) -> list[str]:
     for name in capture.response.get("headers", {}):
         if name not in answer.headers:
             found.append(f"header {name}: missing")
+    if isinstance(capture.body, str) and want_type == "application/xml":
+        found.extend(compare_xml(capture.body, answer.body if isinstance(answer.body, str) else ""))
+        return found
     k = answer_kind(capture)
     evidence: dict[str, Any] = {}
     if not spec.strict:

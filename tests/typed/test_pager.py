@@ -19,7 +19,7 @@ from acme_powerschool.runtime import fetch_list
 
 
 def students(n: int) -> list[dict[str, Any]]:
-    return [{"id": i, "name": {"first_name": f"S{i}"}} for i in range(1, n + 1)]
+    return [{"id": i, "name": {"first_name": f"S{i}", "last_name": "L"}} for i in range(1, n + 1)]
 
 
 @settings(max_examples=60, deadline=None)
