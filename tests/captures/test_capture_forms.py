@@ -97,44 +97,7 @@ def gaps(real: Evidence, seeded: Evidence) -> dict[str, str]:
 
 
 # Resource path -> why the seeded district lacks a real form today (xfail, strict).
-EXPECTED_FORM_GAPS: dict[str, str] = {
-    "district.addresses.physical.postal_code": "the seeded district address has no postal_code (edp_district)",
-    "district.addresses.physical.street": "the seeded district address has no street (edp_district)",
-    "district.phones.fax": "no district fax number (edp_district)",
-    "district.uuid": "the district has no uuid (edp_district)",
-    "school.addresses.physical.postal_code": "postal codes without a leading zero stay strings; real: numbers (swift_schools, XML quirk)",
-    "school.assistant_principal": "no school has an assistant_principal (swift_schools)",
-    "school.principal.name.middle_name": "no principal has a middle name (edp_schools)",
-    "school.school_fees_setup": 'school_fees_setup is always ""; real: an object when set up (edp_schools)',
-    "school.school_fees_setup.exemption_status": "no school_fees_setup object, so no exemption_status (edp_schools)",
-    "school.school_fees_setup.fee_types": "no school_fees_setup object, so no fee_types (edp_schools)",
-    "school.school_number": "school_number is a string; real: a number (edp_schools, swift_schools)",
-    "school.state_province_id": "schools have no state_province_id (edp_schools: '04100000')",
-    "section.external_expression": "sections lack external_expression (swift_sections, newer servers)",
-    "section.gradebooktype": "sections lack gradebooktype (swift_sections, newer servers)",
-    "section.section_number": "section_number is a string; real: a number (edp_sections, swift_sections)",
-    "staff.addresses": 'no staff member has a home address; addresses is always "" (edp_staff, sm_staff_two_affiliations)',
-    "staff.addresses.home": "no staff home address (edp_staff)",
-    "staff.emails": 'no staff member without e-mail (""; sm_staff_minimal)',
-    "staff.local_id": "no staff member has a non-numeric local_id (edp_staff 'TestID', sm_staff_two_affiliations)",
-    "staff.name.middle_name": "no staff member has a middle name (edp_staff, sm_staff_two_affiliations)",
-    "staff.phones": 'no staff member without phones (""; edp_staff, sm_staff_minimal)',
-    "staff.phones.home_phone": "home_phone is always a dashed string; real digits-only numbers arrive as numbers (sm_staff_*)",
-    "staff.school_affiliations.school_affiliation": "no staff member has two affiliations, so never an array (edp_staff, sm_staff_two_affiliations; issue 14 item 3)",
-    "staff.users_dcid": "staff lack users_dcid (sm_staff_*, newer servers)",
-    "student.addresses.mailing.postal_code": "postal codes without a leading zero stay strings; real: numbers (swift_student_one_in_list)",
-    "student.addresses.physical.postal_code": "postal codes without a leading zero stay strings; real: numbers (swift_student_one_in_list)",
-    "student.alerts.medical.description": "alerts use alert_text; real: description (edp_students)",
-    "student.contact_info": 'no student without contact_info (""; edp_students)',
-    "student.ethnicity_race.races": "no student has several races, so never an array (sm_student_races_list)",
-    "student.ethnicity_race.races.district_race_code_description": "races lack district_race_code_description (edp_students)",
-    "student.ethnicity_race.races.federal_race_code_category": "races lack federal_race_code_category (edp_students)",
-    "student.ethnicity_race.scheduling_reporting_ethnicity": "ethnicity_race lacks scheduling_reporting_ethnicity (edp_students, sm_student_races_list)",
-    "student.phones.main.number": "phone numbers are always dashed strings; real digits-only numbers arrive as numbers (sm_student_races_list)",
-    "student.school_enrollment.district_of_residence": "no district_of_residence (edp_students, sm_student_races_list)",
-    "student.school_enrollment.school_number": "school_number is a string; real: a number (issue 14 item 2)",
-    "student.state_province_id": "state_province_id is a string; real: a number without a leading zero (edp_students)",
-}
+EXPECTED_FORM_GAPS: dict[str, str] = {}
 
 REAL = corpus_v1()
 

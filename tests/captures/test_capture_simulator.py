@@ -34,6 +34,7 @@ from capture_evidence import Evidence, kind
 from capture_shape import compare, compare_xml
 
 from acme_powerschool.testing import Simulator
+from acme_powerschool.testing.dataversion import DataVersionOptions
 
 CAPTURES = {c.name: c for c in load_all()}
 
@@ -245,7 +246,10 @@ SIM_REQUESTS: dict[str, SimRequest] = {
     # grantholle/powerschool-api
     "php_dataversion_changes": _get(
         "/ws/dataversion/myapp/0",
-        why="version 12345 -> 0 (every change since the start)",
+        sim={"data_versions": DataVersionOptions(subscriptions={"myapp": ("users",)})},
+        wildcard=("tables",),
+        why="version 12345 -> 0 (every change since the start); 'myapp' subscribed to users; "
+        "table names are data",
         strict=True,
     ),
     "php_powerquery_count_true": _post(
@@ -298,9 +302,9 @@ SIM_REQUESTS: dict[str, SimRequest] = {
     ),
     "sm_write_warning": _post(
         "/ws/v1/student",
-        {"students": {"student": _insert("100", "100100")}},
+        {"students": {"student": _insert("100", "100100", school="700")}},
         values=("results.result.status",),
-        why="local_id 100 -> 100100; no request is known to make the simulator warn yet",
+        why="local_id 100 -> 100100; school 700, where fee assessment fails (fee_warning_schools)",
     ),
     "sm_write_insert_two": _post(
         "/ws/v1/student",
@@ -430,38 +434,7 @@ SIM_REQUESTS: dict[str, SimRequest] = {
 
 # Capture name -> why the simulator's answer differs today. Each entry is an xfail(strict=True).
 EXPECTED_MISMATCHES: dict[str, str] = {
-    "acme_schools_xml": "the principal's name ends with <last_name>; two real sources (this README's XML and JSON, edpanel's schools) show first_name + middle_name only, the surname in middle_name",
-    "acme_write_update_email": "client_uid echoed as the string sent (real: the number 2)",
-    "edp_courses": "the simulator adds '@expansions' to course lists; real ones carry only '@extensions' (issue 14 item 6)",
-    "edp_district": "district: the simulator adds 'id' and '@extensions', lacks 'uuid', phones.fax and the physical street/postal_code",
-    "edp_schools": 'school_number sent as a string (real: a JSON number); school_fees_setup sent as "" though asked for (real: an object with exemption_status, fee_types); school_boundary sent although not in the capture',
-    "edp_sections": "section_number sent as a string (real: a JSON number, 904)",
-    "edp_staff": 'no seeded staff member has two affiliations (real: school_affiliation an array for most staff), a string local_id, a home address or empty phones "" (issue 14 item 3)',
-    "edp_students": "school_number and state_province_id sent as strings (real: numbers); alerts.medical uses 'alert_text' (real: 'description'); races lack district_race_code_description/federal_race_code_category; contact_info never \"\"; invented lunch.status, initial_enrollment.district_entry_date; next_school sometimes a string",
-    "edp_terms": "the simulator adds '@expansions' to term lists; real ones carry only '@extensions' (issue 14 item 6)",
-    "php_dataversion_changes": "GET /ws/dataversion/{application}/{version} answers 404; real: {'$dataversion': '<string>', 'tables': {table: [ids]}} (issue 14 item 8)",
-    "php_powerquery_count_true": "PowerQuery answers lack the top-level '@extensions' (issue 14 item 5)",
-    "php_powerquery_flat_users": "PowerQuery answers lack the top-level '@extensions' (issue 14 item 5)",
-    "psu_student_extension": "the seeded extension has one field, so _extension_data._table_extension._field is a bare object; real extensions show several fields in an array (seed several fields per extension table)",
-    "psu_student_full": "_field a bare object (one seeded field; real: several, an array); school_number a string (real: a number); lunch.status and initial_enrollment.district_entry_date appear in no capture",
-    "psu_student_one_in_list": "school_enrollment.school_number sent as a string (real: a JSON number, issue 14 item 2)",
-    "psu_students_page": "state_province_id is sent without being asked for, and as a string (real captures: a number, and absent without expansions in this capture)",
-    "psu_write_insert_error": "client_uid echoed as the string sent (real: a JSON number, issue 14 item 2)",
-    "psu_write_insert_two": "client_uid echoed as the string sent (real: a JSON number)",
-    "psu_write_update_one": "client_uid echoed as the string sent (real: a JSON number)",
-    "sm_powerquery_empty": "an empty PowerQuery answers with 'name' and record: [] (real: only {'@extensions': ''}, no 'record', issue 14 item 1)",
-    "sm_powerquery_flat_no_name": "PowerQuery answers lack the top-level '@extensions'",
-    "sm_section_enrollment": "the simulator adds '@expansions' to a section enrollment (real: only '@extensions', issue 14 item 6)",
-    "sm_student_races_list": "school_number a string (real: number); invented lunch.status and initial_enrollment.district_entry_date",
-    "sm_write_insert_errors": "missing required fields answer REQUIRED_FIELD_MISSING (real: REQUIRED) and school_number 'abc' is accepted (real: FIELD_VALIDATION_ERROR); client_uid a string (issue 14 item 4)",
     "sm_token_invalid_client": "the simulator adds error_description to the 401 (ledfree/powerschool-api reads one; this mock has none): weak evidence both ways, the simulator may keep it and this entry",
-    "sm_write_insert_two": "client_uid echoed as the string sent (real: a JSON number)",
-    "sm_write_warning": "the simulator never answers a WARNING item (success_message + warning_message.warning, issue 14 item 4); client_uid a string",
-    "swift_courses": "the simulator adds '@expansions' to course lists (real: only '@extensions')",
-    "swift_powerquery_flat_sections": "PowerQuery answers lack the top-level '@extensions'",
-    "swift_powerquery_flat_students": "flattened PowerQuery records lack '_name' and the numeric '_id', and the answer lacks '@extensions' (issue 14 item 5)",
-    "swift_schools": "school_number a string (real: a JSON number); a numeric postal code (85001) stays a string (real: 95014 as a number)",
-    "swift_sections": "section_number sent as a string (real: a JSON number)",
 }
 
 
