@@ -8,7 +8,7 @@ from typing import Any
 
 from capture_evidence import Evidence, family
 from capture_shape import SNIP, compare, compare_xml, json_type, parent, shape, xml_tags
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 KEYS = st.sampled_from(
@@ -26,6 +26,9 @@ JSON = st.recursive(
     max_leaves=12,
 )
 OBJECTS = st.dictionaries(KEYS, JSON, min_size=1, max_size=4)
+
+# No deadline (the machine is shared: timing must never fail a test), few but varied examples.
+LEAN = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _other_value_same_type(value: Any, salt: int) -> Any:
@@ -52,22 +55,26 @@ def _leaf_paths(value: Any, path: str = "") -> list[tuple[str, Any]]:
     return [(path, value)]
 
 
+@LEAN
 @given(JSON)
 def test_a_value_has_its_own_shape(value: Any) -> None:
     assert compare(value, value) == []
     assert "" in shape(value)
 
 
+@LEAN
 @given(JSON, st.integers(min_value=0, max_value=5))
 def test_values_may_differ(value: Any, salt: int) -> None:
     assert compare(value, _other_value_same_type(value, salt)) == []
 
 
+@LEAN
 @given(JSON)
 def test_a_json_round_trip_keeps_the_shape(value: Any) -> None:
     assert compare(value, json.loads(json.dumps(value))) == []
 
 
+@LEAN
 @given(JSON, JSON)
 def test_comparison_is_symmetric_in_whether_shapes_differ(a: Any, b: Any) -> None:
     there, back = compare(a, b), compare(b, a)
@@ -75,6 +82,7 @@ def test_comparison_is_symmetric_in_whether_shapes_differ(a: Any, b: Any) -> Non
     assert {d.path for d in there} == {d.path for d in back}
 
 
+@LEAN
 @given(OBJECTS, st.data())
 def test_a_changed_leaf_type_is_named(value: dict[str, Any], data: st.DataObject) -> None:
     leaves = [(p, v) for p, v in _leaf_paths(value) if not isinstance(v, list | dict)]
@@ -92,6 +100,7 @@ def test_a_changed_leaf_type_is_named(value: dict[str, Any], data: st.DataObject
     assert path in {d.path for d in differences}
 
 
+@LEAN
 @given(OBJECTS, st.sampled_from(["extra", "@expansions", "users_dcid"]), SCALARS)
 def test_an_added_key_is_named(value: dict[str, Any], key: str, new: Any) -> None:
     if key in value:
@@ -101,6 +110,7 @@ def test_an_added_key_is_named(value: dict[str, Any], key: str, new: Any) -> Non
     assert "absent" in str(differences[0])
 
 
+@LEAN
 @given(st.dictionaries(st.sampled_from(["school_id", "type", "status"]), st.integers(), min_size=1))
 def test_a_list_of_one_is_not_a_bare_object(item: dict[str, int]) -> None:
     single, listed = {"school_affiliation": item}, {"school_affiliation": [item]}
@@ -109,6 +119,7 @@ def test_a_list_of_one_is_not_a_bare_object(item: dict[str, int]) -> None:
     assert shape(both)["staff[].a"] == frozenset({"object", "array"})
 
 
+@LEAN
 @given(st.lists(OBJECTS, min_size=1, max_size=4), st.randoms(use_true_random=False))
 def test_element_order_does_not_matter(items: list[dict[str, Any]], rnd: Any) -> None:
     shuffled = list(items)
@@ -116,6 +127,7 @@ def test_element_order_does_not_matter(items: list[dict[str, Any]], rnd: Any) ->
     assert compare({"record": items}, {"record": shuffled}) == []
 
 
+@LEAN
 @given(
     st.dictionaries(st.text(min_size=1, max_size=6), st.text(max_size=4), min_size=1, max_size=5)
 )
@@ -160,6 +172,7 @@ def test_evidence_excuses_only_what_another_capture_shows() -> None:
     assert not evidence.may_add("error", "student.name.first_name", "string")  # kinds apart
 
 
+@LEAN
 @given(
     st.sampled_from(["student", "students.student", "students.student[]"]),
     st.sampled_from(["", ".name", ".name.first_name", ".@expansions"]),
@@ -172,6 +185,7 @@ def test_family_forgets_the_envelope(envelope: str, rest: str) -> None:
     assert family(path) == "student" + rest
 
 
+@LEAN
 @given(st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=4), st.booleans())
 def test_parent_undoes_one_step(keys: list[str], listed: bool) -> None:
     path = ".".join(keys)
@@ -206,12 +220,14 @@ def _revalue(doc: str, salt: str) -> str:
     return re.sub(r">([^<]+)<", f">{salt}<", doc)
 
 
+@LEAN
 @given(xml_documents(), st.text("xyz", min_size=1, max_size=4))
 def test_xml_values_may_differ(doc: str, salt: str) -> None:
     assert compare_xml(doc, doc) == []
     assert compare_xml(doc, _revalue(doc, salt)) == []
 
 
+@LEAN
 @given(
     xml_documents(), st.integers(min_value=1, max_value=60), st.integers(min_value=1, max_value=60)
 )
@@ -224,6 +240,7 @@ def test_a_snipped_capture_checks_its_head_and_tail(doc: str, head: int, tail: i
     )
 
 
+@LEAN
 @given(xml_documents())
 def test_a_renamed_element_is_found(doc: str) -> None:
     renamed = re.sub(r"<(/?)school\b", r"<\1campus", doc)
