@@ -232,6 +232,7 @@ class _Family:
     table: str  # the PowerSchool table data versions report its changes under
     pages: Callable[[_Options, Callable[[], list[Any]]], Iterator[Sequence[Any]]]
     fetch_ids: Callable[[_Options, list[str]], Iterator[Sequence[Any]]]
+    key: str = "id"  # the primary key; a real district has no id, only a uuid (edp_district)
 
 
 def _per_school(method: str, **kwargs: Any) -> Callable[..., Iterator[Sequence[Any]]]:
@@ -298,7 +299,9 @@ def _enrollments_by_id(options: _Options, ids: list[str]) -> Iterator[Sequence[A
 
 
 _FAMILIES: dict[str, _Family] = {
-    "district": _Family("schools:District", "district", _district_pages, _one_by_one("schools")),
+    "district": _Family(
+        "schools:District", "district", _district_pages, _one_by_one("schools"), key="uuid"
+    ),
     "schools": _Family("schools:School", "schools", _schools_pages, _one_by_one("schools")),
     "students": _Family("students:Student", "students", _students_pages, _students_by_id),
     "staff": _Family(
@@ -327,10 +330,13 @@ def _model(path: str) -> type[Any]:
 
 def _family_resource(options: _Options, name: str, school_ids: Callable[[], list[Any]]) -> Any:
     family = _FAMILIES[name]
-    columns = {**model_columns(_model(family.model)), **_deletion_columns(options.deletes)}
+    columns = {
+        **model_columns(_model(family.model), family.key),
+        **_deletion_columns(options.deletes),
+    }
 
     def read() -> Iterator[Any]:
-        tracker = options.tracker(name, "id")
+        tracker = options.tracker(name, family.key)
         app = options.data_version_app
         state = tracker.state
         version = state.get("dataversion")
@@ -352,7 +358,7 @@ def _family_resource(options: _Options, name: str, school_ids: Callable[[], list
     return dlt.resource(
         read,
         name=name,
-        primary_key="id",
+        primary_key=family.key,
         write_disposition="merge",
         columns=columns,
     )()

@@ -13,6 +13,13 @@ nothing. `Simulator` loads lazily, so the pytest plugin and this import stay che
         sim.latency_ms = 5; sim.throttle_ms = 1000; sim.xml_quirks = True
         sim.grant("attendance", "studentid"); sim.deny("students", "dob"); sim.set_grants([...])
         sim.writes, sim.applied_client_uids()
+        sim.mutate("students", "update", 5, {"last_name": "Quartz"}); sim.data_version
+        # GET /ws/dataversion/acme_sync/{version}; {"$dataversion": ...} in PowerQuery bodies
+
+Options come in records (options.py: Paging, Timing, Access, Behaviour; dataversion.py:
+DataVersionOptions); every field is also a flat keyword. The parts: state.py (what handlers
+see), pipeline.py (the steps of a request), faults.py (one record per fault kind), v1.py and
+schema.py (the routes), district.py, tables.py and queries.py (the data), server.py (HTTP).
 
 Run one by hand with `python -m acme_powerschool.testing --port 8080 --students 5000 --seed 1`.
 """

@@ -581,5 +581,5 @@ def _encode(sim: Simulator, reply: Reply, wants_xml: bool) -> tuple[bytes, str]:
             body = wire.errors_as_xml_tree(body)
         return wire.dump_xml(body), XML_TYPE
     if sim.xml_quirks and reply.v1:
-        body = wire.numbers_from_strings(body)
+        return wire.json_with_numbers(wire.dump_json(body)), JSON_TYPE
     return wire.dump_json(body), JSON_TYPE

@@ -54,15 +54,38 @@ def v1_count(n: int) -> Json:
     return {"resource": {"count": n}}
 
 
+_NUMBER_START = frozenset("-0123456789")
+
+
 def numbers_from_strings(value: Any) -> Any:
     """The XML→JSON typing quirk: numeric-looking strings without a leading zero become numbers."""
     if isinstance(value, str):
-        return int(value) if _NUMERIC.fullmatch(value) else value
+        if value[:1] in _NUMBER_START and _NUMERIC.fullmatch(value):
+            return int(value)
+        return value
     if isinstance(value, dict):
-        return {k: (v if k.startswith("@") else numbers_from_strings(v)) for k, v in value.items()}
+        return {k: (v if k[:1] == "@" else numbers_from_strings(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [numbers_from_strings(v) for v in value]
     return value
+
+
+# A JSON string that looks like a number without a leading zero, followed by "," "]" or "}"
+# (so not a key, which is followed by ":"). `_to_number` also requires ":" "[" or "," before it
+# (a value, not the end of a longer string: an escaped quote is preceded by a backslash).
+_NUMERIC_STRING = re.compile(rb'"(-?(?:0|[1-9][0-9]{0,17}))"(?=[,\]}])')
+
+
+def _to_number(match: re.Match[bytes]) -> bytes:
+    start = match.start()
+    if start and match.string[start - 1 : start] in (b":", b"[", b","):
+        return str(int(match.group(1))).encode()  # "-0" is 0, as int() makes it
+    return match.group(0)
+
+
+def json_with_numbers(payload: bytes) -> bytes:
+    """`numbers_from_strings` on encoded JSON: one regex pass, several times faster."""
+    return _NUMERIC_STRING.sub(_to_number, payload)
 
 
 def dump_json(body: Any) -> bytes:

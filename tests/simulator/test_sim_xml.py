@@ -6,6 +6,10 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from acme_powerschool.testing import wire
 
 XML = {"Accept": "application/xml"}
 
@@ -126,3 +130,25 @@ def test_default_format_xml_when_no_accept_header(powerschool_sim: Any) -> None:
         assert ET.fromstring(body).findtext("name/last_name") == "Adair"
     status, content_type, _ = _raw_get(powerschool_sim, "/ws/v1/student/2", "application/json")
     assert content_type == "application/json"
+
+
+_json_trees = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(alphabet='0123456789-"\\,:[]{} ab', max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(alphabet='0123456789"\\,:ab', max_size=4), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(_json_trees)
+@example(["-0", {"a": "-0"}, "00"])
+def test_the_quirk_on_encoded_json_equals_the_quirk_on_the_tree(tree: Any) -> None:
+    """The fast path (one regex over the bytes) answers exactly what the tree walk would."""
+    assert wire.json_with_numbers(wire.dump_json(tree)) == wire.dump_json(
+        wire.numbers_from_strings(tree)
+    )
