@@ -79,12 +79,14 @@ class Tuning:
     """Fetch and connect defaults for reporting queries; docs/oracle.md explains the numbers.
 
     `arraysize` is rows per fetch round-trip, `prefetchrows` rows returned with the execute
-    round-trip, `tcp_connect_timeout` seconds to wait for the TCP connection.
+    round-trip, `tcp_connect_timeout` seconds to wait for the TCP connection, and
+    `connect_timeout` seconds for the whole connect (handshake and login included).
     """
 
     arraysize: int = attrs.field(default=1000, validator=attrs.validators.gt(0))
     prefetchrows: int = attrs.field(default=1000, validator=attrs.validators.ge(0))
     tcp_connect_timeout: float = attrs.field(default=10.0, validator=attrs.validators.gt(0))
+    connect_timeout: float = attrs.field(default=30.0, validator=attrs.validators.gt(0))
 
 
 DEFAULT_TUNING = Tuning()
@@ -315,6 +317,7 @@ class ConnectProblem(enum.Enum):
     PORT_REFUSED = "port_refused"
     HOST_UNREACHABLE = "host_unreachable"
     HOST_UNKNOWN = "host_unknown"
+    NO_ANSWER = "no_answer"
 
 
 # What identifies each problem: driver/database codes anywhere in the exception chain, or the
@@ -382,6 +385,11 @@ _MESSAGES: dict[ConnectProblem, str] = {
     ),
     ConnectProblem.HOST_UNKNOWN: (
         "the host name {server!r} could not be resolved: check its spelling and DNS (or VPN)."
+    ),
+    ConnectProblem.NO_ANSWER: (
+        "{server}:{port} accepted the connection but did not complete the Oracle login within "
+        "{timeout:g} seconds: check that an Oracle listener (not a proxy or another service) "
+        "answers on that port (connect_timeout= sets the wait)."
     ),
 }
 

@@ -162,3 +162,41 @@ def run_with_deadline(fn: Callable[[], T], seconds: float = 15.0) -> T:
         raise outcome["error"]
     value: T = outcome["value"]
     return value
+
+
+class SilentListener:
+    """A loopback listener that accepts every connection and never says a word (a proxy or a
+    hung service on the Oracle port). `accepted` counts the connections it took."""
+
+    def __init__(self) -> None:
+        self.accepted = 0
+        self._conns: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(8)
+        self._sock.settimeout(0.2)
+        self.port: int = self._sock.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> SilentListener:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        for conn in self._conns:
+            conn.close()
+        self._sock.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self._conns.append(conn)
+            self.accepted += 1
