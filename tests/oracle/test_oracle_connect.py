@@ -189,7 +189,9 @@ def test_own_conn_class_is_kept_as_the_base() -> None:
 
     connect = RecordingConnect()
     odbc(SERVER, USER, "pw", conn_class=MyConnection, connect=connect)
-    assert issubclass(connect.calls[0]["conn_class"], MyConnection)
+    conn_class = connect.calls[0]["conn_class"]
+    assert issubclass(conn_class, MyConnection) and conn_class is not MyConnection
+    assert conn_class.acme_arraysize == 1000
 
 
 def test_tuned_cursor_gets_our_sizes(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -274,6 +276,7 @@ def test_a_typo_is_never_cached(file_keyring: PlaintextKeyring, terminal: Termin
         odbc(SERVER, USER, connect=connect)
     assert info.value.problem is ConnectProblem.WRONG_PASSWORD
     assert "typo" not in str(info.value)
+    assert "came from the keyring" not in str(info.value)  # it was typed
     assert keyring.get_password(SERVER, USER) is None
     odbc(SERVER, USER, connect=connect)
     assert keyring.get_password(SERVER, USER) == "typed-right"

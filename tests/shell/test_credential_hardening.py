@@ -306,16 +306,6 @@ def test_a_plaintext_keyring_is_named_and_warned_about(file_keyring: Any) -> Non
     assert "secret-1" not in str(caught[0].message)
 
 
-def test_a_chain_of_backends_is_named_by_the_one_that_stores(file_keyring: Any) -> None:
-    from keyring.backends.chainer import ChainerBackend
-
-    from acme_powerschool.shell.keyrings import describe_backend
-
-    chain = ChainerBackend.__new__(ChainerBackend)
-    vars(chain)["backends"] = [file_keyring]
-    assert describe_backend(chain).name == "keyrings.alt.file.PlaintextKeyring"
-
-
 # -- found by mutation testing (make mutate) ---------------------------------------------------
 
 
@@ -395,3 +385,26 @@ def test_a_group_that_cannot_be_kept_means_no_rewrite_and_no_temp_file_left() ->
         assert f"gid {OTHER_GID}" in str(caught[0].message)
         assert json.loads(path.read_text()) == BASE
         assert sorted(p.name for p in folder.iterdir()) == [".creds.json.lock", "creds.json"]
+
+
+def test_a_chain_of_backends_is_usable_and_named_by_the_one_that_stores() -> None:
+    import keyring
+    from keyring.backends.chainer import ChainerBackend
+
+    previous = keyring.get_keyring()
+    chain = ChainerBackend()  # type: ignore[no-untyped-call]
+    try:
+        keyring.set_keyring(chain)
+        store = KeyringStore("ps.example.org", "Sync")
+        first = type(chain.backends[0])
+        assert store.backend.name == f"{first.__module__}.{first.__qualname__}"
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_the_secret_service_counts_as_an_encrypted_os_store() -> None:
+    from keyring.backends import SecretService
+
+    from acme_powerschool.shell.keyrings import describe_backend
+
+    assert describe_backend(SecretService.Keyring()).encrypted_os_store is True  # type: ignore[no-untyped-call]
