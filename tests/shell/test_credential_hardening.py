@@ -408,3 +408,23 @@ def test_the_secret_service_counts_as_an_encrypted_os_store() -> None:
     from acme_powerschool.shell.keyrings import describe_backend
 
     assert describe_backend(SecretService.Keyring()).encrypted_os_store is True  # type: ignore[no-untyped-call]
+
+
+def test_a_lock_released_while_waiting_is_taken(tmp_path: Path) -> None:
+    """The wait polls with pauses from 5 ms doubling to 100 ms; here the holder lets go at the
+    seventh pause (the pauses are recorded, never slept)."""
+    from acme_powerschool.shell.credentials import file_lock
+
+    lock = tmp_path / ".creds.json.lock"
+    holder = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    pauses: list[float] = []
+
+    def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 7:
+            os.close(holder)  # the other process is done
+
+    with file_lock(lock, wait=30.0, owners={os.geteuid()}, sleep=pause) as problem:
+        assert problem is None
+    assert pauses == [0.005, 0.01, 0.02, 0.04, 0.08, 0.1, 0.1]
