@@ -17,7 +17,7 @@ system-deps:
 			|| echo 'could not install gnome-keyring; Secret Service tests will skip'; \
 	else echo 'gnome-keyring not installed; Secret Service tests will skip'; fi
 
-.PHONY: venv system-deps test lint typecheck generate check-generated docs-build docs pytest demo bench clean
+.PHONY: mutate venv system-deps test lint typecheck generate check-generated docs-build docs pytest demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -51,6 +51,14 @@ pytest: venv system-deps
 	$(BIN)/python -m pytest
 
 test: lint typecheck check-generated docs-build pytest
+
+# Mutation testing over core/, shell/ and client.py (configured in pyproject.toml's
+# [tool.mutmut]); slow, so not part of `make test`. MODULES narrows it, e.g.
+# `make mutate MODULES='acme_powerschool.shell.credentials*'`; `mutmut results` lists survivors.
+MODULES ?=
+mutate: venv
+	$(BIN)/mutmut run --max-children 2 $(MODULES)
+	$(BIN)/mutmut results
 
 demo: venv
 	$(BIN)/python -m acme_powerschool.demo

@@ -90,11 +90,18 @@ def parse_base_url(raw: str) -> BaseUrl:
 def _split(text: str) -> tuple[SplitResult, int | None]:
     if "://" not in text:
         text = "https://" + text
+    # Userinfo is refused before parsing: a '#' or '?' in a password would otherwise split
+    # the URL inside the password, and the parse error would quote a piece of it.
+    if "@" in text.split("://", 1)[1]:
+        raise ValueError("base_url must not contain a user name or password")
     try:
         parts = urlsplit(text)
         return parts, parts.port
-    except ValueError as exc:
-        raise ValueError(f"base_url is not a valid server address: {exc}") from None
+    except ValueError:
+        # urllib's message quotes the text it could not read; it is not repeated here.
+        raise ValueError(
+            "base_url is not a valid server address (check the host name and the port number)"
+        ) from None
 
 
 DEFAULT_PORTS = {"https": 443, "http": 80}

@@ -49,6 +49,9 @@ _DATABASE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")
 # A user name is a plain identifier here: the connection-string syntax leaves no room for more.
 _USER = re.compile(r"[A-Za-z0-9_$#.-]+\Z")
 _CODE = re.compile(r"\b(DPY|ORA)-(\d{4,5})\b")
+# Invalid input is never quoted back: in a mistyped connection string any piece of it may
+# be a piece of the password.
+_NOT_REPEATED = "; the value is not repeated here in case it holds a password"
 
 
 class OracleConnectError(RuntimeError):
@@ -76,12 +79,14 @@ class Tuning:
     """Fetch and connect defaults for reporting queries; docs/oracle.md explains the numbers.
 
     `arraysize` is rows per fetch round-trip, `prefetchrows` rows returned with the execute
-    round-trip, `tcp_connect_timeout` seconds to wait for the TCP connection.
+    round-trip, `tcp_connect_timeout` seconds to wait for the TCP connection, and
+    `connect_timeout` seconds for the whole connect (handshake and login included).
     """
 
     arraysize: int = attrs.field(default=1000, validator=attrs.validators.gt(0))
     prefetchrows: int = attrs.field(default=1000, validator=attrs.validators.ge(0))
     tcp_connect_timeout: float = attrs.field(default=10.0, validator=attrs.validators.gt(0))
+    connect_timeout: float = attrs.field(default=30.0, validator=attrs.validators.gt(0))
 
 
 DEFAULT_TUNING = Tuning()
@@ -95,7 +100,7 @@ def _check_server(server: str) -> str:
     if not server:
         raise ValueError("server is empty: pass the PowerSchool Oracle host name")
     if not (_HOST.match(server) or _IPV6.match(server)):
-        raise ValueError(f"server {server!r} is not a host name or IP address")
+        raise ValueError(f"server is not a host name or IP address{_NOT_REPEATED}")
     return server
 
 
@@ -105,7 +110,7 @@ def _check_database(database: str) -> str:
     if not database:
         raise ValueError("database is empty: pass the service name (usually psproddb)")
     if not _DATABASE.match(database):
-        raise ValueError(f"database {database!r} is not a valid Oracle service name or SID")
+        raise ValueError(f"database is not a valid Oracle service name or SID{_NOT_REPEATED}")
     return database
 
 
@@ -115,7 +120,11 @@ def _check_user(user: str) -> str:
     if not user:
         raise ValueError("user is empty: pass the Oracle account name")
     if not _USER.match(user):
-        raise ValueError(f"user {user!r} is not a valid Oracle user name")
+        hint = " (write user/password@server, not user:password@server)" if ":" in user else ""
+        raise ValueError(
+            f"user is not a valid Oracle user name (letters, digits, _ $ # . -){hint}"
+            f"{_NOT_REPEATED}"
+        )
     return user
 
 
@@ -135,10 +144,10 @@ def coerce_port(port: object) -> int:
         raise TypeError(f"port must be an int, not {type(port).__name__}")
     if isinstance(port, str):
         if not (port.isascii() and port.isdigit()):
-            raise ValueError(f"port {port!r} is not a number")
+            raise ValueError(f"port is not a number{_NOT_REPEATED}")
         port = int(port)
     if not 1 <= port <= 65535:
-        raise ValueError(f"port {port} is outside 1..65535")
+        raise ValueError(f"port is outside 1..65535{_NOT_REPEATED}")
     return port
 
 
@@ -308,6 +317,7 @@ class ConnectProblem(enum.Enum):
     PORT_REFUSED = "port_refused"
     HOST_UNREACHABLE = "host_unreachable"
     HOST_UNKNOWN = "host_unknown"
+    NO_ANSWER = "no_answer"
 
 
 # What identifies each problem: driver/database codes anywhere in the exception chain, or the
@@ -375,6 +385,11 @@ _MESSAGES: dict[ConnectProblem, str] = {
     ),
     ConnectProblem.HOST_UNKNOWN: (
         "the host name {server!r} could not be resolved: check its spelling and DNS (or VPN)."
+    ),
+    ConnectProblem.NO_ANSWER: (
+        "{server}:{port} accepted the connection but did not complete the Oracle login within "
+        "{timeout:g} seconds: check that an Oracle listener (not a proxy or another service) "
+        "answers on that port (connect_timeout= sets the wait)."
     ),
 }
 

@@ -348,8 +348,9 @@ def atomic_write_json(
             os.close(dir_fd)
 
 
-def _flock_within(fd: int, wait: float) -> bool:
-    """Take an exclusive flock on `fd`, giving up after `wait` seconds."""
+def _flock_within(fd: int, wait: float, sleep: Callable[[float], None]) -> bool:
+    """Take an exclusive flock on `fd`, giving up after `wait` seconds (polling with pauses
+    from 5 ms doubling up to 100 ms)."""
     import fcntl
 
     deadline = time.monotonic() + wait
@@ -363,7 +364,7 @@ def _flock_within(fd: int, wait: float) -> bool:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return False
-        time.sleep(min(pause, remaining))
+        sleep(min(pause, remaining))
         pause = min(pause * 2, 0.1)
 
 
@@ -384,7 +385,9 @@ def _open_lock(path: Path, owners: set[int]) -> tuple[int | None, str | None]:
 
 
 @contextlib.contextmanager
-def file_lock(path: Path, *, wait: float, owners: set[int]) -> Iterator[str | None]:
+def file_lock(
+    path: Path, *, wait: float, owners: set[int], sleep: Callable[[float], None] = time.sleep
+) -> Iterator[str | None]:
     """An exclusive advisory lock on a sidecar file (POSIX flock; a no-op elsewhere).
 
     Yields None when the lock is held (or there is nothing to serialise), otherwise the
@@ -399,7 +402,7 @@ def file_lock(path: Path, *, wait: float, owners: set[int]) -> Iterator[str | No
         yield refused
         return
     try:
-        if not _flock_within(fd, wait):
+        if not _flock_within(fd, wait, sleep):
             yield f"another process held the lock file {path} for more than {wait:g} s"
             return
         yield None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import getpass
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
@@ -18,6 +19,7 @@ from acme_powerschool.core.oracle_dsn import (
     DEFAULT_PORT,
     DEFAULT_TUNING,
     ConnectionParts,
+    ConnectProblem,
     MissingPasswordError,
     OracleConnectError,
     SchemaOwnerWarning,
@@ -109,6 +111,53 @@ def _connect_error(
     return OracleConnectError(message, problem=problem)
 
 
+class _NoAnswer(Exception):
+    """The whole connect outlived its deadline (our own signal, never a driver error)."""
+
+
+class _BoundedConnect:
+    """One connect run in a helper thread so that the caller waits at most `seconds`.
+
+    oracledb's thin driver bounds only the TCP connect (`tcp_connect_timeout`); a listener
+    that accepts and never answers would hold the caller forever. On time-out the helper is
+    abandoned: should its connect ever finish, the connection is closed, never leaked.
+    """
+
+    def __init__(self, connect: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+        self._connect = connect
+        self._kwargs = kwargs
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._abandoned = False
+        self._result: Any = None
+        self._error: BaseException | None = None
+
+    def _run(self) -> None:
+        try:
+            result, error = self._connect(**self._kwargs), None
+        except BaseException as exc:
+            result, error = None, exc
+        with self._lock:
+            if self._abandoned:
+                if result is not None:
+                    result.close()
+                return
+            self._result, self._error = result, error
+            self._done.set()
+
+    def within(self, seconds: float) -> Any:
+        """The connection; _NoAnswer after `seconds`; the connect's own error as it is."""
+        threading.Thread(target=self._run, name="acme-oracle-connect", daemon=True).start()
+        if not self._done.wait(seconds):
+            with self._lock:
+                if not self._done.is_set():
+                    self._abandoned = True
+                    raise _NoAnswer
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
 def odbc(
     server: str | None = None,
     user: str | None = None,
@@ -121,6 +170,7 @@ def odbc(
     arraysize: int = DEFAULT_TUNING.arraysize,
     prefetchrows: int = DEFAULT_TUNING.prefetchrows,
     tcp_connect_timeout: float = DEFAULT_TUNING.tcp_connect_timeout,
+    connect_timeout: float = DEFAULT_TUNING.connect_timeout,
     connect: Callable[..., oracledb.Connection] | None = None,
     **kwargs: Any,
 ) -> oracledb.Connection:
@@ -135,8 +185,10 @@ def odbc(
     succeeded; without a terminal, MissingPasswordError says which command stores it.
 
     `arraysize`, `prefetchrows` (applied to every cursor) and `tcp_connect_timeout` are tuned
-    for reporting; other keywords go to `oracledb.connect` (or to `connect`, which tests
-    inject). Returns the connection: use it as a context manager or with pandas.read_sql.
+    for reporting; `connect_timeout` bounds the whole connect (a listener that accepts and
+    never answers gives OracleConnectError after that many seconds). Other keywords go to
+    `oracledb.connect` (or to `connect`, which tests inject). Returns the connection: use it
+    as a context manager or with pandas.read_sql.
     Raises OracleConnectError (a RuntimeError) with a specific message when connecting fails;
     the oracledb exception is its `__cause__`.
     """
@@ -171,8 +223,15 @@ def odbc(
     do_connect = oracledb.connect if connect is None else connect
 
     def attempt(secret: str, *, from_keyring: bool) -> oracledb.Connection:
+        call = _BoundedConnect(do_connect, {"user": parts.user, "password": secret, **options})
         try:
-            return do_connect(user=parts.user, password=secret, **options)
+            connection: oracledb.Connection = call.within(connect_timeout)
+            return connection
+        except _NoAnswer:
+            message = connect_error_message(
+                ConnectProblem.NO_ANSWER, parts, timeout=connect_timeout
+            )
+            raise OracleConnectError(message, problem=ConnectProblem.NO_ANSWER) from None
         except (oracledb.Error, OSError) as exc:
             raise _connect_error(
                 exc, parts, timeout=tcp_connect_timeout, from_keyring=from_keyring

@@ -73,7 +73,30 @@ def _recv_packet(conn: socket.socket) -> tuple[int, bytes]:
     return packet_type, _recv_exact(conn, length - _HEADER.size)
 
 
-class FakeTnsListener:
+L = TypeVar("L", bound="_Listener")
+
+
+class _Listener:
+    """A listening TCP socket on 127.0.0.1 (a free port, accept() timing out) served by a
+    daemon thread from `with` on."""
+
+    def __init__(self, *, backlog: int, timeout: float) -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(backlog)
+        self._sock.settimeout(timeout)
+        self.port: int = self._sock.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self: L) -> L:
+        self._thread.start()
+        return self
+
+    def _serve(self) -> None:
+        raise NotImplementedError
+
+
+class FakeTnsListener(_Listener):
     """Serve one connection on 127.0.0.1: read the CONNECT, answer with `reply`, close.
 
     `connect_data` holds the connect descriptor the client sent (e.g. with SERVICE_NAME=...),
@@ -85,16 +108,7 @@ class FakeTnsListener:
         self.timeout = timeout
         self.connect_data = ""
         self.error: BaseException | None = None
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(1)
-        self._sock.settimeout(timeout)
-        self.port: int = self._sock.getsockname()[1]
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    def __enter__(self) -> FakeTnsListener:
-        self._thread.start()
-        return self
+        super().__init__(backlog=1, timeout=timeout)
 
     def __exit__(self, *exc_info: object) -> None:
         self._thread.join(self.timeout * 2)
@@ -162,3 +176,32 @@ def run_with_deadline(fn: Callable[[], T], seconds: float = 15.0) -> T:
         raise outcome["error"]
     value: T = outcome["value"]
     return value
+
+
+class SilentListener(_Listener):
+    """A loopback listener that accepts every connection and never says a word (a proxy or a
+    hung service on the Oracle port). `accepted` counts the connections it took."""
+
+    def __init__(self) -> None:
+        self.accepted = 0
+        self._conns: list[socket.socket] = []
+        self._stop = threading.Event()
+        super().__init__(backlog=8, timeout=0.2)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        for conn in self._conns:
+            conn.close()
+        self._sock.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self._conns.append(conn)
+            self.accepted += 1

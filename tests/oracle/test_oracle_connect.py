@@ -189,7 +189,9 @@ def test_own_conn_class_is_kept_as_the_base() -> None:
 
     connect = RecordingConnect()
     odbc(SERVER, USER, "pw", conn_class=MyConnection, connect=connect)
-    assert issubclass(connect.calls[0]["conn_class"], MyConnection)
+    conn_class = connect.calls[0]["conn_class"]
+    assert issubclass(conn_class, MyConnection) and conn_class is not MyConnection
+    assert conn_class.acme_arraysize == 1000
 
 
 def test_tuned_cursor_gets_our_sizes(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -274,6 +276,7 @@ def test_a_typo_is_never_cached(file_keyring: PlaintextKeyring, terminal: Termin
         odbc(SERVER, USER, connect=connect)
     assert info.value.problem is ConnectProblem.WRONG_PASSWORD
     assert "typo" not in str(info.value)
+    assert "came from the keyring" not in str(info.value)  # it was typed
     assert keyring.get_password(SERVER, USER) is None
     odbc(SERVER, USER, connect=connect)
     assert keyring.get_password(SERVER, USER) == "typed-right"
@@ -345,13 +348,30 @@ def test_no_keyring_backend_says_how_to_get_one(no_terminal: None) -> None:
         keyring.set_keyring(previous)
 
 
-def test_explicit_password_never_touches_the_keyring(no_terminal: None) -> None:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())  # would raise if odbc() asked it anything
-    try:
-        odbc(SERVER, USER, "given", connect=RecordingConnect())
-    finally:
-        keyring.set_keyring(previous)
+def test_explicit_password_never_touches_the_keyring(
+    file_keyring: PlaintextKeyring, no_terminal: None
+) -> None:
+    """A password passed in is neither read from nor stored in the keyring (this test once
+    asserted nothing, and a mutation storing the explicit password survived)."""
+    keyring.set_password(SERVER, "someone_else", "unrelated")
+    before = Path(file_keyring.file_path).read_bytes()
+    connect = RecordingConnect()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a failed keyring write would only warn
+        odbc(SERVER, USER, "given", connect=connect)
+    assert connect.calls[0]["password"] == "given"
+    assert keyring.get_password(SERVER, USER) is None
+    assert Path(file_keyring.file_path).read_bytes() == before
+
+
+def test_explicit_password_wins_over_a_stored_one(
+    file_keyring: PlaintextKeyring, no_terminal: None
+) -> None:
+    keyring.set_password(SERVER, USER, "stored")
+    connect = RecordingConnect()
+    odbc(SERVER, USER, "given", connect=connect)
+    assert connect.calls[0]["password"] == "given"
+    assert keyring.get_password(SERVER, USER) == "stored"
 
 
 def test_repr_and_errors_never_show_the_password() -> None:

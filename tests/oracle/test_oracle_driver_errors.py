@@ -16,6 +16,7 @@ import oracledb
 import pytest
 from oracle_fake_tns import (
     FakeTnsListener,
+    SilentListener,
     accept_requiring_native_encryption,
     closed_port,
     refuse_packet,
@@ -221,3 +222,24 @@ def test_unresolvable_host_from_a_constructed_gaierror() -> None:
         odbc("no-such-host.example", "reader", PASSWORD, connect=fail)
     assert info.value.problem is ConnectProblem.HOST_UNKNOWN
     assert "'no-such-host.example' could not be resolved" in str(info.value)
+
+
+def test_a_listener_that_never_answers_is_a_clear_timeout() -> None:
+    """Issue 11 item 8: the thin driver bounds only the TCP connect; a listener that accepts
+    and stays silent used to hold odbc() forever. connect_timeout bounds the whole connect."""
+    with SilentListener() as listener:
+        with pytest.raises(OracleConnectError) as info:
+            run_with_deadline(
+                lambda: odbc(
+                    "127.0.0.1", "reader", PASSWORD, port=listener.port, connect_timeout=0.5
+                )
+            )
+        assert listener.accepted == 1
+    err = info.value
+    assert err.problem is ConnectProblem.NO_ANSWER
+    assert str(err) == (
+        f"127.0.0.1:{listener.port} accepted the connection but did not complete the Oracle "
+        "login within 0.5 seconds: check that an Oracle listener (not a proxy or another "
+        "service) answers on that port (connect_timeout= sets the wait)."
+    )
+    _assert_clean(err)

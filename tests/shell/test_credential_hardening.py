@@ -306,11 +306,125 @@ def test_a_plaintext_keyring_is_named_and_warned_about(file_keyring: Any) -> Non
     assert "secret-1" not in str(caught[0].message)
 
 
-def test_a_chain_of_backends_is_named_by_the_one_that_stores(file_keyring: Any) -> None:
+# -- found by mutation testing (make mutate) ---------------------------------------------------
+
+
+def test_a_token_without_expiry_drops_the_old_expiry(tmp_path: Path) -> None:
+    path = tmp_path / "creds.json"
+    write(path, {**BASE, "access_token": "tok-0", "expires_at": 4000})
+    store = JsonFileStore(path)
+    with store.refresh_lock():
+        store.save_token(CREDS, TokenState("tok-1"))
+    assert json.loads(path.read_text()) == {**BASE, "access_token": "tok-1"}
+    assert path.read_text().startswith('{\n    "client_id"') and path.read_text().endswith("}\n")
+
+
+def test_the_temp_file_is_made_beside_the_credential_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Atomic replacement needs the temp file on the same file system: in the same folder,
+    never in the system temp folder (here: one that does not exist)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-folder"))
+    path = tmp_path / "creds.json"
+    write(path, BASE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        save(JsonFileStore(path))
+    assert json.loads(path.read_text())["access_token"] == "tok-new"
+
+
+def test_a_loop_of_links_is_an_error_naming_it(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.symlink_to(second)
+    second.symlink_to(first)
+    with pytest.raises(AuthenticationError, match="too many levels of symbolic links") as info:
+        JsonFileStore(first).load()
+    assert str(first) in str(info.value)
+
+
+def test_a_file_of_exactly_the_size_limit_is_read(tmp_path: Path) -> None:
+    from acme_powerschool.shell.credentials import MAX_FILE_BYTES
+
+    body = json.dumps(BASE).encode()
+    path = tmp_path / "creds.json"
+    path.write_bytes(body + b" " * (MAX_FILE_BYTES - len(body)))
+    os.chmod(path, 0o600)
+    assert JsonFileStore(path).load().credentials() == CREDS
+
+
+@pytest.mark.parametrize("expires_at", [0, 10**11])
+def test_the_ends_of_the_expiry_range_are_times(tmp_path: Path, expires_at: int) -> None:
+    path = tmp_path / "creds.json"
+    write(path, {**BASE, "access_token": "tok", "expires_at": expires_at})
+    token = JsonFileStore(path).load().token
+    assert token is not None and token.expires_at == float(expires_at)
+
+
+@root_only
+def test_a_link_owned_by_root_is_trusted_by_other_users() -> None:
+    with as_nobody() as folder:
+        os.chown(folder, NOBODY, NOBODY)
+        target = folder / "real.json"
+        write(target, BASE, mode=0o666)
+        link = folder / "creds.json"
+        link.symlink_to(target)  # made by root
+        os.seteuid(NOBODY)
+        assert JsonFileStore(link).load().credentials() == CREDS
+
+
+@root_only
+def test_a_group_that_cannot_be_kept_means_no_rewrite_and_no_temp_file_left() -> None:
+    with as_nobody() as folder:
+        path = folder / "creds.json"
+        write(path, BASE)
+        os.chown(path, NOBODY, OTHER_GID)  # nobody's file, in a group nobody is not in
+        os.seteuid(NOBODY)
+        with pytest.warns(PowerSchoolWarning, match="could not keep") as caught:
+            save(JsonFileStore(path))
+        os.seteuid(0)
+        assert f"gid {OTHER_GID}" in str(caught[0].message)
+        assert json.loads(path.read_text()) == BASE
+        assert sorted(p.name for p in folder.iterdir()) == [".creds.json.lock", "creds.json"]
+
+
+def test_a_chain_of_backends_is_usable_and_named_by_the_one_that_stores() -> None:
+    import keyring
     from keyring.backends.chainer import ChainerBackend
+
+    previous = keyring.get_keyring()
+    chain = ChainerBackend()  # type: ignore[no-untyped-call]
+    try:
+        keyring.set_keyring(chain)
+        store = KeyringStore("ps.example.org", "Sync")
+        first = type(chain.backends[0])
+        assert store.backend.name == f"{first.__module__}.{first.__qualname__}"
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_the_secret_service_counts_as_an_encrypted_os_store() -> None:
+    from keyring.backends import SecretService
 
     from acme_powerschool.shell.keyrings import describe_backend
 
-    chain = ChainerBackend.__new__(ChainerBackend)
-    vars(chain)["backends"] = [file_keyring]
-    assert describe_backend(chain).name == "keyrings.alt.file.PlaintextKeyring"
+    assert describe_backend(SecretService.Keyring()).encrypted_os_store is True  # type: ignore[no-untyped-call]
+
+
+def test_a_lock_released_while_waiting_is_taken(tmp_path: Path) -> None:
+    """The wait polls with pauses from 5 ms doubling to 100 ms; here the holder lets go at the
+    seventh pause (the pauses are recorded, never slept)."""
+    from acme_powerschool.shell.credentials import file_lock
+
+    lock = tmp_path / ".creds.json.lock"
+    holder = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    pauses: list[float] = []
+
+    def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 7:
+            os.close(holder)  # the other process is done
+
+    with file_lock(lock, wait=30.0, owners={os.geteuid()}, sleep=pause) as problem:
+        assert problem is None
+    assert pauses == [0.005, 0.01, 0.02, 0.04, 0.08, 0.1, 0.1]

@@ -119,8 +119,10 @@ def test_keyring_blank_entry_means_ask_again(file_keyring: Any) -> None:
 
 def test_keyring_foreign_value_is_an_error_not_overwritten(file_keyring: Any) -> None:
     file_keyring.set_password("ps.example.org", "Sync", "not json at all")
-    with pytest.raises(AuthenticationError, match="python -m keyring set"):
-        KeyringStore("ps.example.org", "Sync", interactive=lambda: False).load()
+    store = KeyringStore("ps.example.org", "Sync", interactive=lambda: False)
+    for verb in (store.load, store.forget):
+        with pytest.raises(AuthenticationError, match="python -m keyring set"):
+            verb()
     assert file_keyring.get_password("ps.example.org", "Sync") == "not json at all"
 
 

@@ -101,13 +101,6 @@ def test_forget_a_keyring_entry_keeps_other_keys(file_keyring: Any) -> None:
     assert json.loads(file_keyring.get_password("ps.example.org", "Sync")) == {"note": "mine"}
 
 
-def test_forget_leaves_a_foreign_keyring_value_alone(file_keyring: Any) -> None:
-    file_keyring.set_password("ps.example.org", "Sync", "not ours")
-    with pytest.raises(AuthenticationError, match="python -m keyring set"):
-        KeyringStore("ps.example.org", "Sync", interactive=lambda: False).forget()
-    assert file_keyring.get_password("ps.example.org", "Sync") == "not ours"
-
-
 def test_forget_in_memory() -> None:
     store = MemoryStore(Stored("id-1", "secret-1", None))
     store.save_token(Credentials("id-1", "secret-1"), TokenState("tok-1"))
