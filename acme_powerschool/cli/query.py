@@ -6,7 +6,7 @@ the pager and core/access.py do that.
 from __future__ import annotations
 
 import warnings
-from typing import Any, cast
+from typing import Any
 
 import click
 
@@ -23,25 +23,16 @@ from acme_powerschool.cli.common import (
 )
 from acme_powerschool.cli.output import (
     FORMATS,
-    Progress,
     RecordWriter,
+    copy_records,
     output_stream,
-    stderr_is_terminal,
+    show_progress,
+    terminal_safe,
 )
+from acme_powerschool.pager import MAX_PREFETCH
 
 ARG_HELP = "PowerQuery argument KEY=VALUE, or KEY:=JSON for numbers and arrays (repeatable)."
 QUERY_PATH = "ws/schema/query/{name}"
-
-
-def _powerquery(
-    client: Any, name: str, args: dict[str, Any], order: str | None, size: int | None
-) -> Any:
-    method = getattr(client, "powerquery", None)
-    if method is None:  # a client class without the typed mixin: the mixin's function still fits
-        from acme_powerschool.typed import TypedHelpers
-
-        method = TypedHelpers.powerquery.__get__(cast(Any, client))
-    return method(name, args=args, order=order, pagesize=size)
 
 
 @click.command(
@@ -67,6 +58,11 @@ def _powerquery(
 @click.option("--order", metavar="COLUMNS", help="Sort order, like students.last_name;desc.")
 @click.option("--pagesize", type=click.IntRange(min=1), help="Rows per request (default 100).")
 @click.option(
+    "--prefetch", type=click.IntRange(0, MAX_PREFETCH), default=0, show_default=True,
+    help=f"Pages to fetch ahead on worker threads (0-{MAX_PREFETCH}).",
+)  # fmt: skip
+@click.option("--limit", type=click.IntRange(min=1), help="Stop after N rows.")
+@click.option(
     "--progress/--no-progress", default=None,
     help="Force the progress bar on or off (default: on when stderr is a terminal).",
 )  # fmt: skip
@@ -79,20 +75,18 @@ def query_command(
     out: str | None,
     order: str | None,
     pagesize: int | None,
+    prefetch: int,
+    limit: int | None,
     progress: bool | None,
 ) -> None:
     forced = progress if progress is not None else state().progress
-    show = stderr_is_terminal() if forced is None else forced
-    pager = _powerquery(conn.client(), name, pairs_to_dict(args), order, pagesize)
-    with output_stream(out) as stream, Progress(name, None, enabled=show) as bar:
-        if show:  # the first page carries the total (count=true): no count request for the bar
-            pager = pager.with_options(on_count=bar.set_total)
+    client = conn.client()
+    pager = client.powerquery(
+        name, args=pairs_to_dict(args), order=order, pagesize=pagesize, prefetch=prefetch
+    )
+    with output_stream(out) as stream:
         writer = RecordWriter(stream, fmt, warn=echo_err)
-        for page in pager.iter_pages():
-            for row in page:
-                writer.write(row)
-            bar.advance(len(page))
-        writer.close()
+        copy_records(pager, writer, label=name, progress=show_progress(forced), limit=limit)
     echo_err(f"{writer.count} records" + (f" written to {out}" if out else ""))
 
 
@@ -128,7 +122,7 @@ def access_requests_command(
         fields = parse_access_denied(read_bytes_file(from_file, "response file"))
         if not fields:
             raise CommandError(f"{from_file} names no field the plugin lacks access to")
-        click.echo(access_request_block(fields))
+        click.echo(terminal_safe(access_request_block(fields)))
         return
     assert name is not None
     client = conn.client()
@@ -149,4 +143,4 @@ def access_requests_command(
             response.content, response.headers.get("Content-Type", ""), response.reason or "error"
         )
         raise error_class(status)(f"{name}: {message}", status=status)
-    click.echo(access_request_block(fields))
+    click.echo(terminal_safe(access_request_block(fields)))

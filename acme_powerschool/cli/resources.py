@@ -26,8 +26,16 @@ from acme_powerschool.cli.common import (
     ParamTypeBase,
     connection_options,
     echo_err,
+    state,
 )
-from acme_powerschool.cli.output import FORMATS, RecordWriter, output_stream
+from acme_powerschool.cli.output import (
+    FORMATS,
+    RecordWriter,
+    copy_records,
+    model_columns,
+    output_stream,
+    show_progress,
+)
 
 # Help for the query parameters every generated helper shares (by parameter name).
 PARAM_HELP = {
@@ -47,17 +55,30 @@ FOR_PREFIX, COUNT_FOR_PREFIX = "for_", "count_for_"
 
 
 class IdType(ParamTypeBase):
-    """A PowerSchool id: digits become an int, anything else stays text (ids are `int | str`)."""
+    """A PowerSchool id, read by the library's one id rule (`03001` stays text, `2` is 2)."""
 
     name = "ID"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, int):
-            return value
-        text = str(value).strip()
-        if not text:
+        from acme_powerschool.convert import normalise_id
+
+        text = value if isinstance(value, int) else str(value).strip()
+        if text == "":
             self.fail("an id cannot be empty", param, ctx)
-        return int(text) if text.isdigit() else text
+        return normalise_id(text)
+
+
+# Paging numbers the library would refuse later are usage errors here (by parameter name).
+NUMBER_TYPES: dict[str, Callable[[], ParamTypeBase]] = {
+    "pagesize": lambda: click.IntRange(min=1),
+    "prefetch": lambda: click.IntRange(0, _max_prefetch()),
+}
+
+
+def _max_prefetch() -> int:
+    from acme_powerschool.pager import MAX_PREFETCH
+
+    return MAX_PREFETCH
 
 
 @attrs.frozen
@@ -86,6 +107,8 @@ class Operation:
     positional: tuple[Param, ...]
     keywords: tuple[Param, ...]
     doc: str
+    model: type | None = None
+    """The record class a `one` or `many` helper returns (its fields are the csv header)."""
 
     def call(self, client: Any, positional: Sequence[Any], keywords: dict[str, Any]) -> Any:
         family = getattr(client, self.family)
@@ -138,6 +161,12 @@ def _kind(returns: Any) -> str | None:
     return None
 
 
+def _model(returns: Any) -> type | None:
+    args = typing.get_args(returns)
+    target = args[0] if args else returns
+    return target if isinstance(target, type) and attrs.has(target) else None
+
+
 def describe(family: str, method: str, function: Callable[..., Any]) -> Operation | None:
     """The Operation for one helper method, or None when it is not a read the CLI can offer
     (a bulk write, or a parameter the command line cannot express)."""
@@ -157,7 +186,7 @@ def describe(family: str, method: str, function: Callable[..., Any]) -> Operatio
         if parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD:
             if _is_sequence(hint) is not None or typing.get_origin(hint) is collections.abc.Mapping:
                 return None
-            positional.append(Param(name, _scalar_type(hint), required=True))
+            positional.append(Param(name, _param_type(name, hint), required=True))
         elif parameter.kind is inspect.Parameter.KEYWORD_ONLY:
             item = _is_sequence(hint)
             required = parameter.default is inspect.Parameter.empty
@@ -165,11 +194,16 @@ def describe(family: str, method: str, function: Callable[..., Any]) -> Operatio
             if item is not None:
                 keywords.append(Param(name, _scalar_type(item), True, required, default))
             else:
-                keywords.append(Param(name, _scalar_type(hint), False, required, default))
+                keywords.append(Param(name, _param_type(name, hint), False, required, default))
         else:
             return None
     doc = inspect.getdoc(function) or f"{family}.{method}"
-    return Operation(family, method, kind, tuple(positional), tuple(keywords), doc)
+    model = _model(hints.get("return"))
+    return Operation(family, method, kind, tuple(positional), tuple(keywords), doc, model)
+
+
+def _param_type(name: str, hint: Any) -> ParamTypeBase:
+    return NUMBER_TYPES[name]() if name in NUMBER_TYPES else _scalar_type(hint)
 
 
 def family_names() -> list[str]:
@@ -281,23 +315,40 @@ def _output_options(kind: str) -> list[Callable[[Any], Any]]:
         options.append(
             click.option("--out", metavar="FILE", help="Write to FILE instead of stdout.")
         )
+        options.append(
+            click.option(
+                "--progress/--no-progress",
+                default=None,
+                help="Force the progress bar on or off (default: on when stderr is a terminal).",
+            )
+        )
     return options
 
 
-def _emit(kind: str, result: Any, fmt: str, limit: int | None, out: str | None) -> None:
-    if kind == "count":
+def _pop_output(values: dict[str, Any]) -> dict[str, Any]:
+    """The output options (format, limit, out, progress), taken out of a command's values."""
+    defaults = {"fmt": "json", "limit": None, "out": None, "progress": None}
+    return {key: values.pop(key, default) for key, default in defaults.items()}
+
+
+def _emit(op: Operation, result: Any, output: dict[str, Any]) -> None:
+    if op.kind == "count":
         click.echo(str(result))
         return
-    with output_stream(out) as stream:
-        writer = RecordWriter(stream, fmt, single=kind == "one", warn=echo_err)
-        if kind == "one":
+    columns = model_columns(op.model) if op.model is not None else []
+    forced = output["progress"] if output["progress"] is not None else state().progress
+    with output_stream(output["out"]) as stream:
+        writer = RecordWriter(
+            stream, output["fmt"], single=op.kind == "one", warn=echo_err, columns=columns
+        )
+        if op.kind == "one":
             writer.write(result)
-        else:
-            for record in result:
-                writer.write(record)
-                if limit is not None and writer.count >= limit:
-                    break
-        writer.close()
+            writer.close()
+            return
+        label = f"{op.family} {op.method}"
+        copy_records(
+            result, writer, label=label, progress=show_progress(forced), limit=output["limit"]
+        )
 
 
 def _example(family: str, command: str, op: Operation) -> str:
@@ -312,12 +363,10 @@ def operation_command(op: Operation) -> click.Command:
     command_name = op.method.replace("_", "-")
 
     def run(conn: Connection, **values: Any) -> None:
-        fmt = values.pop("fmt", "json")
-        limit = values.pop("limit", None)
-        out = values.pop("out", None)
+        output = _pop_output(values)
         positional = [values.pop(p.name) for p in op.positional]
         keywords = {k: v for k, v in values.items() if v is not None and v != []}
-        _emit(op.kind, op.call(conn.client(), positional, keywords), fmt, limit, out)
+        _emit(op, op.call(conn.client(), positional, keywords), output)
 
     help_text = f"{op.doc}\n\n\b\nExample:\n  {_example(op.family, command_name, op)}"
     decorated: Any = connection_options(run)
@@ -334,6 +383,45 @@ def operation_command(op: Operation) -> click.Command:
     )
 
 
+def _pick_scope(
+    name: str, plain: Operation | None, scoped: dict[str, Operation], values: dict[str, Any]
+) -> tuple[Operation, list[Any], str | None]:
+    """The helper a merged command runs: the one whose `--<scope> ID` was given (at most one),
+    else the plain one; with its positional arguments and the scope flag used."""
+    flags = {scope: "--" + scope.replace("_", "-") for scope in scoped}
+    chosen = [scope for scope in scoped if values.get(f"scope_{scope}") is not None]
+    if len(chosen) > 1:
+        raise CommandError(f"give only one of {', '.join(flags[s] for s in chosen)}", EXIT_USAGE)
+    if chosen:
+        return scoped[chosen[0]], [values[f"scope_{chosen[0]}"]], flags[chosen[0]]
+    if plain is not None:
+        return plain, [], None
+    family = next(iter(scoped.values())).family
+    needs = " or ".join(f"{flag} ID" for flag in flags.values())
+    raise CommandError(f"{family} {name} needs {needs}", EXIT_USAGE)
+
+
+def _scoped_arguments(
+    op: Operation, options: dict[str, Param], values: dict[str, Any], flag: str | None
+) -> dict[str, Any]:
+    """The keyword arguments `op` accepts; an option it does not take is a usage error."""
+    ctx = click.get_current_context()
+    accepted = {p.name for p in op.keywords}
+    arguments: dict[str, Any] = {}
+    for key, param in options.items():
+        value = values.get(key)
+        if key in accepted:
+            if value is not None and value != []:
+                arguments[key] = value
+        elif _given(ctx, key):
+            where = f"with {flag}" if flag else "without a scope option"
+            raise CommandError(f"{param.flag} is not available {where}", EXIT_USAGE)
+    missing = [p.flag for p in op.keywords if p.required and p.name not in arguments]
+    if missing:
+        raise CommandError(f"missing option {', '.join(missing)}", EXIT_USAGE)
+    return arguments
+
+
 def merged_command(
     name: str, plain: Operation | None, scoped: dict[str, Operation]
 ) -> click.Command:
@@ -347,37 +435,10 @@ def merged_command(
             options.setdefault(param.name, attrs.evolve(param, required=False))
 
     def run(conn: Connection, **values: Any) -> None:
-        ctx = click.get_current_context()
-        fmt, limit, out = (
-            values.pop("fmt", "json"),
-            values.pop("limit", None),
-            values.pop("out", None),
-        )
-        chosen = [scope for scope in scoped if values.get(f"scope_{scope}") is not None]
-        if len(chosen) > 1:
-            flags = ", ".join(scope_flags[s] for s in chosen)
-            raise CommandError(f"give only one of {flags}", EXIT_USAGE)
-        if chosen:
-            op, positional = scoped[chosen[0]], [values[f"scope_{chosen[0]}"]]
-        elif plain is not None:
-            op, positional = plain, []
-        else:
-            flags = " or ".join(f"{flag} ID" for flag in scope_flags.values())
-            raise CommandError(f"{family} {name} needs {flags}", EXIT_USAGE)
-        accepted = {p.name for p in op.keywords}
-        arguments: dict[str, Any] = {}
-        for key, param in options.items():
-            value = values.get(key)
-            if key in accepted:
-                if value is not None and value != []:
-                    arguments[key] = value
-            elif _given(ctx, key):
-                where = f"with {scope_flags[chosen[0]]}" if chosen else "without a scope option"
-                raise CommandError(f"{param.flag} is not available {where}", EXIT_USAGE)
-        missing = [p.flag for p in op.keywords if p.required and p.name not in arguments]
-        if missing:
-            raise CommandError(f"missing option {', '.join(missing)}", EXIT_USAGE)
-        _emit(op.kind, op.call(conn.client(), positional, arguments), fmt, limit, out)
+        output = _pop_output(values)
+        op, positional, flag = _pick_scope(name, plain, scoped, values)
+        arguments = _scoped_arguments(op, options, values, flag)
+        _emit(op, op.call(conn.client(), positional, arguments), output)
 
     lines = []
     if plain is not None:
