@@ -17,7 +17,7 @@ system-deps:
 			|| echo 'could not install gnome-keyring; Secret Service tests will skip'; \
 	else echo 'gnome-keyring not installed; Secret Service tests will skip'; fi
 
-.PHONY: venv system-deps test lint typecheck generate check-generated pytest demo bench clean
+.PHONY: venv system-deps test lint typecheck generate check-generated docs-build docs pytest demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -39,10 +39,18 @@ generate: venv
 check-generated: venv
 	$(BIN)/python -m codegen --check
 
+# The docs site: built with --strict (no broken link or reference) in `make test`; `make docs`
+# serves it on http://127.0.0.1:8000 while you edit.
+docs-build: venv
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+docs: venv
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
 pytest: venv system-deps
 	$(BIN)/python -m pytest
 
-test: lint typecheck check-generated pytest
+test: lint typecheck check-generated docs-build pytest
 
 demo: venv
 	$(BIN)/python -m acme_powerschool.demo
