@@ -5,6 +5,7 @@ line on stderr, a non-zero status, never a traceback). It holds no command logic
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
 import warnings
@@ -57,7 +58,11 @@ class RootGroup(click.Group):
 
         try:
             return super().invoke(ctx)
-        except (BrokenPipeError, click.exceptions.Exit, click.ClickException, click.Abort):
+        except BrokenPipeError:
+            # The reader went away (`... | head`): stop quietly, as shell tools do.
+            _silence_stdout()
+            raise click.exceptions.Exit(EXIT_BROKEN_PIPE) from None
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except (
             PowerSchoolError,
@@ -123,16 +128,21 @@ def _outcome(invoke: Any) -> int:
 
 
 def _quiet_exit_if_pipe_closed() -> None:
-    """After `| head` closed the pipe, Python would complain while flushing stdout at exit:
-    point stdout at /dev/null so that nothing is said (as shell tools do)."""
+    """After `| head` closed the pipe, Python would complain while flushing stdout at exit."""
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        with contextlib.suppress(OSError, AttributeError, ValueError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+        _silence_stdout()
     except (OSError, ValueError):
         pass
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that nothing more is said into a closed pipe."""
+    with contextlib.suppress(OSError, AttributeError, ValueError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _show_warning(

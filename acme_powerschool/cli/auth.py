@@ -28,6 +28,7 @@ from acme_powerschool.cli.common import (
     hidden_prompt,
     state,
 )
+from acme_powerschool.cli.errors import error_message, exit_code_for
 
 
 def _store_target(conn: Connection) -> str:
@@ -97,7 +98,8 @@ def login(conn: Connection) -> None:
     try:
         access_token = client._obtain_access_token()
     except RuntimeError as exc:
-        raise CommandError(f"{exc}; nothing was stored") from None
+        message = error_message(exc, server)
+        raise CommandError(f"{message}; nothing was stored", exit_code_for(exc)) from None
     token = client.token_state
     if not isinstance(token, TokenState):
         token = TokenState(access_token=access_token)

@@ -244,7 +244,7 @@ RAW_COMMANDS = (
     ),
     _verb(
         "PUT",
-        "acme-powerschool put ws/schema/table/u_my_table/7 --data @row.json",
+        "acme-powerschool put ws/schema/table/u_studentsuserfields/1 --data @row.json",
     ),
-    _verb("DELETE", "acme-powerschool delete ws/schema/table/u_my_table/7"),
+    _verb("DELETE", "acme-powerschool delete ws/schema/table/u_studentsuserfields/2"),
 )

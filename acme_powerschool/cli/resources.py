@@ -351,9 +351,21 @@ def _emit(op: Operation, result: Any, output: dict[str, Any]) -> None:
         )
 
 
+# Ids the examples use: ones the simulator has, so that every --help example runs there.
+EXAMPLE_IDS = {"school": "100", "section": "1", "enrollment": "101"}
+
+
+def _example_id(op: Operation, param: Param) -> str:
+    if param.name != "id":
+        subject = param.name.removesuffix("_id")
+    else:
+        subject = op.method if op.method != "get" else op.family.removesuffix("s")
+    return EXAMPLE_IDS.get(subject, "2")
+
+
 def _example(family: str, command: str, op: Operation) -> str:
     words = ["acme-powerschool", family.replace("_", "-"), command]
-    words += ["2" if p.name == "id" else "100" for p in op.positional]
+    words += [_example_id(op, p) for p in op.positional]
     words += [f"{p.flag} 100" for p in op.keywords if p.required]
     return " ".join(words)
 
@@ -513,7 +525,8 @@ class FamilyGroup(click.Group):
 
 def family_group(family: str) -> click.Group:
     title = family.replace("_", " ")
-    first = "get 2" if family != "powerqueries" else "students-flat --format csv"
+    example_id = EXAMPLE_IDS.get(family.removesuffix("s"), "2")
+    first = f"get {example_id}" if family != "powerqueries" else "students-flat --format csv"
     return FamilyGroup(
         family,
         help=(

@@ -215,7 +215,7 @@ def update_row(
 @table.command(
     name="delete",
     help="Delete one row of NAME (exit 4 when there is no such row).\n\n\b\nExample:\n"
-    "  acme-powerschool table delete u_studentsuserfields 2",
+    "  acme-powerschool table delete u_studentsuserfields 3",
 )
 @click.argument("name")
 @click.argument("id")
