@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 import attrs
 import cattrs
 
+from acme_powerschool.core.ids import normalise_id
+
 __all__ = [
     "UnknownFieldError",
     "blank_as_none",
@@ -144,21 +146,6 @@ def _structure_date(value: Any, _: Any) -> datetime.date:
     if isinstance(value, str):
         return datetime.date.fromisoformat(value.strip()[:10])
     raise TypeError(f"expected a YYYY-MM-DD date, got {value!r}")
-
-
-def normalise_id(value: Any) -> int | str:
-    """`Id`: ints stay ints; a plain decimal string ("3001", not "03001") becomes an int."""
-    if isinstance(value, bool):
-        raise TypeError("expected an id, got a boolean")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        if value.isascii() and value.isdigit() and (value == "0" or value[0] != "0"):
-            return int(value)
-        return value
-    raise TypeError(f"expected an id, got {value!r}")
 
 
 def _structure_id(value: Any, _: Any) -> int | str:

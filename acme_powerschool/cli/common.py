@@ -117,6 +117,21 @@ def one_line(text: object, limit: int = 400) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
+class IdType(ParamTypeBase):
+    """A PowerSchool id, read by the library's one id rule (core/ids.py: `03001` stays text,
+    `2` is 2, `²` is refused): a bad id is a usage error naming the problem."""
+
+    name = "ID"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from acme_powerschool.core.ids import InvalidId, parse_id
+
+        try:
+            return parse_id(value)
+        except InvalidId as exc:
+            self.fail(str(exc), param, ctx)
+
+
 # -- KEY=VALUE ------------------------------------------------------------------------------
 
 

@@ -137,10 +137,6 @@ def access_requests_command(
         return
     fields = parse_access_denied(response.content, response.headers.get("Content-Type", ""))
     if status != 403 or not fields:
-        from acme_powerschool.core.errors import error_class, message_from_body
-
-        message, _ = message_from_body(
-            response.content, response.headers.get("Content-Type", ""), response.reason or "error"
-        )
-        raise error_class(status)(f"{name}: {message}", status=status)
+        client.raise_for_response(response, what=name)
+        raise CommandError(f"{name}: the server refused it without naming a field")
     click.echo(terminal_safe(access_request_block(fields)))

@@ -23,6 +23,7 @@ from acme_powerschool.cli.common import (
     EXIT_USAGE,
     CommandError,
     Connection,
+    IdType,
     ParamTypeBase,
     connection_options,
     echo_err,
@@ -52,20 +53,6 @@ FOR_PREFIX, COUNT_FOR_PREFIX = "for_", "count_for_"
 
 
 # -- describing a helper --------------------------------------------------------------------
-
-
-class IdType(ParamTypeBase):
-    """A PowerSchool id, read by the library's one id rule (`03001` stays text, `2` is 2)."""
-
-    name = "ID"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        from acme_powerschool.convert import normalise_id
-
-        text = value if isinstance(value, int) else str(value).strip()
-        if text == "":
-            self.fail("an id cannot be empty", param, ctx)
-        return normalise_id(text)
 
 
 # Paging numbers the library would refuse later are usage errors here (by parameter name).

@@ -16,6 +16,7 @@ from acme_powerschool.cli.common import (
     EXIT_REFUSED,
     CommandError,
     Connection,
+    IdType,
     KeyValue,
     connection_options,
     echo_err,
@@ -160,11 +161,13 @@ def count_rows(conn: Connection, name: str, q: str | None) -> None:
     "  acme-powerschool table get u_studentsuserfields 1",
 )
 @click.argument("name")
-@click.argument("id")
+@click.argument("id", type=IdType())
 @click.option("--projection", multiple=True, metavar="COLUMN[,...]", help="Columns to return.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
 @connection_options
-def get_row(conn: Connection, name: str, id: str, projection: Sequence[str], fmt: str) -> None:
+def get_row(
+    conn: Connection, name: str, id: int | str, projection: Sequence[str], fmt: str
+) -> None:
     record = _table(conn, name).get(id, projection=_split(projection) or ["*"])
     writer = RecordWriter(sys.stdout, fmt, single=True, warn=echo_err)
     writer.write(_row(record))
@@ -202,12 +205,12 @@ def insert_row(
     ),
 )
 @click.argument("name")
-@click.argument("id")
+@click.argument("id", type=IdType())
 @click.option("--set", "sets", multiple=True, type=KeyValue(), help=SET_HELP)
 @click.option("--data", metavar="JSON|@FILE", help=DATA_HELP)
 @connection_options
 def update_row(
-    conn: Connection, name: str, id: str, sets: tuple[tuple[str, Any], ...], data: str | None
+    conn: Connection, name: str, id: int | str, sets: tuple[tuple[str, Any], ...], data: str | None
 ) -> None:
     _print_write(_table(conn, name).update(id, _values(sets, data)))
 
@@ -218,8 +221,8 @@ def update_row(
     "  acme-powerschool table delete u_studentsuserfields 3",
 )
 @click.argument("name")
-@click.argument("id")
+@click.argument("id", type=IdType())
 @connection_options
-def delete_row(conn: Connection, name: str, id: str) -> None:
+def delete_row(conn: Connection, name: str, id: int | str) -> None:
     _table(conn, name).delete(id)
     echo_err(f"deleted row {id} of {name}")

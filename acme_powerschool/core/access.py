@@ -92,21 +92,24 @@ def _json_entries(payload: Any) -> Iterator[FieldAccess | None]:
             yield _from_entry(entry)
 
 
+def _local(tag: object) -> str:
+    return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
+
+
 def _xml_entries(text: str) -> Iterator[FieldAccess | None]:
+    """`<error>` entries, and `<field>` elements that hold an entry (the schema-table form:
+    `<field><code>NoAccess</code><field>col</field><resource>table</resource></field>`) or a
+    dotted `table.column` (the PowerQuery form)."""
     try:
         root = ET.fromstring(text)
     except (ET.ParseError, ValueError):
         return
     for element in root.iter():
-        tag = element.tag.rsplit("}", 1)[-1].lower() if isinstance(element.tag, str) else ""
-        if tag == "error":
-            values = {
-                child.tag.rsplit("}", 1)[-1].lower(): (child.text or "").strip()
-                for child in element
-                if isinstance(child.tag, str)
-            }
-            yield _from_entry(values)
-        elif tag == "field" and not list(element):
+        tag = _local(element.tag)
+        children = [child for child in element if isinstance(child.tag, str)]
+        if tag in ("error", "field") and children:
+            yield _from_entry({_local(c.tag): (c.text or "").strip() for c in children})
+        elif tag == "field":  # an entry's own <field>col</field> has no dot: it yields None
             yield _from_dotted(element.text or "")
 
 

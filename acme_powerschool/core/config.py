@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import attrs
 
@@ -60,13 +60,7 @@ def parse_base_url(raw: str) -> BaseUrl:
         raise ValueError("base_url is required, e.g. 'district.powerschool.com'")
     if any(ch.isspace() for ch in text):
         raise ValueError("base_url must not contain white space")
-    if "://" not in text:
-        text = "https://" + text
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError as exc:
-        raise ValueError(f"base_url is not a valid server address: {exc}") from None
+    parts, port = _split(text)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise ValueError(f"base_url scheme must be https (or http for loopback), not {scheme!r}")
@@ -91,6 +85,16 @@ def parse_base_url(raw: str) -> BaseUrl:
     if port == DEFAULT_PORTS[scheme]:
         port = None  # "h:443" and "h" are one server (and one keyring service)
     return BaseUrl(scheme=scheme, host=host, port=port)
+
+
+def _split(text: str) -> tuple[SplitResult, int | None]:
+    if "://" not in text:
+        text = "https://" + text
+    try:
+        parts = urlsplit(text)
+        return parts, parts.port
+    except ValueError as exc:
+        raise ValueError(f"base_url is not a valid server address: {exc}") from None
 
 
 DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -120,13 +124,32 @@ def _positive(_inst: object, attribute: attrs.Attribute[float], value: float) ->
 
 @attrs.frozen
 class Timeouts:
-    """Socket timeouts in seconds: to connect, and between bytes while reading."""
+    """Timeouts in seconds: to connect, between bytes while reading, and `total`, the deadline
+    for one attempt from sending the request to the last byte of the answer (a server that
+    drips its body slowly is cut off there; the attempt may then be retried like a timeout)."""
 
     connect: float = attrs.field(default=10.0, validator=_positive)
     read: float = attrs.field(default=60.0, validator=_positive)
+    total: float = attrs.field(default=300.0, validator=_positive)
 
     def as_requests(self) -> tuple[float, float]:
         return (self.connect, self.read)
+
+
+def _positive_size(_inst: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if not value > 0:
+        raise ValueError(f"{attribute.name} must be a positive number of bytes")
+
+
+@attrs.frozen
+class Limits:
+    """The most bytes read from one answer. A token answer is a few hundred bytes and an
+    error body a few kilobytes; a page is bounded by the page size. Larger answers are cut
+    off with a clear error instead of filling memory."""
+
+    token_body: int = attrs.field(default=64 * 1024, validator=_positive_size)
+    error_body: int = attrs.field(default=1024 * 1024, validator=_positive_size)
+    body: int = attrs.field(default=256 * 1024 * 1024, validator=_positive_size)
 
 
 @attrs.frozen
@@ -137,5 +160,6 @@ class Config:
     verify_tls: bool | str = True
     timeouts: Timeouts = attrs.field(factory=Timeouts)
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
+    limits: Limits = attrs.field(factory=Limits)
     refresh_margin: float = 300.0
     user_agent: str = "acme-powerschool"

@@ -1,7 +1,7 @@
-"""The error tree of the typed layer and the warning of the raw verbs.
+"""The error tree, the one status -> error table, and the words of every error.
 
 Messages never carry a token or a secret: they are built from status codes and PowerSchool's
-own error text only.
+own error text, and that text passes through `acme_powerschool.core.redact` first.
 """
 
 from __future__ import annotations
@@ -9,6 +9,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from typing import Any
+
+import attrs
+
+from acme_powerschool.core.redact import redact, redact_json
 
 
 class PowerSchoolWarning(UserWarning):
@@ -38,7 +42,12 @@ class PowerSchoolError(Exception):
         self.response = response
 
     def __str__(self) -> str:
-        return f"{self.message} (HTTP {self.status})" if self.status else self.message
+        """The message, the status, and PowerSchool's error entries the message does not
+        already say (`Validation Failed (HTTP 400): students.lastfirst: Invalid order
+        column`)."""
+        text = f"{self.message} (HTTP {self.status})" if self.status else self.message
+        details = describe_entries(self.errors, self.message)
+        return f"{text}: {details}" if details else text
 
 
 class AuthenticationError(PowerSchoolError, RuntimeError):
@@ -73,6 +82,15 @@ class ServerError(PowerSchoolError):
     """5xx, a maintenance page, or a connection failure that outlasted the retry budget."""
 
 
+class ConnectionFailed(ServerError):
+    """No answer at all: `kind` names what failed ("name-not-found", "connect-refused",
+    "read-timeout", "tls", ... see core/outcome.py), the message says the cause and the fix."""
+
+    def __init__(self, message: str, *, kind: str = "", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.kind = kind
+
+
 class ResponseFormatError(PowerSchoolError):
     """A 2xx response whose body is not the shape PowerSchool documents (truncated, HTML...)."""
 
@@ -101,9 +119,16 @@ def error_class(status: int) -> type[PowerSchoolError]:
 
 
 def message_from_body(body: bytes, content_type: str, fallback: str) -> tuple[str, tuple[Any, ...]]:
-    """PowerSchool's own message and error entries from an error body, if it sent any.
+    """PowerSchool's own message (at most 500 characters) and error entries from an error
+    body, if it sent any. Not redacted: `server_message` is what errors use."""
+    message, entries = _message_and_entries(body, content_type, fallback)
+    return message[:500], entries
 
-    JSON bodies carry `message` (+ `errors`), `errorMessage.message`, or OAuth's `error` /
+
+def _message_and_entries(
+    body: bytes, content_type: str, fallback: str
+) -> tuple[str, tuple[Any, ...]]:
+    """JSON bodies carry `message` (+ `errors`), `errorMessage.message`, or OAuth's `error` /
     `error_description`; anything else (HTML, empty, truncated) yields the fallback.
     """
 
@@ -127,4 +152,138 @@ def message_from_body(body: bytes, content_type: str, fallback: str) -> tuple[st
         message = payload.get("error_description") or payload.get("error")
     if not isinstance(message, str) or not message.strip():
         return fallback, entries
-    return message.strip()[:500], entries
+    return message.strip(), entries
+
+
+def describe_entries(errors: Sequence[Any], message: str = "") -> str:
+    """PowerSchool's error entries (`{"field": "students.lastfirst", "code": "Invalid order
+    column"}`) as `students.lastfirst: Invalid order column; ...`, leaving out what `message`
+    already says."""
+    parts: list[str] = []
+    for entry in errors:
+        if isinstance(entry, dict):
+            said = [
+                str(entry[key]).strip()
+                for key in ("field", "code", "message")
+                if isinstance(entry.get(key), str | int) and str(entry[key]).strip()
+            ]
+            text = ": ".join(dict.fromkeys(said))
+        else:
+            text = str(entry).strip()
+        if text and text not in message and text not in parts:
+            parts.append(text)
+    return "; ".join(parts)
+
+
+@attrs.frozen
+class Answer:
+    """The parts of an HTTP answer the error mapping reads (the shell fills it in)."""
+
+    status: int
+    content_type: str = ""
+    body: bytes = attrs.field(default=b"", repr=False)
+    reason: str = ""
+    location: str = ""
+
+
+def server_message(
+    answer: Answer, fallback: str, secrets: frozenset[str] = frozenset()
+) -> tuple[str, tuple[Any, ...]]:
+    """PowerSchool's message and its error entries, redacted."""
+    message, errors = _message_and_entries(answer.body, answer.content_type, fallback)
+    try:
+        errors = tuple(redact_json(list(errors), secrets))
+    except RecursionError:
+        errors = ()
+    return redact(message, secrets)[:500], errors
+
+
+def error_for(
+    answer: Answer,
+    what: str,
+    *,
+    secrets: frozenset[str] = frozenset(),
+    access_requests: str = "",
+    retry_after: float | None = None,
+    response: Any = None,
+) -> PowerSchoolError:
+    """The typed error for a non-2xx answer to `what` (like "GET /ws/v1/student/2").
+
+    A 3xx is an error naming its target: API calls never follow redirects."""
+    status = answer.status
+    if 300 <= status < 400:
+        target = redact(answer.location, secrets) or "no Location given"
+        return PowerSchoolError(
+            f"{what}: the server redirected to {target}; API calls never follow redirects "
+            "(check the server address)",
+            status=status,
+            response=response,
+        )
+    fallback = f"{what}: {answer.reason or 'HTTP error'}"
+    message, errors = server_message(answer, fallback, secrets)
+    cls = error_class(status)
+    kwargs: dict[str, Any] = {"status": status, "errors": errors, "response": response}
+    if cls is AccessDenied:
+        kwargs["access_requests"] = access_requests
+    elif cls is RateLimited:
+        kwargs["retry_after"] = retry_after
+    return cls(message, **kwargs)
+
+
+# TLS causes, by words OpenSSL uses in its verify message, with what fixes each.
+_TLS_CAUSES = (
+    ("expired", "the server's certificate has expired; its administrator must renew it"),
+    (
+        "self-signed",
+        "the server's certificate is self-signed; to trust it pass "
+        "verify='/path/to/its-certificate.pem'",
+    ),
+    (
+        "self signed",
+        "the server's certificate is self-signed; to trust it pass "
+        "verify='/path/to/its-certificate.pem'",
+    ),
+    (
+        "hostname mismatch",
+        "the certificate is not valid for this host name; use the name the certificate names",
+    ),
+    (
+        "doesn't match",
+        "the certificate is not valid for this host name; use the name the certificate names",
+    ),
+    (
+        "issuer",
+        "the certificate comes from a CA this machine does not trust (a private CA?); pass "
+        "verify='/path/to/ca-bundle.pem'",
+    ),
+)
+_TLS_OTHER = "the TLS handshake failed; for a private CA pass verify='/path/to/ca-bundle.pem'"
+
+_TRANSPORT_WORDS = {
+    "name-not-found": "the server name was not found (DNS); check the server address",
+    "connect-refused": "the connection was refused or failed (is the address right and the "
+    "server up?)",
+    "connect-timeout": "no connection within the connect timeout (server down or unreachable?)",
+    "read-timeout": "the server did not answer within the read timeout",
+    "deadline": "the answer took longer than the overall deadline (Timeouts.total)",
+    "connection-reset": "the connection was reset before the answer was complete",
+    "too-large": "the answer was larger than the client reads for this kind of answer",
+    "invalid-request": "the request could not be sent as given",
+}
+
+
+def tls_cause(detail: str) -> str:
+    """The cause of a TLS failure and its fix, from OpenSSL's verify message."""
+    lowered = detail.lower()
+    for marker, words in _TLS_CAUSES:
+        if marker in lowered:
+            return words
+    return _TLS_OTHER
+
+
+def transport_message(kind: str, detail: str, server: str) -> str:
+    """What failed talking to `server`, in words a user can act on."""
+    said = f" ({detail})" if detail else ""
+    if kind == "tls":
+        return f"TLS verification failed for {server}{said}: {tls_cause(detail)}"
+    return f"{server}: {_TRANSPORT_WORDS.get(kind, kind)}{said}"

@@ -30,8 +30,11 @@ class Forbidden:
 
 
 @attrs.frozen
-class RateLimited:
-    """429 (or 509): too many requests; `retry_after` in seconds when the server said."""
+class Throttled:
+    """429 (or 509): too many requests; `retry_after` in seconds when the server said.
+
+    (The error a caller sees when throttling outlasts the retry budget is
+    `acme_powerschool.errors.RateLimited`; this is the outcome that leads to it.)"""
 
     retry_after: float | None = None
 
@@ -54,32 +57,29 @@ class Failed:
 
 @attrs.frozen
 class TransportError:
-    """No complete response. `sent` is False only when the request surely never left;
-    `retryable` is False for failures no retry can heal (TLS, a malformed request)."""
+    """No complete response. `kind` names what failed (one of `TRANSPORT_KINDS`); `detail` is
+    the cause in words when the shell could tell (an expired certificate, a refused port).
+    Whether it may be repeated is decided in `acme_powerschool.core.retry`, nowhere else."""
 
     kind: str
-    sent: bool
-    retryable: bool = True
+    detail: str = ""
 
 
-# What a failed send means, by the kind the shell observed: (sent, retryable).
-TRANSPORT_KINDS: dict[str, tuple[bool, bool]] = {
-    "connect-refused": (False, True),
-    "connect-timeout": (False, True),
-    "read-timeout": (True, True),
-    "connection-broken": (True, True),
-    "tls": (False, False),
-    "invalid-request": (False, False),
-}
+# The failures the shell can observe (shell/http.py names them; core/retry.py decides on them).
+TRANSPORT_KINDS = (
+    "name-not-found",  # DNS has no such host
+    "connect-refused",  # nothing listens on that port
+    "connect-timeout",  # no TCP connection within the connect timeout
+    "read-timeout",  # connected, then no byte within the read timeout
+    "deadline",  # the whole call took longer than its overall deadline
+    "connection-reset",  # the connection broke mid-request or mid-answer
+    "too-large",  # the answer is larger than this kind of answer ever is
+    "tls",  # the certificate or the TLS handshake failed
+    "invalid-request",  # the request cannot be sent as given (bad header, bad URL)
+)
 
 
-def classify_transport(kind: str) -> TransportError:
-    """A failed send as an Outcome; an unknown kind may have been sent and may heal."""
-    sent, retryable = TRANSPORT_KINDS.get(kind, (True, True))
-    return TransportError(kind, sent=sent, retryable=retryable)
-
-
-Outcome = Ok | Unauthorized | Forbidden | RateLimited | Unavailable | Failed | TransportError
+Outcome = Ok | Unauthorized | Forbidden | Throttled | Unavailable | Failed | TransportError
 
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
 MAINTENANCE_MARKERS = (b"unavailable", b"maintenance", b"temporarily")
@@ -136,7 +136,7 @@ def classify(status: int, headers: Mapping[str, str], body: bytes, now: float) -
     if status == 403:
         return Forbidden()
     if status in (429, 509):
-        return RateLimited(retry_after)
+        return Throttled(retry_after)
     if status in RETRYABLE_STATUSES or (status >= 500 and is_maintenance_page(content_type, body)):
         return Unavailable(status, retry_after)
     return Failed(status)

@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from acme_powerschool.core.errors import AuthenticationError
+from acme_powerschool.core.redact import redact
 
 TOKEN_PATH = "/oauth/access_token"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded;charset=UTF-8"
@@ -96,11 +97,14 @@ def _seconds(value: Any) -> float | None:
     return number
 
 
-def token_from_response(status: int, body: bytes, now: float) -> TokenState:
+def token_from_response(
+    status: int, body: bytes, now: float, secrets: frozenset[str] = frozenset()
+) -> TokenState:
     """Read the token endpoint's answer; AuthenticationError names what went wrong.
 
-    The error message carries PowerSchool's `error` / `error_description`, never the body
-    verbatim (a misconfigured proxy could echo credentials back).
+    The error message carries PowerSchool's `error` / `error_description` with every form of
+    `secrets` redacted, never the body verbatim (a misconfigured proxy could echo credentials
+    back).
     """
     try:
         payload = json.loads(body.decode("utf-8")) if body else None
@@ -109,9 +113,18 @@ def token_from_response(status: int, body: bytes, now: float) -> TokenState:
     if status != 200:
         detail = ""
         if isinstance(payload, dict):
-            parts = [str(payload.get(k, "")) for k in ("error", "error_description")]
+            parts = [
+                redact(str(payload.get(k, "")), secrets)[:300]
+                for k in ("error", "error_description")
+            ]
             detail = ": " + " - ".join(p for p in parts if p) if any(parts) else ""
-        hint = " (check the client id and secret)" if status in (400, 401) else ""
+        hint = (
+            " (check the client id and secret)"
+            if status in (400, 401)
+            else " (the server failed; try again later)"
+            if status >= 500
+            else ""
+        )
         raise AuthenticationError(
             f"PowerSchool refused the token request{detail}{hint}", status=status
         )
@@ -164,3 +177,9 @@ def adopt_stored(
         and (current is None or stored.access_token != current.access_token)
         and not needs_refresh(stored, now, margin)
     )
+
+
+def refresh_allowed(has_credentials: bool, hold_until: float | None, now: float) -> bool:
+    """Whether a refused token may be replaced now: credentials are known and no hold (a
+    fresh token was refused too, see RetryPolicy.refused_token_hold) is in force."""
+    return has_credentials and (hold_until is None or now >= hold_until)

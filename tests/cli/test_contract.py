@@ -70,20 +70,18 @@ def test_try_again_later_exits_5_for_every_command(
     assert result.exit_code == 5, result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the token request gives up on a maintenance page with an AuthenticationError "
-    "without a status (shell/http.py); engineer core's token verb is to raise ServerError",
-)
 def test_a_maintenance_page_on_the_token_endpoint_exits_5(
-    run: Cli, sim_env: dict, sim: Simulator
+    run: Cli, sim_env: dict, sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sim.inject("/oauth", "503", times=20)
+    monkeypatch.chdir(tmp_path)
+    sim.inject("/oauth", "503", times=40)
     try:
-        result = run(["students", "get", "2"], env=sim_env)
+        typed = run(["students", "get", "2"], env=sim_env)
+        login = run(["login", "--credential-file", "c.json"], env=sim_env)
     finally:
         sim.clear_faults()
-    assert result.exit_code == 5, result.stderr
+    assert typed.exit_code == login.exit_code == 5, typed.stderr + login.stderr
+    assert "gave up after 5 attempts (gave up" not in typed.stderr
 
 
 REFUSED = [

@@ -90,8 +90,13 @@ def test_query_prefetch_gives_the_same_rows(run: Cli, sim_env: dict) -> None:
     assert len(records(plain, "jsonl")) == STUDENTS
 
 
-def test_ids_follow_the_library_rule(run: Cli, sim_env: dict) -> None:
-    # '²' is a digit to Python but no id: a one-line 404-or-400 answer, not a crash.
-    odd = run(["students", "get", "²"], env=sim_env)
-    assert odd.exit_code == 4, odd.stderr
-    assert "invalid literal" not in odd.stderr
+def test_ids_follow_the_library_rule(run: Cli, sim_env: dict, sim: Simulator) -> None:
+    # '²' is a digit to Python but no id: a usage error naming it (core/ids.py), not a crash.
+    before = sim.stats.requests
+    for args in (["students", "get", "²"], ["table", "get", TABLE, "²"]):
+        odd = run(args, env=sim_env)
+        assert odd.exit_code == 2, odd.stderr
+        assert "not an ASCII digit" in odd.stderr and "invalid literal" not in odd.stderr
+    assert sim.stats.requests == before
+    # '03001' stays text (the library's rule), so it is looked up as such and not found.
+    assert run(["students", "get", "03001"], env=sim_env).exit_code == 4

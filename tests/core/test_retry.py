@@ -1,38 +1,194 @@
-"""decide_retry: bounded waits, one refresh, and no repeated writes."""
+"""The retry state machine: a table over every outcome x call kind x attempt, and hypothesis
+driving whole sequences (bounded waits, one refresh, no repeated writes)."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from acme_powerschool.core.outcome import (
+    TRANSPORT_KINDS,
     Failed,
     Forbidden,
     Ok,
     Outcome,
-    RateLimited,
+    Throttled,
     TransportError,
     Unauthorized,
     Unavailable,
 )
 from acme_powerschool.core.retry import (
+    TRANSPORT,
+    WRITE_NOT_REPEATED,
+    AttemptState,
+    CallKind,
     Done,
     GiveUp,
     RefreshToken,
     RetryAfter,
+    RetryDecision,
     RetryPolicy,
     backoff,
-    decide_retry,
+    call_kind,
+    step,
 )
+
+READ, WRITE, TOKEN = CallKind.READ, CallKind.WRITE, CallKind.TOKEN
+POLICY = RetryPolicy(max_attempts=3, backoff_base=1.0, backoff_max=8.0, refused_token_hold=60.0)
+JITTER = 0.5
+WAIT = RetryAfter(0.5)  # jitter 0.5 of backoff 1.0 on the first retry
+OUT = GiveUp("gave up after 3 attempts")
+HOLD = Done(hold_tokens=60.0)
+NO = GiveUp(WRITE_NOT_REPEATED)
+
+# outcome -> {kind: (decision after attempt 1, decision after attempt 3 = the last allowed)}
+# For 401 the state is "may refresh, not refreshed yet"; the refreshed case has its own table.
+TABLE: list[tuple[Outcome, dict[CallKind, tuple[RetryDecision, RetryDecision]]]] = [
+    (Ok(), {READ: (Done(), Done()), WRITE: (Done(), Done()), TOKEN: (Done(), Done())}),
+    (Forbidden(), {READ: (Done(), Done()), WRITE: (Done(), Done()), TOKEN: (Done(), Done())}),
+    (Failed(404), {READ: (Done(), Done()), WRITE: (Done(), Done()), TOKEN: (Done(), Done())}),
+    (Failed(500), {READ: (Done(), Done()), WRITE: (Done(), Done()), TOKEN: (Done(), Done())}),
+    (Failed(302), {READ: (Done(), Done()), WRITE: (Done(), Done()), TOKEN: (Done(), Done())}),
+    (
+        Unauthorized(),
+        {
+            READ: (RefreshToken(), RefreshToken()),
+            WRITE: (RefreshToken(), RefreshToken()),
+            TOKEN: (Done(), Done()),
+        },
+    ),
+    (
+        Unauthorized(token_problem=False, detail="accessLevelV1Api"),
+        {READ: (Done(), Done()), WRITE: (Done(), Done()), TOKEN: (Done(), Done())},
+    ),
+    (Throttled(None), {READ: (WAIT, OUT), WRITE: (WAIT, OUT), TOKEN: (WAIT, OUT)}),
+    (
+        Throttled(7.0),
+        {
+            READ: (RetryAfter(7.0), OUT),
+            WRITE: (RetryAfter(7.0), OUT),
+            TOKEN: (RetryAfter(7.0), OUT),
+        },
+    ),
+    (Unavailable(503), {READ: (WAIT, OUT), WRITE: (NO, NO), TOKEN: (WAIT, OUT)}),
+    (
+        Unavailable(200, 2.0),
+        {READ: (RetryAfter(2.0), OUT), WRITE: (NO, NO), TOKEN: (RetryAfter(2.0), OUT)},
+    ),
+] + [
+    (
+        TransportError(kind),
+        {
+            READ: (WAIT, OUT) if facts.heals else (Done(), Done()),
+            TOKEN: (WAIT, OUT) if facts.heals else (Done(), Done()),
+            WRITE: (
+                (Done(), Done())
+                if not facts.heals
+                else (NO, NO)
+                if facts.may_have_arrived
+                else (WAIT, OUT)
+            ),
+        },
+    )
+    for kind, facts in TRANSPORT.items()
+]
+CASES = [
+    pytest.param(outcome, kind, attempt, expected[index], id=f"{outcome}-{kind.value}-{attempt}")
+    for outcome, by_kind in TABLE
+    for kind, expected in by_kind.items()
+    for index, attempt in enumerate((1, 3))
+]
+
+
+def test_the_table_covers_every_outcome_kind_and_transport_failure() -> None:
+    kinds = {type(outcome) for outcome, _ in TABLE}
+    assert kinds == {Ok, Forbidden, Failed, Unauthorized, Throttled, Unavailable, TransportError}
+    assert set(TRANSPORT) == set(TRANSPORT_KINDS)
+    assert all(set(by_kind) == set(CallKind) for _, by_kind in TABLE)
+
+
+@pytest.mark.parametrize(("outcome", "kind", "attempt", "expected"), CASES)
+def test_step_table(outcome: Outcome, kind: CallKind, attempt: int, expected: object) -> None:
+    before = AttemptState(attempts=attempt - 1)
+    after, decision = step(POLICY, before, kind, outcome, JITTER)
+    assert decision == expected
+    assert after.attempts == attempt
+    waited = decision.seconds if isinstance(decision, RetryAfter) else 0.0
+    assert after.waited == waited
+    assert after.refreshed == isinstance(decision, RefreshToken)
+
+
+@pytest.mark.parametrize("kind", [READ, WRITE])
+@pytest.mark.parametrize(
+    ("can_refresh", "refreshed", "expected"),
+    [
+        (True, False, RefreshToken()),
+        (True, True, HOLD),  # a fresh token refused too: hold token requests
+        (False, False, Done()),  # no credentials, or a hold already in force
+        (False, True, HOLD),
+    ],
+)
+def test_unauthorized_by_refresh_state(
+    kind: CallKind, can_refresh: bool, refreshed: bool, expected: object
+) -> None:
+    state = AttemptState(attempts=1, can_refresh=can_refresh, refreshed=refreshed)
+    assert step(POLICY, state, kind, Unauthorized(), 0.0)[1] == expected
+
+
+def test_the_token_request_never_refreshes_itself() -> None:
+    for state in (AttemptState(), AttemptState(refreshed=True), AttemptState(can_refresh=False)):
+        assert step(POLICY, state, TOKEN, Unauthorized(), 0.0)[1] == Done()
+
+
+def test_waits_stop_at_the_time_budget() -> None:
+    policy = RetryPolicy(max_total_wait=5.0)
+    state = AttemptState(attempts=1, waited=4.0)
+    _, decision = step(policy, state, READ, Throttled(2.0), 0.0)
+    assert isinstance(decision, GiveUp) and "time budget" in decision.reason
+    _, decision = step(policy, state, READ, Throttled(1.0), 0.0)
+    assert decision == RetryAfter(1.0)
+
+
+def test_retry_after_can_be_ignored_by_policy() -> None:
+    policy = RetryPolicy(respect_retry_after=False, backoff_base=2.0)
+    assert step(policy, AttemptState(), READ, Throttled(99.0), 1.0)[1] == RetryAfter(2.0)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "declared", "extra", "expected"),
+    [
+        ("GET", "/ws/v1/student/2", None, {}, READ),
+        ("get", "ws/v1/student/2", None, {}, READ),
+        ("PUT", "/ws/v1/x", None, {}, READ),
+        ("DELETE", "/ws/v1/x", None, {}, READ),
+        ("POST", "/ws/v1/student", None, {}, WRITE),
+        ("POST", "/ws/schema/query/com.x.y", None, {}, READ),
+        ("POST", "ws/schema/query/com.x.y/count", None, {}, READ),
+        ("PATCH", "/ws/v1/x", None, {}, WRITE),
+        ("POST", "/ws/v1/student", True, {}, READ),
+        ("GET", "/ws/v1/x", False, {}, WRITE),
+        ("PUT", "/ws/v1/x", None, {"files": {"f": b""}}, WRITE),
+        ("PUT", "/ws/v1/x", True, {"data": __import__("io").BytesIO(b"{}")}, WRITE),
+        ("PUT", "/ws/v1/x", None, {"data": b"{}"}, READ),
+    ],
+)
+def test_call_kind(
+    method: str, path: str, declared: bool | None, extra: dict[str, object], expected: CallKind
+) -> None:
+    assert call_kind(method, path, declared, extra) is expected
+
+
+# -- whole sequences ----------------------------------------------------------------------
 
 outcomes: st.SearchStrategy[Outcome] = st.one_of(
     st.just(Ok()),
     st.builds(Unauthorized, st.booleans()),
     st.just(Forbidden()),
-    st.builds(RateLimited, st.none() | st.floats(0, 500)),
-    st.builds(Unavailable, st.sampled_from([502, 503, 504]), st.none() | st.floats(0, 500)),
-    st.builds(Failed, st.sampled_from([400, 404, 405, 500])),
-    st.builds(TransportError, st.sampled_from(["reset", "timeout"]), st.booleans(), st.booleans()),
+    st.builds(Throttled, st.none() | st.floats(0, 500)),
+    st.builds(Unavailable, st.sampled_from([200, 502, 503, 504]), st.none() | st.floats(0, 500)),
+    st.builds(Failed, st.sampled_from([301, 400, 404, 405, 500])),
+    st.builds(TransportError, st.sampled_from([*TRANSPORT_KINDS, "something-new"])),
 )
 policies = st.builds(
     RetryPolicy,
@@ -41,165 +197,87 @@ policies = st.builds(
     backoff_max=st.floats(0, 60),
     max_total_wait=st.floats(0, 300),
     respect_retry_after=st.booleans(),
+    refused_token_hold=st.floats(0, 600),
 )
 
 
 def simulate(
-    policy: RetryPolicy, safe: bool, sequence: list[Outcome], jitters: list[float]
-) -> tuple[list[object], float, int]:
-    """Drive decide_retry through a sequence of outcomes as the shell would."""
-    decisions: list[object] = []
-    waited = 0.0
-    attempt = 0
-    refreshed = False
+    policy: RetryPolicy,
+    kind: CallKind,
+    sequence: list[Outcome],
+    jitters: list[float],
+    start: AttemptState,
+) -> tuple[list[RetryDecision], AttemptState]:
+    """Drive step through a sequence of outcomes as the shell's loop does."""
+    decisions: list[RetryDecision] = []
+    state = start
     for index, outcome in enumerate(sequence):
-        attempt += 1
-        decision = decide_retry(
-            policy,
-            safe_to_repeat=safe,
-            attempt=attempt,
-            waited=waited,
-            outcome=outcome,
-            jitter=jitters[index % len(jitters)],
-            can_refresh=True,
-            refreshed=refreshed,
-        )
+        state, decision = step(policy, state, kind, outcome, jitters[index % len(jitters)])
         decisions.append(decision)
-        if isinstance(decision, RetryAfter):
-            waited += decision.seconds
-        elif isinstance(decision, RefreshToken):
-            refreshed = True
-        else:
+        if not isinstance(decision, RetryAfter | RefreshToken):
             break
-    return decisions, waited, attempt
+    return decisions, state
 
 
-@given(
-    policies,
-    st.booleans(),
-    st.lists(outcomes, min_size=1, max_size=20),
-    st.lists(st.floats(0, 1), min_size=1, max_size=5),
-)
-def test_waits_stay_within_bounds(
-    policy: RetryPolicy, safe: bool, sequence: list[Outcome], jitters: list[float]
+starts = st.builds(AttemptState, can_refresh=st.booleans())
+seqs = st.lists(outcomes, min_size=1, max_size=20)
+jitter_lists = st.lists(st.floats(0, 1), min_size=1, max_size=5)
+
+
+@given(policies, st.sampled_from(CallKind), seqs, jitter_lists, starts)
+def test_waits_attempts_and_refreshes_stay_within_bounds(
+    policy: RetryPolicy,
+    kind: CallKind,
+    sequence: list[Outcome],
+    jitters: list[float],
+    start: AttemptState,
 ) -> None:
-    decisions, waited, _attempts = simulate(policy, safe, sequence, jitters)
-    assert waited <= policy.max_total_wait + 1e-9
+    decisions, state = simulate(policy, kind, sequence, jitters, start)
     retries = [d for d in decisions if isinstance(d, RetryAfter)]
+    assert state.waited == pytest.approx(sum(d.seconds for d in retries))
+    assert state.waited <= policy.max_total_wait + 1e-9
     assert len(retries) < policy.max_attempts
-    assert sum(isinstance(d, RefreshToken) for d in decisions) <= 1
-    for decision in retries:
-        assert decision.seconds >= 0
+    assert all(d.seconds >= 0 for d in retries)
+    assert state.attempts == len(decisions)
+    refreshes = sum(isinstance(d, RefreshToken) for d in decisions)
+    assert refreshes <= (1 if start.can_refresh and kind is not TOKEN else 0)
 
 
-@given(policies, st.lists(outcomes, min_size=1, max_size=20), st.floats(0, 1))
+@given(policies, seqs, st.floats(0, 1), starts)
 def test_writes_are_repeated_only_when_surely_not_applied(
-    policy: RetryPolicy, sequence: list[Outcome], jitter: float
+    policy: RetryPolicy, sequence: list[Outcome], jitter: float, start: AttemptState
 ) -> None:
-    """A write is repeated only after a refused connection or a 429 (rejected, not applied)."""
-    decisions, _, _ = simulate(policy, False, sequence, [jitter])
+    """A write is sent again only after a 429, a 401, or a failure before the request left."""
+    decisions, _ = simulate(policy, WRITE, sequence, [jitter], start)
     for outcome, decision in zip(sequence, decisions, strict=False):
         if isinstance(decision, RetryAfter):
-            assert isinstance(outcome, RateLimited) or (
-                isinstance(outcome, TransportError) and not outcome.sent
+            assert isinstance(outcome, Throttled) or (
+                isinstance(outcome, TransportError) and not TRANSPORT[outcome.kind].may_have_arrived
             )
+        if isinstance(decision, RefreshToken):
+            assert isinstance(outcome, Unauthorized)
 
 
-@given(policies, st.booleans(), outcomes, st.floats(0, 1), st.integers(1, 10))
+@given(policies, st.sampled_from(CallKind), outcomes, st.floats(0, 1), st.integers(0, 10), starts)
 def test_final_outcomes_never_wait(
-    policy: RetryPolicy, safe: bool, outcome: Outcome, jitter: float, attempt: int
+    policy: RetryPolicy,
+    kind: CallKind,
+    outcome: Outcome,
+    jitter: float,
+    attempts: int,
+    start: AttemptState,
 ) -> None:
-    decision = decide_retry(
-        policy,
-        safe_to_repeat=safe,
-        attempt=attempt,
-        waited=0.0,
-        outcome=outcome,
-        jitter=jitter,
-        can_refresh=True,
-        refreshed=False,
+    state = AttemptState(attempts=attempts, can_refresh=start.can_refresh)
+    _, decision = step(policy, state, kind, outcome, jitter)
+    final = isinstance(outcome, Ok | Forbidden | Failed) or (
+        isinstance(outcome, TransportError)
+        and not TRANSPORT.get(outcome.kind, TRANSPORT["read-timeout"]).heals
     )
-    if isinstance(outcome, Ok | Forbidden | Failed) or (
-        isinstance(outcome, TransportError) and not outcome.retryable
-    ):
+    if final:
         assert decision == Done()
-
-
-def test_retry_after_on_a_503_is_honoured() -> None:
-    decision = decide_retry(
-        RetryPolicy(),
-        safe_to_repeat=True,
-        attempt=1,
-        waited=0.0,
-        outcome=Unavailable(503, retry_after=12.0),
-        jitter=0.1,
-        can_refresh=True,
-        refreshed=False,
-    )
-    assert decision == RetryAfter(12.0)
 
 
 @given(policies, st.integers(1, 30), st.floats(0, 1))
 def test_backoff_is_full_jitter_within_cap(policy: RetryPolicy, retry: int, jitter: float) -> None:
     wait = backoff(policy, retry, jitter)
     assert 0 <= wait <= min(policy.backoff_max, policy.backoff_base * 2.0 ** (retry - 1)) + 1e-9
-
-
-def test_retry_after_is_honoured_exactly() -> None:
-    decision = decide_retry(
-        RetryPolicy(),
-        safe_to_repeat=True,
-        attempt=1,
-        waited=0.0,
-        outcome=RateLimited(7.0),
-        jitter=0.9,
-        can_refresh=True,
-        refreshed=False,
-    )
-    assert decision == RetryAfter(7.0)
-
-
-def test_retry_after_beyond_budget_gives_up() -> None:
-    decision = decide_retry(
-        RetryPolicy(max_total_wait=5),
-        safe_to_repeat=True,
-        attempt=1,
-        waited=0.0,
-        outcome=RateLimited(60.0),
-        jitter=0.5,
-        can_refresh=True,
-        refreshed=False,
-    )
-    assert isinstance(decision, GiveUp)
-
-
-def test_unauthorized_refreshes_once_and_only_with_credentials() -> None:
-    common = dict(safe_to_repeat=True, attempt=1, waited=0.0, jitter=0.0)
-    policy = RetryPolicy()
-    first = decide_retry(
-        policy, outcome=Unauthorized(), can_refresh=True, refreshed=False, **common
-    )  # type: ignore[arg-type]
-    again = decide_retry(policy, outcome=Unauthorized(), can_refresh=True, refreshed=True, **common)  # type: ignore[arg-type]
-    no_creds = decide_retry(
-        policy, outcome=Unauthorized(), can_refresh=False, refreshed=False, **common
-    )  # type: ignore[arg-type]
-    plugin_denied = decide_retry(
-        policy, outcome=Unauthorized(False), can_refresh=True, refreshed=False, **common
-    )  # type: ignore[arg-type]
-    assert first == RefreshToken()
-    assert again == Done() == no_creds == plugin_denied
-
-
-def test_final_outcomes_are_done() -> None:
-    for outcome in (Ok(), Forbidden(), Failed(404), Failed(500)):
-        decision = decide_retry(
-            RetryPolicy(),
-            safe_to_repeat=True,
-            attempt=1,
-            waited=0.0,
-            outcome=outcome,
-            jitter=0.5,
-            can_refresh=True,
-            refreshed=False,
-        )
-        assert decision == Done()

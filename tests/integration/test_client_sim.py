@@ -268,6 +268,8 @@ class _Recorder(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.seen.append(dict(self.headers))
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
         if self.target:
             self.send_response(302)
             self.send_header("Location", self.target)
@@ -278,11 +280,18 @@ class _Recorder(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b"{}")
 
+    do_POST = do_GET
+
     def log_message(self, *args: Any) -> None:
         pass
 
 
-def test_authorization_never_follows_a_redirect_to_another_host() -> None:
+def test_api_calls_never_follow_a_redirect() -> None:
+    """A 3xx is returned (raw verbs, with a warning naming the target) or raised (typed path),
+    never followed: a write cannot turn into a GET, nor its body go to another host."""
+    from acme_powerschool.core.call import Call
+    from acme_powerschool.core.errors import PowerSchoolError, PowerSchoolWarning
+
     class Other(_Recorder):
         seen: ClassVar[list[dict[str, str]]] = []
 
@@ -296,9 +305,13 @@ def test_authorization_never_follows_a_redirect_to_another_host() -> None:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         ps = acme_powerschool.api(f"http://127.0.0.1:{first.server_address[1]}", access_token="tok")
-        assert ps.get("ws/v1/district").status_code == 200
+        with pytest.warns(PowerSchoolWarning, match=f"redirected to {First.target}"):
+            assert ps.post("ws/v1/student", json={"students": {}}).status_code == 302
+        with pytest.raises(PowerSchoolError, match=f"redirected to {First.target}") as caught:
+            ps.send(Call("GET", "/ws/v1/district"))
+        assert caught.value.status == 302
         assert First.seen[0]["Authorization"] == "Bearer tok"
-        assert "Authorization" not in Other.seen[0]
+        assert len(First.seen) == 2 and Other.seen == []
     finally:
         for server in (other, first):
             server.shutdown()
