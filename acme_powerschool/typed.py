@@ -1,310 +1,85 @@
-"""The typed layer: the mixin `TypedHelpers` the client inherits, and the few shared functions
-every generated helper calls (fetch_one, fetch_list, fetch_count, fetch_powerquery, send_bulk).
+"""The hand-written typed families and the client's typed face.
 
-Everything goes through `self.send(call)`; nothing here opens a socket, sleeps or retries, and
-importing this module imports no endpoint module, no model, and neither pandas nor polars.
+`TypedHelpers` is what the client class mixes in: one attribute per generated family
+(`ps.students`, `ps.schools`, ...: composed, built on first access with the client as their
+`Sender`), plus the generic families whose columns are not known in advance: schema tables
+(`ps.table(name)`) and untyped PowerQueries (`ps.powerquery(name)`), and `ps.metadata()`.
+Nothing here inherits from generated code; generated code never imports this module (it
+imports `runtime`). Importing it imports no family module, no model, neither pandas nor polars.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+import importlib
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import attrs
 
 from acme_powerschool.core.call import Call
-from acme_powerschool.core.envelope import (
-    unwrap_count,
-    unwrap_list,
-    unwrap_one,
-    unwrap_query,
-    unwrap_write,
+from acme_powerschool.core.errors import ResponseFormatError
+from acme_powerschool.pager import Pager
+from acme_powerschool.runtime import (
+    Sender,
+    decode,
+    fetch_count,
+    fetch_powerquery,
+    fetch_query,
+    max_page_size_of,
+    metadata_raw,
+    query_args,
+    query_params,
+    read_write_result,
+    structure_one,
 )
-from acme_powerschool.core.errors import NotFound, ResponseFormatError
-from acme_powerschool.endpoints import EndpointAccessors
-from acme_powerschool.pager import Page, Pager
 from acme_powerschool.types import Id
 
 if TYPE_CHECKING:
     import requests
 
+    from acme_powerschool.endpoints.courses import Courses
+    from acme_powerschool.endpoints.powerqueries import PowerQueries
+    from acme_powerschool.endpoints.schools import Schools
+    from acme_powerschool.endpoints.sections import Sections
+    from acme_powerschool.endpoints.staff import Staff
+    from acme_powerschool.endpoints.students import Students
+    from acme_powerschool.endpoints.terms import Terms
     from acme_powerschool.models.metadata import Metadata
     from acme_powerschool.models.writes import WriteResult
 
-__all__ = [
-    "PowerQueryRecord",
-    "SchemaTable",
-    "Sender",
-    "TableRecord",
-    "TypedHelpers",
-    "bulk_body",
-    "fetch_count",
-    "fetch_list",
-    "fetch_one",
-    "fetch_powerquery",
-    "query_args",
-    "query_params",
-    "send_bulk",
-]
+__all__ = ["Family", "PowerQueryRecord", "SchemaTable", "TableRecord", "TypedHelpers"]
 
-T = TypeVar("T")
-
-METADATA_PATH = "/ws/v1/metadata"
-POWERQUERY_PAGE_SIZE = 100
-"""PowerQueries page 100 rows at a time unless asked otherwise (fact sheet §5.2)."""
+F = TypeVar("F")
 
 PowerQueryRecord = dict[str, Any]
 """A PowerQuery row with no spec: `{"table.column": value}` (or grouped by table)."""
 
 
-class Sender(Protocol):
-    """Anything that can send a Call: the client (auth, retries, typed errors for non-2xx)."""
+class Family(Generic[F]):
+    """A generated family as a client attribute: on first access its class (named in the
+    generated `endpoints.FAMILIES` table) is imported and built with the client as its Sender;
+    the instance is kept in the client's `__dict__`, so later reads are plain attribute reads."""
 
-    def send(self, call: Call) -> requests.Response: ...
+    name = ""
 
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
 
-# -- parameters -----------------------------------------------------------------------------
+    @overload
+    def __get__(self, client: None, owner: type) -> Family[F]: ...
 
+    @overload
+    def __get__(self, client: object, owner: type) -> F: ...
 
-def query_params(**values: Any) -> dict[str, str]:
-    """Query parameters as PowerSchool wants them: lists comma-joined, empty ones left out."""
-    params = {}
-    for name, value in values.items():
-        if value is None or value == "" or value == ():
-            continue
-        if isinstance(value, Sequence) and not isinstance(value, str):
-            if not value:
-                continue
-            value = ",".join(str(v) for v in value)
-        params[name] = str(value)
-    return params
+    def __get__(self, client: object | None, owner: type) -> Family[F] | F:
+        if client is None:
+            return self
+        from acme_powerschool.endpoints import FAMILIES
 
-
-def query_args(**values: Any) -> dict[str, Any]:
-    """A PowerQuery's JSON arguments: None left out, sequences as JSON arrays (§5.1)."""
-    return {
-        name: list(value) if isinstance(value, Sequence) and not isinstance(value, str) else value
-        for name, value in values.items()
-        if value is not None
-    }
-
-
-# -- responses ------------------------------------------------------------------------------
-
-
-def _json(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested JSON
-        raise ResponseFormatError(
-            f"expected JSON from {response.request.method if response.request else 'PowerSchool'}"
-            f" {response.url or ''}: {exc}",
-            status=response.status_code,
-            response=response,
-        ) from exc
-
-
-def _converter() -> Any:
-    from acme_powerschool.convert import default_converter
-
-    return default_converter()
-
-
-def _shape_error(exc: Exception, response: requests.Response | None) -> ResponseFormatError:
-    status = response.status_code if response is not None else 0
-    if isinstance(exc, ResponseFormatError):
-        return ResponseFormatError(exc.message, status=status, response=response)
-    return ResponseFormatError(
-        f"unexpected response shape: {exc}", status=status, response=response
-    )
-
-
-def _structure_all(records: Iterable[Any], model: type[T]) -> list[T]:
-    converter = _converter()
-    hook = converter.get_structure_hook(model)
-    return [hook(record, model) for record in records]
-
-
-def fetch_one(client: Sender, call: Call, model: type[T], *, singular: str) -> T:
-    """GET one object (`{"student": {...}}`) as a model."""
-    response = client.send(call)
-    try:
-        return _structure_all([unwrap_one(_json(response), singular)], model)[0]
-    except (ResponseFormatError, ValueError, TypeError) as exc:
-        raise _shape_error(exc, response) from exc
-
-
-def fetch_count(client: Sender, call: Call) -> int:
-    """GET a count: `{"resource": {"count": N}}` or `{"count": N}`."""
-    response = client.send(call)
-    try:
-        return unwrap_count(_json(response))
-    except ResponseFormatError as exc:
-        raise _shape_error(exc, response) from exc
-
-
-def fetch_list(
-    client: Sender,
-    call: Call,
-    model: type[T],
-    *,
-    plural: str,
-    singular: str,
-    count_path: str | None,
-    max_page_size: str,
-    pagesize: int | None = None,
-    prefetch: int = 0,
-) -> Pager[T]:
-    """A lazy Pager over a /ws/v1 list; nothing is fetched until it is iterated."""
-
-    def fetch_page(number: int, size: int) -> Page[T]:
-        params = {**(call.params or {}), "page": str(number), "pagesize": str(size)}
-        response = client.send(attrs.evolve(call, params=params))
-        try:
-            return Page(_structure_all(unwrap_list(_json(response), plural, singular), model))
-        except (ResponseFormatError, ValueError, TypeError) as exc:
-            raise _shape_error(exc, response) from exc
-
-    count_records = None
-    if count_path is not None:
-        count_call = Call(
-            "GET",
-            count_path,
-            path_params=call.path_params,
-            params=query_params(q=(call.params or {}).get("q")),
-        )
-
-        def count_records() -> int:
-            return fetch_count(client, count_call)
-
-    return Pager(
-        fetch_page,
-        count_records=count_records,
-        max_page_size=lambda: max_page_size_of(client, max_page_size),
-        pagesize=pagesize,
-        prefetch=prefetch,
-    )
-
-
-def fetch_powerquery(
-    client: Sender,
-    call: Call,
-    model: type[T] | None,
-    *,
-    order: str | None = None,
-    pagesize: int | None = None,
-    prefetch: int = 0,
-    grouped: bool = False,
-) -> Pager[Any]:
-    """A lazy Pager over a PowerQuery (POST); the first page asks for `count=true` so the rest
-    can be planned (and prefetched) without a separate count request."""
-    from acme_powerschool.convert import flat_query_record, grouped_query_record
-
-    size = pagesize if pagesize and pagesize > 0 else POWERQUERY_PAGE_SIZE
-    shape = grouped_query_record if grouped and model is None else flat_query_record
-    read_call = attrs.evolve(call, json=call.json if call.json is not None else {}, idempotent=True)
-
-    def fetch_page(number: int, page_size: int) -> Page[Any]:
-        params = dict(query_params(order=order), page=str(number), pagesize=str(page_size))
-        if number == 1:
-            params["count"] = "true"
-        response = client.send(attrs.evolve(read_call, params=params))
-        try:
-            page = unwrap_query(_json(response))
-            rows = [shape(record) for record in page.records]
-            if model is None:
-                return Page(rows, page.count)
-            return Page(_structure_all(rows, model), page.count)
-        except (ResponseFormatError, ValueError, TypeError) as exc:
-            raise _shape_error(exc, response) from exc
-
-    count_call = attrs.evolve(read_call, path=read_call.path.rstrip("/") + "/count")
-
-    def count_records() -> int:
-        return fetch_count(client, count_call)
-
-    return Pager(
-        fetch_page,
-        count_records=count_records,
-        max_page_size=lambda: size,
-        pagesize=size,
-        prefetch=prefetch,
-        first_page_counts=True,
-    )
-
-
-# -- writes ---------------------------------------------------------------------------------
-
-
-def bulk_body(items: Iterable[Any], *, plural: str, singular: str, action: str) -> dict[str, Any]:
-    """`{"students": {"student": [...]}}` for a bulk write (§6.1).
-
-    Models are unstructured by the converter (None fields left out, so they are not cleared);
-    each item gets `action` unless it names one, and `client_uid` = its position (1-based) unless
-    it has one, so every result can be matched to its item.
-    """
-    converter = _converter()
-    body = []
-    for position, item in enumerate(items, start=1):
-        record = dict(converter.unstructure(item)) if attrs.has(type(item)) else dict(item)
-        record.setdefault("action", action)
-        record.setdefault("client_uid", str(position))
-        body.append(record)
-    return {plural: {singular: body}}
-
-
-def send_bulk(client: Sender, call: Call, model: type[T]) -> T:
-    """Send a bulk write once (never retried: Call idempotent=False) and read its results.
-
-    PowerSchool answers 200 even when items fail, so failures are data in the result.
-    """
-    response = client.send(attrs.evolve(call, idempotent=False))
-    try:
-        return _structure_all([unwrap_write(_json(response))], model)[0]
-    except (ResponseFormatError, ValueError, TypeError) as exc:
-        raise _shape_error(exc, response) from exc
-
-
-# -- per-client state -----------------------------------------------------------------------
-
-
-@attrs.define
-class _ClientState:
-    lock: threading.Lock = attrs.field(factory=threading.Lock)
-    metadata: Mapping[str, Any] | None = None
-
-
-def _state(client: object) -> _ClientState:
-    state: _ClientState = client.__dict__.setdefault("_acme_typed_state", _ClientState())
-    return state
-
-
-def _metadata_raw(client: Sender, *, refresh: bool = False) -> Mapping[str, Any]:
-    state = _state(client)
-    with state.lock:
-        if state.metadata is None or refresh:
-            response = client.send(Call("GET", METADATA_PATH))
-            try:
-                state.metadata = unwrap_one(_json(response), "metadata")
-            except ResponseFormatError as exc:
-                raise _shape_error(exc, response) from exc
-        return state.metadata
-
-
-def max_page_size_of(client: Sender, key: str) -> int | None:
-    """The server's max page size for one resource (`student_max_page_size`), cached per client;
-    None when the server does not say (the pager then uses 100)."""
-    try:
-        raw = _metadata_raw(client).get(key)
-    except (NotFound, ResponseFormatError):
-        _state(client).metadata = {}
-        return None
-    try:
-        size = int(raw) if raw is not None and not isinstance(raw, bool) else None
-    except (TypeError, ValueError):
-        return None
-    return size if size and size > 0 else None
+        module, class_name = FAMILIES[self.name]
+        family: F = getattr(importlib.import_module(module), class_name)(client)
+        client.__dict__[self.name] = family
+        return family
 
 
 # -- schema tables --------------------------------------------------------------------------
@@ -346,8 +121,10 @@ class SchemaTable:
         self._client = client
         self.name = name
 
-    def _path(self, *rest: str) -> str:
-        return "/".join(("/ws/schema/table/{table}", *rest))
+    def _call(self, method: str, *rest: str, **fields: Any) -> Call:
+        path = "/".join(("/ws/schema/table/{table}", *rest))
+        path_params = {"table": self.name, **fields.pop("path_params", {})}
+        return Call(method, path, path_params=path_params, **fields)
 
     def query(
         self,
@@ -363,22 +140,11 @@ class SchemaTable:
         params = query_params(
             q=q, projection=projection, sort=sort, sortdescending="true" if sortdescending else None
         )
-        call = Call("GET", self._path(), path_params={"table": self.name}, params=params)
         client, table = self._client, self.name
-
-        def fetch_page(number: int, size: int) -> Page[TableRecord]:
-            response = client.send(
-                attrs.evolve(call, params={**params, "page": str(number), "pagesize": str(size)})
-            )
-            try:
-                page = unwrap_query(_json(response))
-                return Page([_table_record(table, record) for record in page.records], page.count)
-            except (ResponseFormatError, ValueError, TypeError) as exc:
-                raise _shape_error(exc, response) from exc
-
-        return Pager(
-            fetch_page,
-            count_records=lambda: self.count(q=q),
+        return fetch_query(
+            client,
+            self._call("GET", params=params),
+            lambda record: _table_record(table, record),
             max_page_size=lambda: max_page_size_of(client, "schema_table_query_max_page_size"),
             pagesize=pagesize,
             prefetch=prefetch,
@@ -386,24 +152,14 @@ class SchemaTable:
 
     def count(self, *, q: str | None = None) -> int:
         """How many rows match `q` (`{"count": N}`)."""
-        call = Call(
-            "GET", self._path("count"), path_params={"table": self.name}, params=query_params(q=q)
-        )
-        return fetch_count(self._client, call)
+        return fetch_count(self._client, self._call("GET", "count", params=query_params(q=q)))
 
     def get(self, id: Id, *, projection: Sequence[str] = ("*",)) -> TableRecord:
         """One row by id."""
-        call = Call(
-            "GET",
-            self._path("{id}"),
-            path_params={"table": self.name, "id": id},
-            params=query_params(projection=projection),
+        call = self._call(
+            "GET", "{id}", path_params={"id": id}, params=query_params(projection=projection)
         )
-        response = self._client.send(call)
-        try:
-            return _table_record(self.name, _json(response))
-        except (ResponseFormatError, ValueError, TypeError) as exc:
-            raise _shape_error(exc, response) from exc
+        return decode(self._client.send(call), lambda body: _table_record(self.name, body))
 
     def _body(self, values: Mapping[str, Any]) -> dict[str, Any]:
         from acme_powerschool.convert import to_table_value
@@ -412,27 +168,16 @@ class SchemaTable:
 
     def insert(self, values: Mapping[str, Any]) -> WriteResult:
         """Insert one row (POST, not retried); the result carries the new id or the error."""
-        call = Call(
-            "POST",
-            self._path(),
-            path_params={"table": self.name},
-            json=self._body(values),
-            idempotent=False,
-        )
-        return self._write(call)
+        return self._write(self._call("POST", json=self._body(values), idempotent=False))
 
     def update(self, id: Id, values: Mapping[str, Any]) -> WriteResult:
         """Update the given columns of one row (PUT)."""
         body = {"id": str(id), "name": self.name, **self._body(values)}
-        call = Call(
-            "PUT", self._path("{id}"), path_params={"table": self.name, "id": id}, json=body
-        )
-        return self._write(call)
+        return self._write(self._call("PUT", "{id}", path_params={"id": id}, json=body))
 
     def delete(self, id: Id) -> None:
         """Delete one row (204); NotFound if it does not exist."""
-        call = Call("DELETE", self._path("{id}"), path_params={"table": self.name, "id": id})
-        self._client.send(call)
+        self._client.send(self._call("DELETE", "{id}", path_params={"id": id}))
 
     def _write(self, call: Call) -> WriteResult:
         from acme_powerschool.models.writes import WriteResult
@@ -440,18 +185,27 @@ class SchemaTable:
         response = self._client.send(call)
         if not response.content:
             return WriteResult()
-        try:
-            return _structure_all([unwrap_write(_json(response))], WriteResult)[0]
-        except (ResponseFormatError, ValueError, TypeError) as exc:
-            raise _shape_error(exc, response) from exc
+        return read_write_result(response, WriteResult)
 
 
-# -- the mixin ------------------------------------------------------------------------------
+# -- the client's typed face ----------------------------------------------------------------
 
 
-class TypedHelpers(EndpointAccessors):
+class TypedHelpers:
     """Typed helpers for the client class: `ps.students`, `ps.schools`, ..., `ps.metadata()`,
-    `ps.powerquery(...)`, `ps.table(...)`. Needs only `send(call)`; no __init__ of its own."""
+    `ps.powerquery(...)`, `ps.table(...)`. Needs only `send(call)`; no __init__ of its own.
+
+    One `Family` attribute per generated family (the generated `endpoints.FAMILIES` table
+    lists them; a test checks the two agree).
+    """
+
+    courses: Family[Courses] = Family()
+    powerqueries: Family[PowerQueries] = Family()
+    schools: Family[Schools] = Family()
+    sections: Family[Sections] = Family()
+    staff: Family[Staff] = Family()
+    students: Family[Students] = Family()
+    terms: Family[Terms] = Family()
 
     def send(self, call: Call) -> requests.Response:
         """Send a Call: provided by the client (auth, retries, typed errors for non-2xx)."""
@@ -461,11 +215,8 @@ class TypedHelpers(EndpointAccessors):
         """`/ws/v1/metadata`: versions and the max page size of each resource (cached)."""
         from acme_powerschool.models.metadata import Metadata
 
-        raw = _metadata_raw(self, refresh=refresh)
-        try:
-            return _structure_all([raw], Metadata)[0]
-        except (ValueError, TypeError) as exc:
-            raise _shape_error(exc, None) from exc
+        raw = metadata_raw(self, refresh=refresh)
+        return decode(None, lambda body: structure_one(body, Metadata), raw)
 
     def powerquery(
         self,

@@ -122,6 +122,7 @@ class Renderer:
                 files[f"{ENDPOINTS_DIR}/{family.module}.py"] = self.endpoints_module(family)
         files[f"{MODELS_DIR}/__init__.py"] = self.models_init()
         files[f"{ENDPOINTS_DIR}/__init__.py"] = self.endpoints_init()
+        files[f"{ENDPOINTS_DIR}/operations.py"] = self.operations_module()
         files = {path: format_python(path, text) for path, text in files.items()}
         files[DOCS_FILE] = self.docs()
         return files
@@ -174,16 +175,26 @@ class Renderer:
                 module, _ = self.expansions[ep.model]
                 models.setdefault(module, set()).add(expansion_alias(ep.model))
         helpers = sorted({h for m in methods for h in m["helpers"]} | {"Sender"})
-        if any(ep.query for ep in family.endpoints):
+        if any(ep.query and not ep.same_as for ep in family.endpoints):
             helpers = sorted({*helpers, "query_params"})
+        delegates = sorted({m["delegate"][:2] for m in methods if m["delegate"]})
         return self.env.get_template("endpoints.py.j2").render(
             family=family,
             imports=sorted(imports),
             models=sorted((mod, sorted(names)) for mod, names in models.items()),
             helpers=helpers,
+            delegates=delegates,
             pager=any(ep.kind in ("list", "powerquery") for ep in family.endpoints),
             methods=methods,
         )
+
+    def _delegate(self, ep: EndpointSpec) -> tuple[str, str, str] | None:
+        """(module, class, method) of the endpoint a `same_as` one calls."""
+        if not ep.same_as:
+            return None
+        attribute, method = ep.same_as.split(".")
+        target = next(f for f in self.families if f.attribute == attribute)
+        return target.module, target.class_name, method
 
     def _method(self, family: FamilySpec, ep: EndpointSpec) -> dict[str, Any]:
         positional = [(p.name, param_type(p.type)) for p in ep.path_params]
@@ -207,26 +218,19 @@ class Renderer:
             keyword.append(("pagesize", "int | None", "None"))
             keyword.append(("prefetch", "int", "0"))
         keyword.sort(key=lambda k: k[2] != "")  # required keyword arguments first
-        if ep.kind == "get":
-            returns, helper = ep.model, "fetch_one"
-        elif ep.kind == "list":
-            returns, helper = f"Pager[{ep.model}]", "fetch_list"
-        elif ep.kind == "count":
-            returns, helper = "int", "fetch_count"
-        elif ep.kind == "bulk_write":
-            item = ep.item_model or "Any"
-            positional = [("items", f"Iterable[{item} | Mapping[str, Any]]")]
-            returns, helper = ep.model, "send_bulk"
-        else:
-            returns, helper = f"Pager[{ep.model}]", "fetch_powerquery"
+        returns, helper = self._returns(ep)
+        if ep.kind == "bulk_write":
+            positional = [("items", f"Iterable[{ep.item_model or 'Any'} | Mapping[str, Any]]")]
         annotations = [t for _, t in positional] + [t for _, t, _ in keyword] + [returns]
+        delegate = self._delegate(ep)
         return {
             "ep": ep,
             "positional": positional,
             "keyword": keyword,
             "returns": returns,
             "helper": helper,
-            "helpers": {helper, *_COMPANIONS.get(helper, ())},
+            "helpers": set() if delegate else {helper, *_COMPANIONS.get(helper, ())},
+            "delegate": delegate,
             "annotations": annotations,
             "query_args": [q for q in ep.query],
             "count_path": ep.count.path if ep.count else "",
@@ -234,6 +238,21 @@ class Renderer:
             "arg_names": [(a.name, a.name) for a in ep.args],
             "path_param_names": [p.name for p in ep.path_params],
         }
+
+    @staticmethod
+    def _returns(ep: EndpointSpec) -> tuple[str, str]:
+        """The helper's return annotation and the runtime function it calls."""
+        if ep.kind == "get":
+            returns, helper = ep.model, "fetch_one"
+        elif ep.kind == "list":
+            returns, helper = f"Pager[{ep.model}]", "fetch_list"
+        elif ep.kind == "count":
+            returns, helper = "int", "fetch_count"
+        elif ep.kind == "bulk_write":
+            returns, helper = ep.model, "send_bulk"
+        else:
+            returns, helper = f"Pager[{ep.model}]", "fetch_powerquery"
+        return returns, helper
 
     # -- package faces and docs -----------------------------------------------------------
 
@@ -258,6 +277,26 @@ class Renderer:
         families.sort(key=lambda f: f.attribute)
         return self.env.get_template("endpoints_init.py.j2").render(families=families)
 
+    def operations_module(self) -> str:
+        """The operations table: every helper as an `Operation` record, for the CLI."""
+        families = sorted((f for f in self.families if f.endpoints), key=lambda f: f.attribute)
+        entries = [_operation(f, ep) for f in families for ep in f.endpoints]
+        choices = "".join(
+            f"{_choices_name(model)} = {values!r}\n"
+            for model, (_, values) in sorted(self.expansions.items())
+        )
+        return (
+            "# generated by codegen from specs/*.yaml, do not edit\n"
+            '"""Every generated helper as data: its kind, parameters, scope and return shape.\n\n'
+            "The CLI builds its resource commands from this table (never by looking at signatures);"
+            '\nimporting it imports no family module.\n"""\n\n'
+            "from __future__ import annotations\n\n"
+            "from acme_powerschool.runtime import Operation, Parameter\n\n"
+            '__all__ = ["OPERATIONS"]\n\n'
+            f"{choices}\n"
+            f"OPERATIONS: tuple[Operation, ...] = ({''.join(e + ', ' for e in entries)})\n"
+        )
+
     def docs(self) -> str:
         families = [f for f in self.families if f.endpoints]
         families.sort(key=lambda f: f.attribute)
@@ -267,6 +306,91 @@ class Renderer:
         return self.env.get_template("endpoints.md.j2").render(
             families=families, models=models, methods=self._method, model_type=model_type
         )
+
+
+_RETURNS = {"get": "one", "list": "many", "count": "count", "bulk_write": "write"}
+_CLI_SCALARS = {"id": "id", "int": "int", "bool": "bool", "float": "float"}
+
+
+def _parameter(name: str, spec_type: str, **options: Any) -> str:
+    """`Parameter(...)` source for one helper parameter (`list[T]` becomes multiple T)."""
+    inner = _LIST.match(spec_type)
+    if inner:
+        options["multiple"] = True
+        spec_type = inner.group(1)
+    values = [repr(name), repr(_CLI_SCALARS.get(spec_type, "str"))]
+    values += [f"{key}={value!r}" for key, value in options.items() if value]
+    return f"Parameter({', '.join(values)})"
+
+
+class _Source(str):
+    """Python source that `_parameter` writes as it is (its repr is itself)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _choices_name(model: str) -> str:
+    return "_" + re.sub(r"(?<!^)(?=[A-Z])", "_", model).upper() + "_EXPANSIONS"
+
+
+def _keywords(ep: EndpointSpec) -> list[str]:
+    keywords = [
+        _parameter(arg.name, arg.type, required=arg.required) for arg in ep.args if arg.required
+    ]
+    for name in ep.query:
+        if name == "expansions":
+            keywords.append(_parameter(name, "list[str]", choices=_Source(_choices_name(ep.model))))
+        elif name in ("extensions", "projection"):
+            keywords.append(_parameter(name, "list[str]"))
+        else:
+            keywords.append(_parameter(name, "str"))
+    keywords += [_parameter(arg.name, arg.type) for arg in ep.args if not arg.required]
+    if ep.kind == "powerquery":
+        keywords.append(_parameter("order", "str"))
+    if ep.kind in ("list", "powerquery"):
+        keywords += [_parameter("pagesize", "int"), _parameter("prefetch", "int", default=0)]
+    return keywords
+
+
+def _command(ep: EndpointSpec) -> tuple[str, str | None]:
+    """The command-line name and scope: `list`/`count` gather the plain method and the
+    `for_<x>(x_id)` / `count_for_<x>(x_id)` ones (scope x); others keep their name."""
+    if ep.kind in ("list", "count"):
+        prefix = "for_" if ep.kind == "list" else "count_for_"
+        if ep.name == ep.kind and not ep.path_params:
+            return ep.kind, None
+        if ep.name.startswith(prefix) and len(ep.path_params) == 1:
+            return ep.kind, ep.name[len(prefix) :]
+    return ep.name.replace("_", "-"), None
+
+
+def _long_text(text: str) -> str:
+    """A string literal that ruff can wrap: implicit concatenation of short pieces."""
+    if len(repr(text)) <= LINE - len("        summary=,"):
+        return repr(text)
+    pieces = textwrap.wrap(text, width=60, break_long_words=False, break_on_hyphens=False)
+    return "(" + " ".join(repr(piece + " ") for piece in pieces[:-1]) + f" {pieces[-1]!r})"
+
+
+def _operation(family: FamilySpec, ep: EndpointSpec) -> str:
+    if ep.kind == "bulk_write":
+        positional = [_parameter("items", "list[any]", required=True)]
+    else:
+        positional = [_parameter(p.name, p.type, required=True) for p in ep.path_params]
+    command, scope = _command(ep)
+    fields = {
+        "family": repr(family.attribute),
+        "method": repr(ep.name),
+        "kind": repr(ep.kind),
+        "returns": repr(_RETURNS.get(ep.kind, "many")),
+        "summary": _long_text(ep.description),
+        "command": repr(command),
+        "scope": repr(scope),
+        "positional": f"({''.join(p + ', ' for p in positional)})",
+        "keywords": f"({''.join(k + ', ' for k in _keywords(ep))})",
+    }
+    return f"Operation({', '.join(f'{k}={v}' for k, v in fields.items())})"
 
 
 _COMPANIONS = {"send_bulk": ("bulk_body",), "fetch_powerquery": ("query_args",)}

@@ -1,6 +1,9 @@
 """Load and validate specs/*.yaml into frozen records. Pure apart from reading the files.
 
-A bad spec raises SpecError naming the file, the endpoint (or model) and the key; nothing here
+The YAML is structured by a cattrs converter into one attrs record per endpoint kind (unknown
+keys, missing keys and wrong types are its errors); what no type can say (path placeholders,
+model references, a `max_page_size` that metadata.yaml does not know) is checked afterwards. A
+bad spec raises SpecError naming the file, the endpoint (or model) and the key; nothing here
 renders or writes code.
 """
 
@@ -8,23 +11,38 @@ from __future__ import annotations
 
 import keyword
 import re
-from collections.abc import Mapping, Sequence
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NewType, TypeVar
 
 import attrs
+import cattrs
 import yaml
 
 SCALAR_TYPES = ("id", "str", "int", "bool", "float", "decimal", "date", "any", "map")
-KINDS = ("get", "list", "count", "bulk_write", "powerquery")
 QUERY_PARAMS = ("q", "expansions", "extensions", "projection", "order")
 COUNT_SHAPES = ("resource", "plain")
 RESERVED_FIELD_NAMES = frozenset({"extra"})
+METADATA_MODEL = "Metadata"
+"""The model of /ws/v1/metadata: a list's `max_page_size` must name one of its fields."""
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 _CLASS = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 _LIST = re.compile(r"^list\[(.+)\]$")
 _PLACEHOLDER = re.compile(r"\{([^}]*)\}")
+_TARGET = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
+
+Kind = Literal["get", "list", "count", "bulk_write", "powerquery"]
+KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
+SAME_AS = "same_as"
+
+Text = NewType("Text", str)
+"""A non-empty string, whitespace folded."""
+Description = NewType("Description", str)
+"""Text that becomes a docstring: it must not start with a quote."""
+
+T = TypeVar("T")
 
 
 class SpecError(ValueError):
@@ -37,6 +55,136 @@ class SpecError(ValueError):
         self.problem = problem
         parts = [file, where, f"key {key!r}" if key else "", problem]
         super().__init__(": ".join(part for part in parts if part))
+
+
+# -- the YAML, as records (what cattrs structures) ------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class ParamDoc:
+    type: Text
+    required: bool = True
+    description: Description | None = None
+
+
+@attrs.frozen(kw_only=True)
+class FieldDoc:
+    type: Text
+    key: Text | None = None
+    required: bool = False
+    description: Description | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ModelDoc:
+    description: Description
+    fields: dict[str, FieldDoc] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class OneEnvelope:
+    singular: Text
+
+
+@attrs.frozen(kw_only=True)
+class ListEnvelope:
+    plural: Text
+    singular: Text
+
+
+@attrs.frozen(kw_only=True)
+class CountEnvelope:
+    shape: Literal["resource", "plain"] = "resource"
+
+
+@attrs.frozen(kw_only=True)
+class CountDoc:
+    path: Text
+    shape: Literal["resource", "plain"] = "resource"
+
+
+QueryParam = Literal["q", "expansions", "extensions", "projection", "order"]
+Method = Literal["GET", "POST", "PUT", "DELETE"]
+
+
+@attrs.frozen(kw_only=True)
+class _KindDoc:
+    """What every endpoint kind has."""
+
+    kind: Kind
+    description: Description
+
+
+@attrs.frozen(kw_only=True)
+class CountEndpointDoc(_KindDoc):
+    """`kind: count`; its fields are also the start of `get` and `list`."""
+
+    method: Method = "GET"
+    path: Text
+    path_params: dict[str, ParamDoc] = attrs.field(factory=dict)
+    query: tuple[QueryParam, ...] = ()
+    envelope: CountEnvelope
+
+
+@attrs.frozen(kw_only=True)
+class GetDoc(CountEndpointDoc):
+    envelope: OneEnvelope  # type: ignore[assignment]
+    expansions: tuple[Text, ...] = ()
+    model: Text
+
+
+@attrs.frozen(kw_only=True)
+class ListDoc(GetDoc):
+    envelope: ListEnvelope  # type: ignore[assignment]
+    count: CountDoc | None = None
+    max_page_size: Text
+
+
+@attrs.frozen(kw_only=True)
+class BulkWriteDoc(_KindDoc):
+    method: Method = "POST"
+    path: Text
+    envelope: ListEnvelope
+    model: Text
+    item_model: Text | None = None
+    action: Literal["INSERT", "UPDATE"]
+
+
+@attrs.frozen(kw_only=True)
+class PowerQueryDoc(_KindDoc):
+    method: Method = "POST"
+    path: Text = Text("/ws/schema/query/{query_name}")
+    query_name: Text
+    args: dict[str, ParamDoc] = attrs.field(factory=dict)
+    model: Text
+
+
+@attrs.frozen(kw_only=True)
+class SameAsDoc:
+    same_as: Text
+    description: Description
+
+
+ENDPOINT_DOCS: dict[str, type] = {
+    "get": GetDoc,
+    "list": ListDoc,
+    "count": CountEndpointDoc,
+    "bulk_write": BulkWriteDoc,
+    "powerquery": PowerQueryDoc,
+}
+
+
+@attrs.frozen(kw_only=True)
+class FamilyDoc:
+    module: Text | None = None
+    class_name: Text | None = None
+    attribute: Text | None = None
+    description: Description
+    models: dict[str, Any] = attrs.field(factory=dict)
+    endpoints: dict[str, Any] = attrs.field(factory=dict)
+
+
+# -- what the renderer reads ----------------------------------------------------------------
 
 
 @attrs.frozen
@@ -71,6 +219,9 @@ class CountSpec:
 
 @attrs.frozen
 class EndpointSpec:
+    """One endpoint; `same_as` ("students.for_school") when it delegates to another family's
+    endpoint, whose definition it then carries (for its signature)."""
+
     name: str
     kind: str
     method: str
@@ -88,6 +239,7 @@ class EndpointSpec:
     item_model: str = ""
     query_name: str = ""
     args: tuple[ParamSpec, ...] = ()
+    same_as: str = ""
 
 
 @attrs.frozen
@@ -105,41 +257,93 @@ class FamilySpec:
         return bool(self.endpoints)
 
 
-_TOP_KEYS = {"module", "class", "attribute", "description", "models", "endpoints"}
-_MODEL_KEYS = {"description", "fields"}
-_FIELD_KEYS = {"type", "key", "required", "description"}
-_PARAM_KEYS = {"type", "required", "description"}
-_ENDPOINT_KEYS: dict[str, set[str]] = {
-    "get": {"kind", "method", "path", "path_params", "query", "expansions", "envelope", "model"},
-    "list": {
-        "kind",
-        "method",
-        "path",
-        "path_params",
-        "query",
-        "expansions",
-        "envelope",
-        "model",
-        "count",
-        "max_page_size",
-    },
-    "count": {"kind", "method", "path", "path_params", "query", "envelope"},
-    "bulk_write": {"kind", "method", "path", "envelope", "model", "item_model", "action"},
-    "powerquery": {"kind", "method", "path", "query_name", "args", "model"},
-}
-_REQUIRED_ENDPOINT_KEYS: dict[str, set[str]] = {
-    "get": {"path", "envelope", "model"},
-    "list": {"path", "envelope", "model", "max_page_size"},
-    "count": {"path", "envelope"},
-    "bulk_write": {"path", "envelope", "model", "action"},
-    "powerquery": {"query_name", "model"},
-}
-_ENVELOPE_KEYS: dict[str, set[str]] = {
-    "get": {"singular"},
-    "list": {"plural", "singular"},
-    "count": {"shape"},
-    "bulk_write": {"plural", "singular"},
-}
+# -- the converter --------------------------------------------------------------------------
+
+
+def _text(value: Any, _: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a non-empty string")
+    return " ".join(value.split())
+
+
+def _description(value: Any, _: Any) -> str:
+    text = _text(value, None)
+    if text[0] in "\"'":
+        raise ValueError("must not start with a quote (it opens a docstring): start with a word")
+    return text
+
+
+def _strict_bool(value: Any, _: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+def _short_form(converter: cattrs.Converter, cls: type[T]) -> Callable[[Any, Any], T]:
+    """`gender: str` means `gender: {type: str}`."""
+    structure = cattrs.gen.make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True)
+
+    def hook(value: Any, _: Any) -> T:
+        return structure({"type": value} if isinstance(value, str) else value, cls)
+
+    return hook
+
+
+def make_spec_converter() -> cattrs.Converter:
+    converter = cattrs.Converter(forbid_extra_keys=True)
+    converter.register_structure_hook(Text, _text)
+    converter.register_structure_hook(Description, _description)
+    converter.register_structure_hook(bool, _strict_bool)
+    converter.register_structure_hook(ParamDoc, _short_form(converter, ParamDoc))
+    converter.register_structure_hook(FieldDoc, _short_form(converter, FieldDoc))
+    return converter
+
+
+_CONVERTER = make_spec_converter()
+
+
+def _load(file: str, where: str, body: Any, cls: type[T]) -> T:
+    """`body` as `cls`, or SpecError naming every problem with its key."""
+    if not isinstance(body, Mapping):
+        raise SpecError(file, where, "", "must be a mapping")
+    try:
+        return _CONVERTER.structure(body, cls)
+    except cattrs.BaseValidationError as exc:
+        lines = cattrs.transform_error(exc, path="$", format_exception=_message)
+        problems = [_problem(line) for line in lines]
+    except (ValueError, TypeError) as exc:
+        problems = [("", "", str(exc))]
+    inner, key, first = problems[0]
+    rest = "".join(f"; key {k!r}: {p}" for _, k, p in problems[1:])
+    raise SpecError(file, where + inner, key, first + rest) from None
+
+
+def _message(exc: BaseException, type_: Any) -> str:
+    if isinstance(exc, ValueError) and type(exc) is ValueError and str(exc):
+        return str(exc)  # our own hooks' words
+    if typing.get_origin(type_) is Literal:
+        return f"must be one of {', '.join(map(str, typing.get_args(type_)))}"
+    return cattrs.v.format_exception(exc, type_)
+
+
+def _problem(line: str) -> tuple[str, str, str]:
+    """cattrs' `"... @ $.fields['name'].type"` as (" field 'name'", "type", message)."""
+    message, _, path = line.rpartition(" @ ")
+    inner = ""
+    named = re.match(r"^\$\.fields\['([^']*)'\](.*)$", path)
+    if named:
+        inner, path = f" field {named.group(1)!r}", "$" + named.group(2)
+    extra = re.match(r"extra fields found \((.*)\)", message)
+    if extra:
+        return inner, extra.group(1), "unknown key"
+    key = re.sub(r"\[[^\]]*\]", "", path).removeprefix("$").lstrip(".")
+    key = key.replace("class_name", "class")
+    if message.startswith("required field missing"):
+        return inner, key, "missing"
+    return inner, key, message
+
+
+# -- loading --------------------------------------------------------------------------------
 
 
 def load_specs(spec_dir: Path) -> tuple[FamilySpec, ...]:
@@ -154,12 +358,138 @@ def load_specs(spec_dir: Path) -> tuple[FamilySpec, ...]:
         families.append(parse_family(name, path.stem, raw))
     families = resolve_same_as(families)
     check_references(families)
+    check_page_size_keys(families)
     return tuple(families)
 
 
+def parse_family(file: str, stem: str, raw: Any) -> FamilySpec:
+    """One spec file's content (already YAML-parsed) as a FamilySpec."""
+    if isinstance(raw, Mapping) and "class" in raw:
+        raw = {("class_name" if k == "class" else k): v for k, v in raw.items()}
+    doc = _load(file, "", raw, FamilyDoc)
+    module = doc.module or stem.lstrip("_")
+    if not _IDENT.match(module):
+        raise SpecError(file, "", "module", f"{module!r} is not a module name")
+    endpoints = tuple(_endpoint(file, name, body) for name, body in doc.endpoints.items())
+    if endpoints:
+        if not _CLASS.match(doc.class_name or ""):
+            raise SpecError(file, "", "class", "a family with endpoints needs a class name")
+        if not _identifier(doc.attribute or ""):
+            raise SpecError(file, "", "attribute", "a family with endpoints needs an attribute")
+    return FamilySpec(
+        file=file,
+        module=module,
+        class_name=doc.class_name or "",
+        attribute=doc.attribute or "",
+        description=doc.description,
+        models=tuple(_model(file, name, body) for name, body in doc.models.items()),
+        endpoints=endpoints,
+    )
+
+
+def _identifier(name: Any) -> bool:
+    return isinstance(name, str) and bool(_IDENT.match(name)) and not keyword.iskeyword(name)
+
+
+def _model(file: str, name: Any, body: Any) -> ModelSpec:
+    where = f"model {name!r}"
+    if not isinstance(name, str) or not _CLASS.match(name):
+        raise SpecError(file, where, "models", "model names are CamelCase")
+    doc = _load(file, where, body, ModelDoc)
+    fields = []
+    for field_name, field in doc.fields.items():
+        here = f"{where} field {field_name!r}"
+        if not _identifier(field_name):
+            raise SpecError(file, here, "fields", "field names are lower_snake_case identifiers")
+        if field_name in RESERVED_FIELD_NAMES:
+            raise SpecError(file, here, "fields", f"{field_name!r} is reserved for unknown fields")
+        key = field.key or field_name
+        fields.append(
+            FieldSpec(field_name, key, field.type, field.required, field.description or "")
+        )
+    keys = [f.key for f in fields]
+    if len(set(keys)) != len(keys):
+        raise SpecError(file, where, "key", "two fields share one JSON key")
+    return ModelSpec(name=name, description=doc.description, fields=tuple(fields))
+
+
+def _params(
+    file: str, where: str, key: str, params: Mapping[str, ParamDoc]
+) -> tuple[ParamSpec, ...]:
+    for name in params:
+        if not _identifier(name):
+            raise SpecError(file, where, key, f"{name!r} is not an identifier")
+    return tuple(ParamSpec(n, p.type, p.required, p.description or "") for n, p in params.items())
+
+
+def _endpoint(file: str, name: Any, body: Any) -> EndpointSpec:
+    where = f"endpoint {name!r}"
+    if not _identifier(name):
+        raise SpecError(file, where, "endpoints", "endpoint names are lower_snake_case")
+    if isinstance(body, Mapping) and SAME_AS in body:
+        alias = _load(file, where, body, SameAsDoc)
+        if not _TARGET.match(alias.same_as):
+            raise SpecError(file, where, SAME_AS, "must name an endpoint as attribute.endpoint")
+        return EndpointSpec(name, SAME_AS, "", "", alias.description, same_as=alias.same_as)
+    kind = body.get("kind") if isinstance(body, Mapping) else None
+    if kind not in ENDPOINT_DOCS:
+        raise SpecError(file, where, "kind", f"{kind!r} is not one of {', '.join(KINDS)}")
+    doc: Any = _load(file, where, body, ENDPOINT_DOCS[kind])
+    spec = _endpoint_spec(file, where, name, doc)
+    _check_paths(file, where, spec)
+    if spec.expansions and "expansions" not in spec.query:
+        raise SpecError(file, where, "expansions", "listed but 'expansions' is not in query")
+    return spec
+
+
+def _endpoint_spec(file: str, where: str, name: str, doc: Any) -> EndpointSpec:
+    """The kind's record as the one EndpointSpec the renderer reads."""
+    envelope = getattr(doc, "envelope", None)
+    count = getattr(doc, "count", None)
+    if isinstance(envelope, CountEnvelope):
+        count = CountSpec(doc.path, envelope.shape)
+    return EndpointSpec(
+        name=name,
+        kind=doc.kind,
+        method=doc.method,
+        path=doc.path,
+        description=doc.description,
+        path_params=_params(file, where, "path_params", getattr(doc, "path_params", {})),
+        query=tuple(getattr(doc, "query", ())),
+        expansions=tuple(getattr(doc, "expansions", ())),
+        plural=getattr(envelope, "plural", ""),
+        singular=getattr(envelope, "singular", ""),
+        model=getattr(doc, "model", ""),
+        count=CountSpec(count.path, count.shape) if count is not None else None,
+        max_page_size=getattr(doc, "max_page_size", ""),
+        action=getattr(doc, "action", ""),
+        item_model=getattr(doc, "item_model", None) or "",
+        query_name=getattr(doc, "query_name", ""),
+        args=_params(file, where, "args", getattr(doc, "args", {})),
+    )
+
+
+def _check_paths(file: str, where: str, ep: EndpointSpec) -> None:
+    if not ep.path.startswith("/"):
+        raise SpecError(file, where, "path", "paths start with '/'")
+    wanted = set(_PLACEHOLDER.findall(ep.path)) - {"query_name"}
+    declared = {p.name for p in ep.path_params}
+    if wanted != declared:
+        missing = sorted(wanted - declared) or sorted(declared - wanted)
+        raise SpecError(
+            file, where, "path_params", f"path placeholders and path_params differ: {missing}"
+        )
+    if ep.count is not None and set(_PLACEHOLDER.findall(ep.count.path)) != declared:
+        raise SpecError(file, where, "count.path", "placeholders differ from the list path")
+
+
+# -- across files ---------------------------------------------------------------------------
+
+
 def resolve_same_as(families: Sequence[FamilySpec]) -> list[FamilySpec]:
-    """Replace each `same_as: attribute.endpoint` by a copy of that endpoint under its own
-    name and description, so one endpoint is described in one place."""
+    """Give each `same_as: attribute.endpoint` the target's definition (for its signature),
+    under its own name and description; it stays marked `same_as`, so the renderer emits a
+    delegation to the target rather than a second copy of its body."""
     by_name = {
         f"{family.attribute}.{ep.name}": ep
         for family in families
@@ -171,47 +501,17 @@ def resolve_same_as(families: Sequence[FamilySpec]) -> list[FamilySpec]:
         endpoints = []
         for ep in family.endpoints:
             if ep.kind == SAME_AS:
-                target = by_name.get(ep.path)
+                target = by_name.get(ep.same_as)
                 if target is None:
                     raise SpecError(
-                        family.file, f"endpoint {ep.name!r}", SAME_AS, f"no endpoint {ep.path!r}"
+                        family.file, f"endpoint {ep.name!r}", SAME_AS, f"no endpoint {ep.same_as!r}"
                     )
-                ep = attrs.evolve(target, name=ep.name, description=ep.description)
+                ep = attrs.evolve(
+                    target, name=ep.name, description=ep.description, same_as=ep.same_as
+                )
             endpoints.append(ep)
         resolved.append(attrs.evolve(family, endpoints=tuple(endpoints)))
     return resolved
-
-
-def parse_family(file: str, stem: str, raw: Any) -> FamilySpec:
-    """One spec file's content (already YAML-parsed) as a FamilySpec."""
-    if not isinstance(raw, Mapping):
-        raise SpecError(file, "", "", "the file must hold a mapping")
-    _no_unknown(file, "", raw, _TOP_KEYS)
-    module = _text(file, "", raw, "module", default=stem.lstrip("_"))
-    if not _IDENT.match(module):
-        raise SpecError(file, "", "module", f"{module!r} is not a module name")
-    models = tuple(
-        _model(file, name, body) for name, body in _mapping(file, "", raw, "models").items()
-    )
-    endpoints = tuple(
-        _endpoint(file, name, body) for name, body in _mapping(file, "", raw, "endpoints").items()
-    )
-    class_name = _text(file, "", raw, "class", default="")
-    attribute = _text(file, "", raw, "attribute", default="")
-    if endpoints:
-        if not _CLASS.match(class_name):
-            raise SpecError(file, "", "class", "a family with endpoints needs a class name")
-        if not _IDENT.match(attribute) or keyword.iskeyword(attribute):
-            raise SpecError(file, "", "attribute", "a family with endpoints needs an attribute")
-    return FamilySpec(
-        file=file,
-        module=module,
-        class_name=class_name,
-        attribute=attribute,
-        description=_text(file, "", raw, "description"),
-        models=models,
-        endpoints=endpoints,
-    )
 
 
 def check_references(families: Sequence[FamilySpec]) -> None:
@@ -237,13 +537,33 @@ def check_references(families: Sequence[FamilySpec]) -> None:
                 where = f"model {model.name!r} field {field.name!r}"
                 _check_type(family.file, where, "type", field.type, owner)
         for ep in family.endpoints:
-            where = f"endpoint {ep.name!r}"
-            for key in ("model", "item_model"):
-                value = getattr(ep, key)
-                if value and value not in owner:
-                    raise SpecError(family.file, where, key, f"unknown model {value!r}")
-            for param in (*ep.path_params, *ep.args):
-                _check_type(family.file, where, f"{param.name}.type", param.type, owner)
+            _check_endpoint_types(family.file, ep, owner)
+
+
+def _check_endpoint_types(file: str, ep: EndpointSpec, owner: Mapping[str, str]) -> None:
+    where = f"endpoint {ep.name!r}"
+    for key in ("model", "item_model"):
+        value = getattr(ep, key)
+        if value and value not in owner:
+            raise SpecError(file, where, key, f"unknown model {value!r}")
+    for param in (*ep.path_params, *ep.args):
+        _check_type(file, where, f"{param.name}.type", param.type, owner)
+
+
+def check_page_size_keys(families: Sequence[FamilySpec]) -> None:
+    """Every list's `max_page_size` is a field of the metadata model (a typo would otherwise
+    silently fall back to 100 rows a page)."""
+    metadata = next((m for f in families for m in f.models if m.name == METADATA_MODEL), None)
+    known = {field.key for field in metadata.fields} if metadata is not None else set()
+    for family in families:
+        for ep in family.endpoints:
+            if ep.kind == "list" and not ep.same_as and ep.max_page_size not in known:
+                raise SpecError(
+                    family.file,
+                    f"endpoint {ep.name!r}",
+                    "max_page_size",
+                    f"{ep.max_page_size!r} is not a field of {METADATA_MODEL} in metadata.yaml",
+                )
 
 
 def referenced_models(type_text: str) -> tuple[str, ...]:
@@ -260,219 +580,3 @@ def _check_type(file: str, where: str, key: str, text: str, models: Mapping[str,
             raise SpecError(file, where, key, f"{text!r} is not a type")
         if name not in models:
             raise SpecError(file, where, key, f"unknown model {name!r}")
-
-
-def _model(file: str, name: Any, body: Any) -> ModelSpec:
-    where = f"model {name!r}"
-    if not isinstance(name, str) or not _CLASS.match(name):
-        raise SpecError(file, where, "models", "model names are CamelCase")
-    if not isinstance(body, Mapping):
-        raise SpecError(file, where, "fields", "a model is a mapping with fields")
-    _no_unknown(file, where, body, _MODEL_KEYS)
-    fields = []
-    for field_name, field_body in _mapping(file, where, body, "fields").items():
-        fields.append(_field(file, f"{where} field {field_name!r}", field_name, field_body))
-    keys = [f.key for f in fields]
-    if len(set(keys)) != len(keys):
-        raise SpecError(file, where, "key", "two fields share one JSON key")
-    return ModelSpec(
-        name=name, description=_text(file, where, body, "description"), fields=tuple(fields)
-    )
-
-
-def _field(file: str, where: str, name: Any, body: Any) -> FieldSpec:
-    if not isinstance(name, str) or not _IDENT.match(name) or keyword.iskeyword(name):
-        raise SpecError(file, where, "fields", "field names are lower_snake_case identifiers")
-    if name in RESERVED_FIELD_NAMES:
-        raise SpecError(file, where, "fields", f"{name!r} is reserved for unknown fields")
-    if isinstance(body, str):
-        body = {"type": body}
-    if not isinstance(body, Mapping):
-        raise SpecError(file, where, "type", "a field is a type or a mapping with a type")
-    _no_unknown(file, where, body, _FIELD_KEYS)
-    return FieldSpec(
-        name=name,
-        key=_text(file, where, body, "key", default=name),
-        type=_text(file, where, body, "type"),
-        required=_flag(file, where, body, "required"),
-        description=_text(file, where, body, "description", default=""),
-    )
-
-
-def _param(file: str, where: str, name: Any, body: Any) -> ParamSpec:
-    if not isinstance(name, str) or not _IDENT.match(name) or keyword.iskeyword(name):
-        raise SpecError(file, where, str(name), "parameter names are identifiers")
-    if isinstance(body, str):
-        body = {"type": body}
-    if not isinstance(body, Mapping):
-        raise SpecError(file, where, name, "a parameter is a type or a mapping with a type")
-    _no_unknown(file, f"{where} parameter {name!r}", body, _PARAM_KEYS)
-    return ParamSpec(
-        name=name,
-        type=_text(file, where, body, "type"),
-        required=_flag(file, where, body, "required", default=True),
-        description=_text(file, where, body, "description", default=""),
-    )
-
-
-SAME_AS = "same_as"
-
-
-def _endpoint(file: str, name: Any, body: Any) -> EndpointSpec:
-    where = f"endpoint {name!r}"
-    if not isinstance(name, str) or not _IDENT.match(name) or keyword.iskeyword(name):
-        raise SpecError(file, where, "endpoints", "endpoint names are lower_snake_case")
-    if not isinstance(body, Mapping):
-        raise SpecError(file, where, "kind", "an endpoint is a mapping")
-    if SAME_AS in body:
-        # Another family's endpoint under a second name: described once, resolved later.
-        _no_unknown(file, where, body, {SAME_AS, "description"})
-        target = _text(file, where, body, SAME_AS)
-        if not re.fullmatch(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*", target):
-            raise SpecError(file, where, SAME_AS, "must name an endpoint as attribute.endpoint")
-        return EndpointSpec(
-            name=name,
-            kind=SAME_AS,
-            method="",
-            path=target,
-            description=_text(file, where, body, "description"),
-        )
-    kind = _text(file, where, body, "kind")
-    if kind not in KINDS:
-        raise SpecError(file, where, "kind", f"{kind!r} is not one of {', '.join(KINDS)}")
-    allowed = _ENDPOINT_KEYS[kind] | {"description"}
-    _no_unknown(file, where, body, allowed)
-    for key in sorted(_REQUIRED_ENDPOINT_KEYS[kind]):
-        if key not in body:
-            raise SpecError(file, where, key, f"required for kind {kind!r}")
-    default_method = "POST" if kind in ("bulk_write", "powerquery") else "GET"
-    method = _text(file, where, body, "method", default=default_method).upper()
-    if method not in ("GET", "POST", "PUT", "DELETE"):
-        raise SpecError(file, where, "method", f"{method!r} is not an HTTP method we send")
-    path = _text(file, where, body, "path", default="")
-    if kind == "powerquery" and not path:
-        path = "/ws/schema/query/{query_name}"
-    if not path.startswith("/"):
-        raise SpecError(file, where, "path", "paths start with '/'")
-    path_params = tuple(
-        _param(file, where, pname, pbody)
-        for pname, pbody in _mapping(file, where, body, "path_params").items()
-    )
-    wanted = set(_PLACEHOLDER.findall(path)) - ({"query_name"} if kind == "powerquery" else set())
-    declared = {p.name for p in path_params}
-    if wanted != declared:
-        missing = sorted(wanted - declared) or sorted(declared - wanted)
-        raise SpecError(
-            file, where, "path_params", f"path placeholders and path_params differ: {missing}"
-        )
-    query = tuple(_strings(file, where, body, "query"))
-    for param in query:
-        if param not in QUERY_PARAMS:
-            raise SpecError(
-                file, where, "query", f"{param!r} is not one of {', '.join(QUERY_PARAMS)}"
-            )
-    expansions = tuple(_strings(file, where, body, "expansions"))
-    if expansions and "expansions" not in query:
-        raise SpecError(file, where, "expansions", "listed but 'expansions' is not in query")
-    envelope = _mapping(file, where, body, "envelope")
-    if kind in _ENVELOPE_KEYS:
-        _no_unknown(file, f"{where} envelope", envelope, _ENVELOPE_KEYS[kind])
-        for key in sorted(_ENVELOPE_KEYS[kind]):
-            if key not in envelope:
-                raise SpecError(file, where, f"envelope.{key}", f"required for kind {kind!r}")
-    count = None
-    if "count" in body:
-        raw_count = body["count"]
-        if not isinstance(raw_count, Mapping) or "path" not in raw_count:
-            raise SpecError(file, where, "count", "a mapping with path and shape")
-        _no_unknown(file, f"{where} count", raw_count, {"path", "shape"})
-        count = CountSpec(
-            path=_text(file, where, raw_count, "path"),
-            shape=_text(file, where, raw_count, "shape", default="resource"),
-        )
-        if count.shape not in COUNT_SHAPES:
-            raise SpecError(file, where, "count.shape", f"one of {', '.join(COUNT_SHAPES)}")
-        if set(_PLACEHOLDER.findall(count.path)) != declared:
-            raise SpecError(file, where, "count.path", "placeholders differ from the list path")
-    shape = _text(file, where, envelope, "shape", default="resource")
-    if kind == "count" and shape not in COUNT_SHAPES:
-        raise SpecError(file, where, "envelope.shape", f"one of {', '.join(COUNT_SHAPES)}")
-    action = _text(file, where, body, "action", default="")
-    if kind == "bulk_write" and action not in ("INSERT", "UPDATE"):
-        raise SpecError(file, where, "action", "INSERT or UPDATE")
-    args = tuple(
-        _param(file, where, aname, abody)
-        for aname, abody in _mapping(file, where, body, "args").items()
-    )
-    return EndpointSpec(
-        name=name,
-        kind=kind,
-        method=method,
-        path=path,
-        description=_text(file, where, body, "description"),
-        path_params=path_params,
-        query=query,
-        expansions=expansions,
-        plural=_text(file, where, envelope, "plural", default=""),
-        singular=_text(file, where, envelope, "singular", default=""),
-        model=_text(file, where, body, "model", default=""),
-        count=count if kind == "list" else (CountSpec(path, shape) if kind == "count" else None),
-        max_page_size=_text(file, where, body, "max_page_size", default=""),
-        action=action,
-        item_model=_text(file, where, body, "item_model", default=""),
-        query_name=_text(file, where, body, "query_name", default=""),
-        args=args,
-    )
-
-
-_MISSING: Any = object()
-
-
-def _no_unknown(file: str, where: str, body: Mapping[Any, Any], allowed: set[str]) -> None:
-    for key in body:
-        if key not in allowed:
-            raise SpecError(
-                file, where, str(key), f"unknown key (known: {', '.join(sorted(allowed))})"
-            )
-
-
-def _text(file: str, where: str, body: Mapping[Any, Any], key: str, default: Any = _MISSING) -> str:
-    if key not in body:
-        if default is _MISSING:
-            raise SpecError(file, where, key, "missing")
-        return str(default)
-    value = body[key]
-    if not isinstance(value, str) or not value.strip():
-        raise SpecError(file, where, key, "must be a non-empty string")
-    text = " ".join(value.split())
-    if key == "description" and text[0] in "\"'":
-        raise SpecError(
-            file,
-            where,
-            key,
-            "must not start with a quote (it opens a docstring): start with a word",
-        )
-    return text
-
-
-def _flag(file: str, where: str, body: Mapping[Any, Any], key: str, default: bool = False) -> bool:
-    value = body.get(key, default)
-    if not isinstance(value, bool):
-        raise SpecError(file, where, key, "must be true or false")
-    return value
-
-
-def _mapping(file: str, where: str, body: Mapping[Any, Any], key: str) -> Mapping[Any, Any]:
-    value = body.get(key, {})
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise SpecError(file, where, key, "must be a mapping")
-    return value
-
-
-def _strings(file: str, where: str, body: Mapping[Any, Any], key: str) -> list[str]:
-    value = body.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise SpecError(file, where, key, "must be a list of strings")
-    return value

@@ -1,20 +1,18 @@
 """`students get 2`, `schools list`, `sections count --school 5`...: commands built from the
-generated typed helpers by looking at them, never written by hand per resource.
+generated operations table (`acme_powerschool.endpoints.operations`), never written by hand per
+resource and never guessed from signatures.
 
-Every family the client exposes (`ps.students`, `ps.schools`, ...) becomes a group; each public
-method becomes a command whose arguments and options come from its signature. `for_<x>(x_id)`
-methods join `list` as `--<x> ID`, `count_for_<x>` ones join `count`. Bulk writes are left to
-`acme-powerschool post`. Nothing here knows a PowerSchool URL.
+Every family in the table becomes a group; each operation a command whose arguments and options
+are its parameters. Operations sharing a command name (`list`, `count`) become one command, each
+scoped one as `--<scope> ID`. Bulk writes are left to `acme-powerschool post`; an operation whose
+return shape this module does not know is an error when the commands are built, never a command
+that silently goes missing. Nothing here knows a PowerSchool URL.
 """
 
 from __future__ import annotations
 
-import collections.abc
-import inspect
-import types
-import typing
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import click
@@ -38,6 +36,10 @@ from acme_powerschool.cli.output import (
     show_progress,
 )
 
+if TYPE_CHECKING:
+    from acme_powerschool.runtime import Operation as HelperOperation
+    from acme_powerschool.runtime import Parameter
+
 # Help for the query parameters every generated helper shares (by parameter name).
 PARAM_HELP = {
     "q": "PowerSchool q filter, like 'name.last_name==Sm*'.",
@@ -49,23 +51,13 @@ PARAM_HELP = {
     "prefetch": "Pages to fetch ahead on worker threads (0-16).",
 }
 LIST, COUNT = "list", "count"
-FOR_PREFIX, COUNT_FOR_PREFIX = "for_", "count_for_"
+SHOWN = frozenset({"one", "many", "count"})
+"""Return shapes the CLI prints."""
+NOT_COMMANDS = {"write": "bulk writes are sent with `acme-powerschool post`"}
+"""Return shapes deliberately offered as no command, and why."""
 
 
 # -- describing a helper --------------------------------------------------------------------
-
-
-# Paging numbers the library would refuse later are usage errors here (by parameter name).
-NUMBER_TYPES: dict[str, Callable[[], ParamTypeBase]] = {
-    "pagesize": lambda: click.IntRange(min=1),
-    "prefetch": lambda: click.IntRange(0, _max_prefetch()),
-}
-
-
-def _max_prefetch() -> int:
-    from acme_powerschool.pager import MAX_PREFETCH
-
-    return MAX_PREFETCH
 
 
 @attrs.frozen
@@ -94,138 +86,84 @@ class Operation:
     positional: tuple[Param, ...]
     keywords: tuple[Param, ...]
     doc: str
-    model: type | None = None
-    """The record class a `one` or `many` helper returns (its fields are the csv header)."""
+    command: str = ""
+    scope: str | None = None
 
     def call(self, client: Any, positional: Sequence[Any], keywords: dict[str, Any]) -> Any:
         family = getattr(client, self.family)
         return getattr(family, self.method)(*positional, **keywords)
 
 
-def _strip_optional(hint: Any) -> tuple[Any, bool]:
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        if len(args) < len(typing.get_args(hint)):
-            return (args[0] if len(args) == 1 else typing.Union[tuple(args)]), True  # noqa: UP007
-    return hint, False
+_CLICK_TYPES: dict[str, Callable[[], ParamTypeBase]] = {
+    "id": IdType,
+    "int": lambda: click.INT,
+    "bool": lambda: click.BOOL,
+    "float": lambda: click.FLOAT,
+    "str": lambda: click.STRING,
+}
 
 
-def _scalar_type(hint: Any) -> ParamTypeBase:
-    hint, _ = _strip_optional(hint)
-    origin = typing.get_origin(hint)
-    if origin is Literal:
-        return click.Choice([str(v) for v in typing.get_args(hint)], case_sensitive=False)
-    if origin in (typing.Union, types.UnionType):
-        return IdType()
-    if hint is bool:
-        return click.BOOL
-    if hint is int:
-        return click.INT
-    if hint is float:
-        return click.FLOAT
-    return click.STRING
+# Paging numbers the library would refuse later are usage errors here (by parameter name).
+NUMBER_TYPES: dict[str, Callable[[], ParamTypeBase]] = {
+    "pagesize": lambda: click.IntRange(min=1),
+    "prefetch": lambda: click.IntRange(0, _max_prefetch()),
+}
 
 
-def _is_sequence(hint: Any) -> Any | None:
-    """The item type when `hint` is a (non-text) sequence, else None."""
-    hint, _ = _strip_optional(hint)
-    origin = typing.get_origin(hint)
-    if origin in (collections.abc.Sequence, list, tuple, collections.abc.Iterable):
-        args = typing.get_args(hint)
-        return args[0] if args else str
-    return None
+def _max_prefetch() -> int:
+    from acme_powerschool.pager import MAX_PREFETCH
+
+    return MAX_PREFETCH
 
 
-def _kind(returns: Any) -> str | None:
-    if returns is int:
-        return "count"
-    origin = typing.get_origin(returns) or returns
-    if getattr(origin, "__name__", "") == "Pager":
-        return "many"
-    if attrs.has(returns) if isinstance(returns, type) else False:
-        return "one"
-    return None
+def _param(parameter: Parameter) -> Param:
+    if parameter.choices:
+        kind: ParamTypeBase = click.Choice(parameter.choices, case_sensitive=False)
+    elif parameter.name in NUMBER_TYPES:
+        kind = NUMBER_TYPES[parameter.name]()
+    else:
+        kind = _CLICK_TYPES[parameter.type]()
+    return Param(parameter.name, kind, parameter.multiple, parameter.required, parameter.default)
 
 
-def _model(returns: Any) -> type | None:
-    args = typing.get_args(returns)
-    target = args[0] if args else returns
-    return target if isinstance(target, type) and attrs.has(target) else None
-
-
-def describe(family: str, method: str, function: Callable[..., Any]) -> Operation | None:
-    """The Operation for one helper method, or None when it is not a read the CLI can offer
-    (a bulk write, or a parameter the command line cannot express)."""
-    try:
-        hints = typing.get_type_hints(function)
-    except Exception:  # unresolvable annotations: not a helper we can describe
+def describe(op: HelperOperation) -> Operation | None:
+    """The command-line Operation for one row of the operations table; None for the shapes
+    deliberately left out (NOT_COMMANDS). LookupError for a shape nobody decided about."""
+    if op.returns in NOT_COMMANDS:
         return None
-    kind = _kind(hints.get("return"))
-    if kind is None:
-        return None
-    positional: list[Param] = []
-    keywords: list[Param] = []
-    for name, parameter in inspect.signature(function).parameters.items():
-        if name == "self":
-            continue
-        hint = hints.get(name, str)
-        if parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD:
-            if _is_sequence(hint) is not None or typing.get_origin(hint) is collections.abc.Mapping:
-                return None
-            positional.append(Param(name, _param_type(name, hint), required=True))
-        elif parameter.kind is inspect.Parameter.KEYWORD_ONLY:
-            item = _is_sequence(hint)
-            required = parameter.default is inspect.Parameter.empty
-            default = None if required else parameter.default
-            if item is not None:
-                keywords.append(Param(name, _scalar_type(item), True, required, default))
-            else:
-                keywords.append(Param(name, _param_type(name, hint), False, required, default))
-        else:
-            return None
-    doc = inspect.getdoc(function) or f"{family}.{method}"
-    model = _model(hints.get("return"))
-    return Operation(family, method, kind, tuple(positional), tuple(keywords), doc, model)
+    if op.returns not in SHOWN:
+        raise LookupError(
+            f"{op.family}.{op.method} returns {op.returns!r}: the CLI shows "
+            f"{', '.join(sorted(SHOWN))} and skips {', '.join(NOT_COMMANDS)}; decide in "
+            "acme_powerschool/cli/resources.py"
+        )
+    return Operation(
+        family=op.family,
+        method=op.method,
+        kind=op.returns,
+        positional=tuple(_param(p) for p in op.positional),
+        keywords=tuple(_param(p) for p in op.keywords),
+        doc=op.summary,
+        command=op.command,
+        scope=op.scope,
+    )
 
 
-def _param_type(name: str, hint: Any) -> ParamTypeBase:
-    return NUMBER_TYPES[name]() if name in NUMBER_TYPES else _scalar_type(hint)
+def _table() -> tuple[HelperOperation, ...]:
+    from acme_powerschool.endpoints.operations import OPERATIONS
+
+    return OPERATIONS
 
 
 def family_names() -> list[str]:
     """The typed families the client exposes (`students`, `schools`, ...)."""
-    from acme_powerschool.endpoints import EndpointAccessors
-
-    return sorted(
-        name
-        for name, value in vars(EndpointAccessors).items()
-        if isinstance(value, property) and not name.startswith("_")
-    )
-
-
-class _NoClient:
-    """Stands in for a client while a family's class is looked at; it is never sent anything."""
-
-
-def family_class(name: str) -> type:
-    from acme_powerschool.endpoints import EndpointAccessors
-
-    accessor = vars(EndpointAccessors)[name]
-    assert isinstance(accessor, property) and accessor.fget is not None
-    return type(accessor.fget(_NoClient()))
+    return sorted({op.family for op in _table()})
 
 
 def operations(family: str) -> list[Operation]:
-    cls = family_class(family)
-    found = []
-    for method, function in inspect.getmembers(cls, inspect.isfunction):
-        if method.startswith("_"):
-            continue
-        operation = describe(family, method, function)
-        if operation is not None:
-            found.append(operation)
-    return found
+    """The commands' operations of one family, in table order."""
+    described = (describe(op) for op in _table() if op.family == family)
+    return [op for op in described if op is not None]
 
 
 # -- building commands ----------------------------------------------------------------------
@@ -318,24 +256,53 @@ def _pop_output(values: dict[str, Any]) -> dict[str, Any]:
     return {key: values.pop(key, default) for key, default in defaults.items()}
 
 
-def _emit(op: Operation, result: Any, output: dict[str, Any]) -> None:
+def _record_columns(client: Any, op: Operation) -> list[str]:
+    """The csv columns of the records `op` returns (so that an empty result has a header):
+    the fields of the model its helper is annotated to return."""
+    import typing
+
+    try:
+        method = getattr(type(getattr(client, op.family)), op.method)
+        returns = typing.get_type_hints(method).get("return")
+    except Exception:  # a stand-in client, unresolvable annotations: the records' own columns
+        return []
+    args = typing.get_args(returns)
+    model = args[0] if args else returns
+    return model_columns(model) if isinstance(model, type) else []
+
+
+def _emit(op: Operation, client: Any, result: Any, output: dict[str, Any]) -> None:
     if op.kind == "count":
         click.echo(str(result))
         return
-    columns = model_columns(op.model) if op.model is not None else []
     forced = output["progress"] if output["progress"] is not None else state().progress
     with output_stream(output["out"]) as stream:
         writer = RecordWriter(
-            stream, output["fmt"], single=op.kind == "one", warn=echo_err, columns=columns
+            stream,
+            output["fmt"],
+            single=op.kind == "one",
+            warn=echo_err,
+            columns=_record_columns(client, op),
         )
         if op.kind == "one":
             writer.write(result)
             writer.close()
             return
-        label = f"{op.family} {op.method}"
+        label = f"{op.family} {op.command or op.method}"
         copy_records(
             result, writer, label=label, progress=show_progress(forced), limit=output["limit"]
         )
+
+
+def _run(
+    op: Operation,
+    conn: Connection,
+    positional: list[Any],
+    keywords: dict[str, Any],
+    output: dict[str, Any],
+) -> None:
+    client = conn.client()
+    _emit(op, client, op.call(client, positional, keywords), output)
 
 
 # Ids the examples use: ones the simulator has, so that every --help example runs there.
@@ -359,13 +326,13 @@ def _example(family: str, command: str, op: Operation) -> str:
 
 def operation_command(op: Operation) -> click.Command:
     """One helper method as a command: positional parameters as arguments, keywords as options."""
-    command_name = op.method.replace("_", "-")
+    command_name = op.command or op.method.replace("_", "-")
 
     def run(conn: Connection, **values: Any) -> None:
         output = _pop_output(values)
         positional = [values.pop(p.name) for p in op.positional]
         keywords = {k: v for k, v in values.items() if v is not None and v != []}
-        _emit(op, op.call(conn.client(), positional, keywords), output)
+        _run(op, conn, positional, keywords, output)
 
     help_text = f"{op.doc}\n\n\b\nExample:\n  {_example(op.family, command_name, op)}"
     decorated: Any = connection_options(run)
@@ -382,86 +349,101 @@ def operation_command(op: Operation) -> click.Command:
     )
 
 
-def _pick_scope(
-    name: str, plain: Operation | None, scoped: dict[str, Operation], values: dict[str, Any]
-) -> tuple[Operation, list[Any], str | None]:
-    """The helper a merged command runs: the one whose `--<scope> ID` was given (at most one),
-    else the plain one; with its positional arguments and the scope flag used."""
-    flags = {scope: "--" + scope.replace("_", "-") for scope in scoped}
-    chosen = [scope for scope in scoped if values.get(f"scope_{scope}") is not None]
-    if len(chosen) > 1:
-        raise CommandError(f"give only one of {', '.join(flags[s] for s in chosen)}", EXIT_USAGE)
-    if chosen:
-        return scoped[chosen[0]], [values[f"scope_{chosen[0]}"]], flags[chosen[0]]
-    if plain is not None:
-        return plain, [], None
-    family = next(iter(scoped.values())).family
-    needs = " or ".join(f"{flag} ID" for flag in flags.values())
-    raise CommandError(f"{family} {name} needs {needs}", EXIT_USAGE)
+@attrs.frozen
+class _Merged:
+    """`list` (or `count`): the plain operation and the scoped ones, one command."""
 
+    name: str
+    plain: Operation | None
+    scoped: dict[str, Operation]
 
-def _scoped_arguments(
-    op: Operation, options: dict[str, Param], values: dict[str, Any], flag: str | None
-) -> dict[str, Any]:
-    """The keyword arguments `op` accepts; an option it does not take is a usage error."""
-    ctx = click.get_current_context()
-    accepted = {p.name for p in op.keywords}
-    arguments: dict[str, Any] = {}
-    for key, param in options.items():
-        value = values.get(key)
-        if key in accepted:
-            if value is not None and value != []:
-                arguments[key] = value
-        elif _given(ctx, key):
-            where = f"with {flag}" if flag else "without a scope option"
-            raise CommandError(f"{param.flag} is not available {where}", EXIT_USAGE)
-    missing = [p.flag for p in op.keywords if p.required and p.name not in arguments]
-    if missing:
-        raise CommandError(f"missing option {', '.join(missing)}", EXIT_USAGE)
-    return arguments
+    @property
+    def flags(self) -> dict[str, str]:
+        return {scope: "--" + scope.replace("_", "-") for scope in self.scoped}
+
+    @property
+    def options(self) -> dict[str, Param]:
+        every = [op for op in (self.plain, *self.scoped.values()) if op is not None]
+        options: dict[str, Param] = {}
+        for op in every:
+            for param in op.keywords:
+                options.setdefault(param.name, attrs.evolve(param, required=False))
+        return options
+
+    def choose(self, family: str, values: dict[str, Any]) -> tuple[Operation, list[Any], str]:
+        """The operation the options pick, its positional arguments and the scope flag used."""
+        chosen = [scope for scope in self.scoped if values.get(f"scope_{scope}") is not None]
+        if len(chosen) > 1:
+            flags = ", ".join(self.flags[s] for s in chosen)
+            raise CommandError(f"give only one of {flags}", EXIT_USAGE)
+        if chosen:
+            scope = chosen[0]
+            return self.scoped[scope], [values[f"scope_{scope}"]], self.flags[scope]
+        if self.plain is None:
+            flags = " or ".join(f"{flag} ID" for flag in self.flags.values())
+            raise CommandError(f"{family} {self.name} needs {flags}", EXIT_USAGE)
+        return self.plain, [], ""
+
+    def arguments(self, op: Operation, flag: str, values: dict[str, Any]) -> dict[str, Any]:
+        """The keyword arguments `op` takes; an option it does not take is a usage error."""
+        ctx = click.get_current_context()
+        accepted = {p.name for p in op.keywords}
+        arguments: dict[str, Any] = {}
+        for key, param in self.options.items():
+            value = values.get(key)
+            if key in accepted:
+                if value is not None and value != []:
+                    arguments[key] = value
+            elif _given(ctx, key):
+                where = f"with {flag}" if flag else "without a scope option"
+                raise CommandError(f"{param.flag} is not available {where}", EXIT_USAGE)
+        missing = [p.flag for p in op.keywords if p.required and p.name not in arguments]
+        if missing:
+            raise CommandError(f"missing option {', '.join(missing)}", EXIT_USAGE)
+        return arguments
+
+    def help_text(self, family: str) -> str:
+        lines = []
+        if self.plain is not None:
+            lines.append(f"Without a scope option: {_first_line(self.plain.doc)}")
+        for scope, op in self.scoped.items():
+            lines.append(f"With {self.flags[scope]} ID: {_first_line(op.doc)}")
+        example_scope = ""
+        if self.scoped:
+            scope, flag = next(iter(self.flags.items()))
+            example_scope = f" {flag} {EXAMPLE_IDS.get(scope, '100')}"
+        example = f"acme-powerschool {family.replace('_', '-')} {self.name}{example_scope}"
+        return "\n\n".join(lines) + f"\n\n\b\nExample:\n  {example}"
 
 
 def merged_command(
     name: str, plain: Operation | None, scoped: dict[str, Operation]
 ) -> click.Command:
-    """`list` (or `count`) over the plain method and the `for_<x>` ones: `--<x> ID` picks one."""
-    every = [op for op in (plain, *scoped.values()) if op is not None]
-    kind, family = every[0].kind, every[0].family
-    scope_flags = {scope: "--" + scope.replace("_", "-") for scope in scoped}
-    options: dict[str, Param] = {}
-    for op in every:
-        for param in op.keywords:
-            options.setdefault(param.name, attrs.evolve(param, required=False))
+    """`list` (or `count`) over the plain method and the scoped ones: `--<x> ID` picks one."""
+    merged = _Merged(name, plain, scoped)
+    first = plain or next(iter(scoped.values()))
+    kind, family = first.kind, first.family
 
     def run(conn: Connection, **values: Any) -> None:
         output = _pop_output(values)
-        op, positional, flag = _pick_scope(name, plain, scoped, values)
-        arguments = _scoped_arguments(op, options, values, flag)
-        _emit(op, op.call(conn.client(), positional, arguments), output)
+        op, positional, flag = merged.choose(family, values)
+        _run(op, conn, positional, merged.arguments(op, flag, values), output)
 
-    lines = []
-    if plain is not None:
-        lines.append(f"Without a scope option: {_first_line(plain.doc)}")
-    for scope, op in scoped.items():
-        lines.append(f"With {scope_flags[scope]} ID: {_first_line(op.doc)}")
-    example_scope = f" {next(iter(scope_flags.values()))} 100" if scoped else ""
-    example = f"acme-powerschool {family.replace('_', '-')} {name}{example_scope}"
-    help_text = "\n\n".join(lines) + f"\n\n\b\nExample:\n  {example}"
     decorated: Any = connection_options(run)
     for option in reversed(_output_options(kind)):
         decorated = option(decorated)
-    for param in reversed(list(options.values())):
+    for param in reversed(list(merged.options.values())):
         decorated = _option(param)(decorated)
     for scope, op in reversed(list(scoped.items())):
         decorated = click.option(
-            scope_flags[scope],
+            merged.flags[scope],
             f"scope_{scope}",
             type=op.positional[0].type,
             metavar="ID",
             help=f"Only those of one {scope.replace('_', ' ')} ({op.positional[0].name}).",
         )(decorated)
     short = f"{'List' if name == LIST else 'Count'} {family.replace('_', ' ')}."
-    return click.command(name=name, help=help_text, short_help=short)(decorated)
+    return click.command(name=name, help=merged.help_text(family), short_help=short)(decorated)
 
 
 def _first_line(doc: str) -> str:
@@ -469,21 +451,18 @@ def _first_line(doc: str) -> str:
 
 
 def family_commands(family: str) -> dict[str, click.Command]:
-    """Every command of one family, by name."""
-    ops = operations(family)
+    """Every command of one family, by name: operations sharing a name are one command."""
+    by_name: dict[str, list[Operation]] = {}
+    for op in operations(family):
+        by_name.setdefault(op.command, []).append(op)
     commands: dict[str, click.Command] = {}
-    for merged, prefix in ((LIST, FOR_PREFIX), (COUNT, COUNT_FOR_PREFIX)):
-        plain = next((op for op in ops if op.method == merged and not op.positional), None)
-        scoped = {
-            op.method[len(prefix) :]: op
-            for op in ops
-            if op.method.startswith(prefix) and len(op.positional) == 1
-        }
-        if plain is not None or scoped:
-            commands[merged] = merged_command(merged, plain, scoped)
-            ops = [op for op in ops if op is not plain and op not in scoped.values()]
-    for op in ops:
-        commands.setdefault(op.method.replace("_", "-"), operation_command(op))
+    for name, ops in by_name.items():
+        scoped = {op.scope: op for op in ops if op.scope is not None}
+        plain = [op for op in ops if op.scope is None]
+        if scoped or name in (LIST, COUNT):
+            commands[name] = merged_command(name, plain[0] if plain else None, scoped)
+        else:
+            commands[name] = operation_command(plain[0])
     return commands
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from acme_powerschool.core.call import Call
 from acme_powerschool.models.powerqueries import FlatStudentRow, RosterRow, SectionRosterRow
 from acme_powerschool.pager import Pager
-from acme_powerschool.typed import Sender, fetch_powerquery, query_args
+from acme_powerschool.runtime import Sender, fetch_powerquery, query_args
 from acme_powerschool.types import Id
 
 __all__ = ["PowerQueries"]

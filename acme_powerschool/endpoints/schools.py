@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from acme_powerschool.core.call import Call
+from acme_powerschool.endpoints.students import Students
 from acme_powerschool.models.schools import District, DistrictExpansion, School, SchoolExpansion
 from acme_powerschool.models.students import Student, StudentExpansion
 from acme_powerschool.pager import Pager
-from acme_powerschool.typed import Sender, fetch_count, fetch_list, fetch_one, query_params
+from acme_powerschool.runtime import Sender, fetch_count, fetch_list, fetch_one, query_params
 from acme_powerschool.types import Id
 
 __all__ = ["Schools"]
@@ -86,20 +87,11 @@ class Schools:
         prefetch: int = 0,
     ) -> Pager[Student]:
         """The students of one school; the same as ps.students.for_school."""
-        call = Call(
-            "GET",
-            "/ws/v1/school/{school_id}/student",
-            path_params={"school_id": school_id},
-            params=query_params(q=q, expansions=expansions, extensions=extensions),
-        )
-        return fetch_list(
-            self._client,
-            call,
-            Student,
-            plural="students",
-            singular="student",
-            count_path="/ws/v1/school/{school_id}/student/count",
-            max_page_size="student_max_page_size",
+        return Students(self._client).for_school(
+            school_id,
+            q=q,
+            expansions=expansions,
+            extensions=extensions,
             pagesize=pagesize,
             prefetch=prefetch,
         )

@@ -10,7 +10,7 @@ from acme_powerschool.core.call import Call
 from acme_powerschool.models.students import Student, StudentExpansion, StudentWrite
 from acme_powerschool.models.writes import WriteResult
 from acme_powerschool.pager import Pager
-from acme_powerschool.typed import (
+from acme_powerschool.runtime import (
     Sender,
     bulk_body,
     fetch_count,

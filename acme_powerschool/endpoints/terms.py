@@ -6,7 +6,7 @@ from __future__ import annotations
 from acme_powerschool.core.call import Call
 from acme_powerschool.models.terms import Term
 from acme_powerschool.pager import Pager
-from acme_powerschool.typed import Sender, fetch_count, fetch_list, fetch_one, query_params
+from acme_powerschool.runtime import Sender, fetch_count, fetch_list, fetch_one, query_params
 from acme_powerschool.types import Id
 
 __all__ = ["Terms"]

@@ -177,3 +177,67 @@ def test_same_as_reuses_the_named_endpoint_and_names_a_missing_one(tmp_path: Pat
     (root / "specs" / "widgets.yaml").write_text(yaml.safe_dump(spec))
     with pytest.raises(SpecError, match=r"widgets.yaml: endpoint 'twin': key 'same_as'"):
         generate(root)
+
+
+def test_a_max_page_size_that_metadata_does_not_know_names_file_endpoint_and_key(
+    tmp_path: Path,
+) -> None:
+    root = copy_repo(tmp_path)
+    path = root / "specs" / "students.yaml"
+    path.write_text(path.read_text().replace("student_max_page_size", "studnet_max_page_size", 1))
+    with pytest.raises(
+        SpecError, match=r"students.yaml: endpoint 'list': key 'max_page_size': 'studnet_max"
+    ):
+        generate(root)
+
+
+def test_same_as_is_generated_as_a_delegation_not_a_copy() -> None:
+    tree = ast.parse((ROOT / "acme_powerschool/endpoints/schools.py").read_text())
+    method = next(
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef) and node.name == "students"
+    )
+    body = [node for node in method.body if not isinstance(node, ast.Expr)]  # no docstring
+    assert len(body) == 1 and isinstance(body[0], ast.Return)
+    assert ast.unparse(body[0].value).startswith("Students(self._client).for_school(school_id,")
+
+
+def test_the_operations_table_lists_every_endpoint_of_every_spec() -> None:
+    from acme_powerschool.endpoints.operations import OPERATIONS
+    from codegen.spec import load_specs
+
+    specs = {(f.attribute, ep.name) for f in load_specs(ROOT / "specs") for ep in f.endpoints}
+    assert {(op.family, op.method) for op in OPERATIONS} == specs
+    scoped = {(op.family, op.method): (op.command, op.scope) for op in OPERATIONS}
+    assert scoped["students", "for_school"] == ("list", "school")
+    assert scoped["students", "count_for_school"] == ("count", "school")
+    assert scoped["schools", "students"] == ("students", None)
+
+
+def test_the_client_has_one_family_attribute_per_generated_family() -> None:
+    from acme_powerschool.endpoints import FAMILIES
+    from acme_powerschool.typed import Family, TypedHelpers
+
+    declared = {name for name, value in vars(TypedHelpers).items() if isinstance(value, Family)}
+    assert declared == set(FAMILIES)
+    hints = TypedHelpers.__annotations__
+    for name, (_, class_name) in FAMILIES.items():
+        assert hints[name] == f"Family[{class_name}]"
+
+
+def test_every_operation_is_a_command_or_deliberately_none() -> None:
+    """A new kind or return shape cannot silently drop its command: the CLI either shows it,
+    lists it as deliberately not a command, or refuses to build."""
+    import attrs
+
+    from acme_powerschool.cli import resources
+    from acme_powerschool.endpoints.operations import OPERATIONS
+
+    for op in OPERATIONS:
+        described = resources.describe(op)
+        assert (described is None) == (op.returns in resources.NOT_COMMANDS), op.method
+        if described is not None:
+            assert op.command in resources.family_commands(op.family)
+    with pytest.raises(LookupError, match=r"students\.get returns 'stream'"):
+        resources.describe(attrs.evolve(OPERATIONS[0], family="students", returns="stream"))  # type: ignore[arg-type]

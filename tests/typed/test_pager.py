@@ -15,7 +15,7 @@ from typed_fakes import FakeClient, district_route
 from acme_powerschool.core.call import Call
 from acme_powerschool.models import Student
 from acme_powerschool.pager import MAX_PREFETCH, Page, Pager, flatten_record
-from acme_powerschool.typed import fetch_list
+from acme_powerschool.runtime import fetch_list
 
 
 def students(n: int) -> list[dict[str, Any]]:
