@@ -19,17 +19,9 @@ from acme_powerschool.cli.common import (
     echo_err,
     pairs_to_dict,
     read_bytes_file,
-    state,
 )
-from acme_powerschool.cli.output import (
-    FORMATS,
-    RecordWriter,
-    copy_records,
-    output_stream,
-    show_progress,
-    terminal_safe,
-)
-from acme_powerschool.pager import MAX_PREFETCH
+from acme_powerschool.cli.options import apply, paging_options, write_listing, writing_options
+from acme_powerschool.cli.output import terminal_safe
 
 ARG_HELP = "PowerQuery argument KEY=VALUE, or KEY:=JSON for numbers and arrays (repeatable)."
 QUERY_PATH = "ws/schema/query/{name}"
@@ -50,44 +42,26 @@ QUERY_PATH = "ws/schema/query/{name}"
 )
 @click.argument("name")
 @click.option("--arg", "args", multiple=True, type=KeyValue(), help=ARG_HELP)
-@click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
-    help="Output format.",
-)  # fmt: skip
-@click.option("--out", metavar="FILE", help="Write to FILE (replaced only when the run succeeds).")
 @click.option("--order", metavar="COLUMNS", help="Sort order, like students.last_name;desc.")
-@click.option("--pagesize", type=click.IntRange(min=1), help="Rows per request (default 100).")
-@click.option(
-    "--prefetch", type=click.IntRange(0, MAX_PREFETCH), default=0, show_default=True,
-    help=f"Pages to fetch ahead on worker threads (0-{MAX_PREFETCH}).",
-)  # fmt: skip
-@click.option("--limit", type=click.IntRange(min=1), help="Stop after N rows.")
-@click.option(
-    "--progress/--no-progress", default=None,
-    help="Force the progress bar on or off (default: on when stderr is a terminal).",
-)  # fmt: skip
 @connection_options
 def query_command(
     conn: Connection,
     name: str,
     args: tuple[tuple[str, Any], ...],
-    fmt: str,
-    out: str | None,
     order: str | None,
-    pagesize: int | None,
-    prefetch: int,
-    limit: int | None,
-    progress: bool | None,
+    **options: Any,
 ) -> None:
-    forced = progress if progress is not None else state().progress
-    client = conn.client()
-    pager = client.powerquery(
-        name, args=pairs_to_dict(args), order=order, pagesize=pagesize, prefetch=prefetch
+    pager = conn.client().powerquery(
+        name,
+        args=pairs_to_dict(args),
+        order=order,
+        pagesize=options["pagesize"],
+        prefetch=options["prefetch"],
     )
-    with output_stream(out) as stream:
-        writer = RecordWriter(stream, fmt, warn=echo_err)
-        copy_records(pager, writer, label=name, progress=show_progress(forced), limit=limit)
-    echo_err(f"{writer.count} records" + (f" written to {out}" if out else ""))
+    write_listing(pager, options, label=name)
+
+
+query_command = apply([*writing_options("csv"), *paging_options()], query_command)
 
 
 @click.command(

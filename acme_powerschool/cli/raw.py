@@ -25,16 +25,11 @@ from acme_powerschool.cli.common import (
     one_line,
     pairs_to_dict,
     read_text_argument,
-    state,
 )
 from acme_powerschool.cli.errors import exit_code_for_response
+from acme_powerschool.cli.options import apply, paging_options, write_listing, writing_options
 from acme_powerschool.cli.output import (
-    FORMATS,
-    RecordWriter,
-    copy_records,
     dumps,
-    output_stream,
-    show_progress,
     terminal_safe,
 )
 
@@ -128,56 +123,17 @@ def _paginate(
     from acme_powerschool.cli.listing import raw_listing
 
     pager = raw_listing(conn.client(), path, pairs_to_dict(params), options["pagesize"])
-    with output_stream(options["out"]) as stream:
-        writer = RecordWriter(stream, options["fmt"], warn=echo_err)
-        copy_records(
-            pager,
-            writer,
-            label=path,
-            progress=show_progress(_forced(options["progress"])),
-            limit=options["limit"],
-        )
-    echo_err(
-        f"{writer.count} records" + (f" written to {options['out']}" if options["out"] else "")
-    )
-
-
-def _forced(progress: bool | None) -> bool | None:
-    return progress if progress is not None else state().progress
+    write_listing(pager, options, label=path)
 
 
 def _paging_options(command: Any) -> Any:
     """`--paginate` and what only it uses (format, page size, limit, out, progress)."""
-    options = (
-        click.option(
-            "--paginate",
-            is_flag=True,
-            help="Read every page of a listing (page=1, 2, ...) and write its records.",
-        ),
-        click.option(
-            "--format",
-            "fmt",
-            type=click.Choice(FORMATS),
-            default="json",
-            show_default=True,
-            help="Record format with --paginate.",
-        ),
-        click.option(
-            "--pagesize", type=click.IntRange(min=1), help="Records per page with --paginate."
-        ),
-        click.option(
-            "--limit", type=click.IntRange(min=1), help="Stop after N records (--paginate)."
-        ),
-        click.option("--out", metavar="FILE", help="Write the records to FILE (--paginate)."),
-        click.option(
-            "--progress/--no-progress",
-            default=None,
-            help="Force the progress bar on or off (default: on when stderr is a terminal).",
-        ),
+    paginate = click.option(
+        "--paginate",
+        is_flag=True,
+        help="Read every page of a listing (page=1, 2, ...) and write its records.",
     )
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return apply([paginate, *writing_options(), *paging_options(prefetch=False)], command)
 
 
 def _verb(method: str, example: str) -> click.Command:

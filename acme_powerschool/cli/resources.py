@@ -27,8 +27,8 @@ from acme_powerschool.cli.common import (
     echo_err,
     state,
 )
+from acme_powerschool.cli.options import format_option, writing_options
 from acme_powerschool.cli.output import (
-    FORMATS,
     RecordWriter,
     copy_records,
     model_columns,
@@ -223,31 +223,7 @@ def _given(ctx: click.Context, name: str) -> bool:
 def _output_options(kind: str) -> list[Callable[[Any], Any]]:
     if kind == "count":
         return []
-    options = [
-        click.option(
-            "--format",
-            "fmt",
-            type=click.Choice(FORMATS),
-            default="json",
-            show_default=True,
-            help="Output format.",
-        )
-    ]
-    if kind == "many":
-        options.append(
-            click.option("--limit", type=click.IntRange(min=1), help="Stop after N records.")
-        )
-        options.append(
-            click.option("--out", metavar="FILE", help="Write to FILE instead of stdout.")
-        )
-        options.append(
-            click.option(
-                "--progress/--no-progress",
-                default=None,
-                help="Force the progress bar on or off (default: on when stderr is a terminal).",
-            )
-        )
-    return options
+    return writing_options() if kind == "many" else [format_option()]
 
 
 def _pop_output(values: dict[str, Any]) -> dict[str, Any]:

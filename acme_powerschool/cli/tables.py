@@ -22,18 +22,15 @@ from acme_powerschool.cli.common import (
     echo_err,
     pairs_to_dict,
     read_text_argument,
-    state,
 )
-from acme_powerschool.cli.output import (
-    FORMATS,
-    RecordWriter,
-    copy_records,
-    dumps,
-    output_stream,
-    show_progress,
-    to_plain,
+from acme_powerschool.cli.options import (
+    apply,
+    format_option,
+    paging_options,
+    write_listing,
+    writing_options,
 )
-from acme_powerschool.pager import MAX_PREFETCH
+from acme_powerschool.cli.output import RecordWriter, dumps, to_plain
 
 
 def _row(record: Any) -> dict[str, Any]:
@@ -88,11 +85,16 @@ def table() -> None:
     pass
 
 
+def row_arguments(command: Any) -> Any:
+    """NAME and ID (by the library's id rule) of a command on one row."""
+    return click.argument("name")(click.argument("id", type=IdType())(command))
+
+
 def _table(conn: Connection, name: str) -> Any:
     return conn.client().table(name)
 
 
-@table.command(
+@click.command(
     name="list",
     help=(
         "Rows of table NAME (all, or those matching --q), page by page.\n\n"
@@ -106,18 +108,6 @@ def _table(conn: Connection, name: str) -> Any:
 @click.option("--projection", multiple=True, metavar="COLUMN[,...]", help="Columns to return.")
 @click.option("--sort", metavar="COLUMN", help="Sort by this column.")
 @click.option("--desc", is_flag=True, help="Sort descending.")
-@click.option("--pagesize", type=click.IntRange(min=1), help="Rows per request.")
-@click.option(
-    "--prefetch", type=click.IntRange(0, MAX_PREFETCH), default=0, show_default=True,
-    help="Pages to fetch ahead on worker threads.",
-)  # fmt: skip
-@click.option("--limit", type=click.IntRange(min=1), help="Stop after N rows.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
-@click.option("--out", metavar="FILE", help="Write to FILE (replaced only when the run succeeds).")
-@click.option(
-    "--progress/--no-progress", default=None,
-    help="Force the progress bar on or off (default: on when stderr is a terminal).",
-)  # fmt: skip
 @connection_options
 def list_rows(conn: Connection, name: str, **options: Any) -> None:
     projection = _split(options["projection"]) or ["*"]
@@ -130,17 +120,10 @@ def list_rows(conn: Connection, name: str, **options: Any) -> None:
         prefetch=options["prefetch"],
     )
     columns = ["id", *projection] if "*" not in projection else []
-    forced = options["progress"] if options["progress"] is not None else state().progress
-    with output_stream(options["out"]) as stream:
-        writer = RecordWriter(stream, options["fmt"], warn=echo_err, columns=columns)
-        copy_records(
-            pager.map(_row),
-            writer,
-            label=name,
-            progress=show_progress(forced),
-            limit=options["limit"],
-        )
-    echo_err(f"{writer.count} rows" + (f" written to {options['out']}" if options["out"] else ""))
+    write_listing(pager.map(_row), options, label=name, noun="rows", columns=columns)
+
+
+table.add_command(apply([*writing_options(), *paging_options()], list_rows))
 
 
 @table.command(
@@ -160,10 +143,9 @@ def count_rows(conn: Connection, name: str, q: str | None) -> None:
     help="One row of NAME by id.\n\n\b\nExample:\n"
     "  acme-powerschool table get u_studentsuserfields 1",
 )
-@click.argument("name")
-@click.argument("id", type=IdType())
+@row_arguments
 @click.option("--projection", multiple=True, metavar="COLUMN[,...]", help="Columns to return.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
+@format_option()
 @connection_options
 def get_row(
     conn: Connection, name: str, id: int | str, projection: Sequence[str], fmt: str
@@ -204,8 +186,7 @@ def insert_row(
         "  acme-powerschool table update u_studentsuserfields 1 --set favorite_color=green"
     ),
 )
-@click.argument("name")
-@click.argument("id", type=IdType())
+@row_arguments
 @click.option("--set", "sets", multiple=True, type=KeyValue(), help=SET_HELP)
 @click.option("--data", metavar="JSON|@FILE", help=DATA_HELP)
 @connection_options
@@ -220,8 +201,7 @@ def update_row(
     help="Delete one row of NAME (exit 4 when there is no such row).\n\n\b\nExample:\n"
     "  acme-powerschool table delete u_studentsuserfields 3",
 )
-@click.argument("name")
-@click.argument("id", type=IdType())
+@row_arguments
 @connection_options
 def delete_row(conn: Connection, name: str, id: int | str) -> None:
     _table(conn, name).delete(id)
