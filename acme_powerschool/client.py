@@ -414,7 +414,6 @@ class api(TypedHelpers):
             response=response,
         )
 
-
     # -- forgetting ---------------------------------------------------------------------
     def forget_credentials(self) -> Forgotten:
         """Forget the credentials and cached token this client's store holds (the library

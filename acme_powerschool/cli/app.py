@@ -226,7 +226,7 @@ def cli(
     ctx.obj.options = {name: value for name, value in options.items() if value is not None}
     from acme_powerschool.cli import logs
 
-    handler = logs.configure(2 if debug else verbose)
+    handler = logs.configure(2 if debug else verbose, ctx.obj.tokens)
     ctx.call_on_close(lambda: logs.unconfigure(handler))
 
 

@@ -86,12 +86,23 @@ class CliState:
     server: str | None = None
     """The server of the running command, once known (error lines name it)."""
 
+    clients: list[Any] = attrs.field(factory=list)
+    """The clients this run built (their tokens are redacted from --debug lines)."""
+
     def client(self, *args: Any, **kwargs: Any) -> api:
         if self.make_client is not None:
-            return self.make_client(*args, **kwargs)
-        from acme_powerschool.client import api
+            made = self.make_client(*args, **kwargs)
+        else:
+            from acme_powerschool.client import api
 
-        return api(*args, **kwargs)
+            made = api(*args, **kwargs)
+        self.clients.append(made)
+        return made
+
+    def tokens(self) -> list[str]:
+        """Every access token the clients of this run hold now."""
+        states = (getattr(client, "token_state", None) for client in self.clients)
+        return [state.access_token for state in states if state is not None]
 
 
 def _stdin_is_tty() -> bool:

@@ -326,3 +326,24 @@ def test_shell_completion_is_clicks(run: Cli) -> None:
     assert "plain,students" in result.stdout
     script = CliRunner().invoke(cli, [], env={"_ACME_POWERSCHOOL_COMPLETE": "bash_source"})
     assert "_ACME_POWERSCHOOL_COMPLETE=bash_complete" in script.stdout
+
+
+def test_debug_lines_redact_every_form_of_every_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    import logging
+
+    from acme_powerschool.cli.logs import RedactingFormatter
+
+    monkeypatch.setenv("ACME_POWERSCHOOL_CLIENT_ID", "client-id-1")
+    monkeypatch.setenv("ACME_POWERSCHOOL_CLIENT_SECRET", "s3cret-value")
+    basic = base64.b64encode(b"client-id-1:s3cret-value").decode()
+    formatter = RedactingFormatter(lambda: ["issued-token-123"])
+    record = logging.LogRecord(
+        "acme_powerschool", logging.DEBUG, __file__, 1,
+        "echo: %s %s %s Bearer other-token-9 access_token=zzz999\n\x1b]52;c;eA==\x07",
+        ("s3cret-value", basic, "issued-token-123"), None,
+    )  # fmt: skip
+    line = formatter.format(record)
+    for secret in ("s3cret-value", basic, "issued-token-123", "other-token-9", "zzz999"):
+        assert secret not in line
+    assert "\n" not in line and "\x1b" not in line and "\x07" not in line
+    assert line.startswith("debug: acme_powerschool: echo: [redacted]")
