@@ -224,10 +224,10 @@ def cli(
         ctx.obj = CliState()
     ctx.obj.profile = profile
     ctx.obj.options = {name: value for name, value in options.items() if value is not None}
-    from acme_powerschool.cli import logs
+    from acme_powerschool.cli.logs import configure, unconfigure
 
-    handler = logs.configure(2 if debug else verbose, ctx.obj.tokens)
-    ctx.call_on_close(lambda: logs.unconfigure(handler))
+    handler = configure(2 if debug else verbose, ctx.obj.tokens)
+    ctx.call_on_close(lambda: unconfigure(handler))
 
 
 def _register() -> None:

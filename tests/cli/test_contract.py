@@ -347,3 +347,17 @@ def test_debug_lines_redact_every_form_of_every_secret(monkeypatch: pytest.Monke
         assert secret not in line
     assert "\n" not in line and "\x1b" not in line and "\x07" not in line
     assert line.startswith("debug: acme_powerschool: echo: [redacted]")
+
+
+def test_a_library_warning_is_one_cli_line(run: Cli, sim: Simulator, tmp_path: Path) -> None:
+    credentials = tmp_path / "shared.json"
+    credentials.write_text(
+        f'{{"client_id": "{sim.client_id}", "client_secret": "{sim.client_secret}"}}'
+    )
+    os.chmod(credentials, 0o644)
+    args = ["--server", sim.base_url, "--credential-file", str(credentials), "students", "get", "2"]
+    result = run(args)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("warning: credential file"), lines
+    assert "chmod 600" in lines[0] and ".py:" not in lines[0]
