@@ -53,6 +53,7 @@ from acme_powerschool.shell.http import (
     run,
     transport_error,
 )
+from acme_powerschool.shell.window import mount_window
 from acme_powerschool.typed import TypedHelpers
 
 log = logging.getLogger("acme_powerschool")
@@ -177,6 +178,8 @@ class api(TypedHelpers):
         self._keeper = TokenKeeper(store, stored.credentials(), stored.token)
         headers = {**JSON_HEADERS, "User-Agent": self._config.user_agent}
         self.session = configure_session(session or requests.Session(), settings, headers)
+        # The pagers' adaptive window, in front of a connection pool its size (own session only).
+        self._window = mount_window(self.session, self._effects) if session is None else None
         self._transport = Transport(self.session, self._config)
         if stored.token is not None:
             self._set_access_token(stored.token.access_token, update_state=False)

@@ -236,12 +236,12 @@ def _register() -> None:
     from acme_powerschool.cli.raw import RAW_COMMANDS
     from acme_powerschool.cli.simulate import simulate
     from acme_powerschool.cli.sql import sql
+    from acme_powerschool.cli.sync import sync
+    from acme_powerschool.cli.tables import table
 
     for command in (*RAW_COMMANDS, query_command, access_requests_command):
         cli.add_command(command)
-    from acme_powerschool.cli.tables import table
-
-    for command in (login, logout, token, sql, simulate, table):
+    for command in (login, logout, token, sql, simulate, sync, table):
         cli.add_command(command)
 
 

@@ -104,8 +104,9 @@ def login(conn: Connection) -> None:
         from acme_powerschool.shell.credentials import KeyringStore
 
         assert conn.plugin is not None
-        KeyringStore(service, conn.plugin).save_token(creds, token)
-        where = f"the OS keyring (service {service!r}, name {conn.plugin!r})"
+        keyring_store = KeyringStore(service, conn.plugin)
+        keyring_store.save_token(creds, token)
+        where = f"the {keyring_store.description}"
     else:
         assert conn.credential_file is not None
         _write_credential_file(Path(conn.credential_file).expanduser(), creds, token)

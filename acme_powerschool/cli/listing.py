@@ -42,8 +42,9 @@ def raw_listing(client: Any, path: str, params: Mapping[str, Any], pagesize: int
 
     base = {k: v for k, v in params.items() if k not in ("page", "pagesize")}
 
-    def fetch_page(number: int, size: int) -> Page[Mapping[str, Any]]:
-        call = Call("GET", path, params={**base, "page": str(number), "pagesize": str(size)})
+    def fetch_page(number: int, size: int | None) -> Page[Mapping[str, Any]]:
+        paging = {"page": str(number)} | ({} if size is None else {"pagesize": str(size)})
+        call = Call("GET", path, params={**base, **paging})
         response = client.send(call)
         try:
             body = response.json()

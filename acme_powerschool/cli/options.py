@@ -51,9 +51,8 @@ def paging_options(*, prefetch: bool = True) -> list[Decorator]:
             click.option(
                 "--prefetch",
                 type=click.IntRange(0, MAX_PREFETCH),
-                default=0,
-                show_default=True,
-                help=f"Pages to fetch ahead on worker threads (0-{MAX_PREFETCH}).",
+                help=f"Pages to fetch ahead on worker threads, 0-{MAX_PREFETCH} (default: the "
+                "client's adaptive window; 0 reads one page at a time).",
             )
         )
     return options

@@ -19,7 +19,7 @@ from acme_powerschool.cli.app import _run_safely, cli
 from acme_powerschool.cli.common import EXIT_CODES, CliState
 from acme_powerschool.cli.output import Progress
 from acme_powerschool.testing import Simulator
-from tests.cli.conftest import STUDENTS, Cli, one_error_line, records
+from tests.cli.conftest import STUDENTS, Cli, one_error_line, quick_retries, records
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,7 +64,7 @@ def test_try_again_later_exits_5_for_every_command(
     monkeypatch.chdir(tmp_path)
     sim.inject(pattern, kind, times=20)
     try:
-        result = run(args, env=sim_env)
+        result = run(args, env=sim_env, obj=quick_retries())
     finally:
         sim.clear_faults()
     assert result.exit_code == 5, result.stderr
@@ -76,8 +76,8 @@ def test_a_maintenance_page_on_the_token_endpoint_exits_5(
     monkeypatch.chdir(tmp_path)
     sim.inject("/oauth", "503", times=40)
     try:
-        typed = run(["students", "get", "2"], env=sim_env)
-        login = run(["login", "--credential-file", "c.json"], env=sim_env)
+        typed = run(["students", "get", "2"], env=sim_env, obj=quick_retries())
+        login = run(["login", "--credential-file", "c.json"], env=sim_env, obj=quick_retries())
     finally:
         sim.clear_faults()
     assert typed.exit_code == login.exit_code == 5, typed.stderr + login.stderr
@@ -194,7 +194,7 @@ def test_a_profile_gives_the_connection(run: Cli, sim: Simulator, tmp_path: Path
     # [default] applies without a profile; the variable and the option beat it, in that order.
     assert run(["students", "get", "2"], env=env).exit_code == 1  # no credentials in [default]
     overridden = {**env, "ACME_POWERSCHOOL_SERVER": "http://127.0.0.1:1"}
-    result = run(["--profile", "sim", "students", "get", "2"], env=overridden)
+    result = run(["--profile", "sim", "students", "get", "2"], env=overridden, obj=quick_retries())
     assert result.exit_code == 5  # the variable's server (nothing listens) beat the profile's
     result = run(["--profile", "sim", "--server", sim.base_url, "students", "get", "2"], env=env)
     assert result.exit_code == 0

@@ -23,6 +23,7 @@ SERVER = "district.powerschool.com"
 NOT_HERE = {
     "sql": "needs an Oracle database",
     "simulate": "serves until stopped (tests/cli/test_subprocess.py runs it)",
+    "sync": "runs dlt pipelines (shared state under ~/.dlt, a DuckDB file); tests/sync runs it",
 }
 FIRST, LAST = ("login",), ("logout",)
 
