@@ -5,8 +5,10 @@ line on stderr, a non-zero status, never a traceback). It holds no command logic
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,104 +16,25 @@ import click
 
 from acme_powerschool import __version__
 from acme_powerschool.cli.common import (
+    ENV_CA_BUNDLE,
     ENV_CLIENT_ID,
     ENV_CLIENT_SECRET,
     ENV_CREDENTIAL_FILE,
+    ENV_DEBUG,
     ENV_PLUGIN,
     ENV_SERVER,
-    EXIT_ERROR,
-    EXIT_HTTP_4XX,
-    EXIT_HTTP_5XX,
+    ENV_TIMEOUT,
+    EXIT_BROKEN_PIPE,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     CliState,
     CommandError,
     one_line,
 )
+from acme_powerschool.cli.errors import error_message, exit_code_for
+from acme_powerschool.cli.settings import ENV_CONFIG, ENV_PROFILE
 
 PROG = "acme-powerschool"
-
-
-def _error_message(exc: BaseException) -> str:
-    """What to tell the user about an exception, on one line, without secrets."""
-    from acme_powerschool.core.errors import AccessDenied, PowerSchoolError
-
-    if isinstance(exc, AccessDenied):
-        fields = [line for line in exc.access_requests.splitlines() if line.strip()]
-        extra = f"; add to plugin.xml: {' '.join(fields)}" if fields else ""
-        return f"access denied: {exc}{extra} (`acme-powerschool access-requests` prints the block)"
-    if isinstance(exc, PowerSchoolError):
-        details = _error_details(exc.errors, str(exc))
-        return f"{exc}: {details}" if details else str(exc)
-    try:
-        import requests
-    except ImportError:  # pragma: no cover - requests is a hard dependency
-        requests = None  # type: ignore[assignment]
-    if requests is not None:
-        if isinstance(exc, requests.exceptions.SSLError):
-            return "TLS error talking to the server (certificate not trusted?)"
-        if isinstance(exc, requests.exceptions.Timeout):
-            return "the server did not answer in time"
-        if isinstance(exc, requests.exceptions.ConnectionError):
-            return "cannot connect to the server (is the address right and the server up?)"
-        if isinstance(exc, requests.exceptions.RequestException):
-            return f"request failed: {type(exc).__name__}"
-    if isinstance(exc, OSError) and exc.strerror:
-        where = f": {exc.filename}" if exc.filename else ""
-        return f"{exc.strerror}{where}"
-    if isinstance(exc, ImportError):
-        return f"{exc} (is the right extra installed? pip install 'acme-powerschool[cli]')"
-    return str(exc) or type(exc).__name__
-
-
-def _error_details(errors: Sequence[Any], message: str) -> str:
-    """PowerSchool's error entries (`{"field": "schoolid", "code": "Invalid number"}`) as
-    `schoolid: Invalid number; ...`, leaving out what the message already says."""
-    parts: list[str] = []
-    for entry in errors:
-        if isinstance(entry, dict):
-            said = [
-                str(entry[key]).strip()
-                for key in ("field", "code", "message")
-                if isinstance(entry.get(key), str | int) and str(entry[key]).strip()
-            ]
-            text = ": ".join(dict.fromkeys(said))
-        else:
-            text = str(entry).strip()
-        if text and text not in message and text not in parts:
-            parts.append(text)
-    return "; ".join(parts)
-
-
-def _is_transport(exc: BaseException | None) -> bool:
-    """A connection failure or timeout, here or anywhere in the chain of causes."""
-    try:
-        import requests
-    except ImportError:  # pragma: no cover - requests is a hard dependency
-        return False
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
-
-
-def exit_code_for(exc: BaseException) -> int:
-    """One rule for every command: 4 for a 4xx answer, 5 for a 5xx answer or a transport
-    failure (no answer at all), 1 for anything else (the raw verbs exit the same way)."""
-    from acme_powerschool.core.errors import PowerSchoolError, ServerError
-
-    if isinstance(exc, PowerSchoolError) and exc.status:
-        if 400 <= exc.status < 500:
-            return EXIT_HTTP_4XX
-        if exc.status >= 500:
-            return EXIT_HTTP_5XX
-        return EXIT_ERROR
-    if isinstance(exc, ServerError) or _is_transport(exc):
-        return EXIT_HTTP_5XX
-    return EXIT_ERROR
 
 
 class RootGroup(click.Group):
@@ -128,6 +51,29 @@ class RootGroup(click.Group):
             command = family_group(cmd_name.replace("-", "_"))
             self.add_command(command, cmd_name)
         return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a library error becomes the one error line, naming the server."""
+        from acme_powerschool.core.errors import PowerSchoolError
+
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # The reader went away (`... | head`): stop quietly, as shell tools do.
+            _silence_stdout()
+            raise click.exceptions.Exit(EXIT_BROKEN_PIPE) from None
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except (
+            PowerSchoolError,
+            RuntimeError,
+            ValueError,
+            OSError,
+            ImportError,
+            LookupError,
+        ) as exc:
+            server = getattr(ctx.obj, "server", None) or "the server"
+            raise CommandError(error_message(exc, server), exit_code_for(exc)) from exc
 
     def main(
         self,
@@ -149,6 +95,16 @@ class RootGroup(click.Group):
 
 
 def _run_safely(invoke: Any) -> int:
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = _show_warning
+        try:
+            return _outcome(invoke)
+        finally:
+            _quiet_exit_if_pipe_closed()
+
+
+def _outcome(invoke: Any) -> int:
     from acme_powerschool.core.errors import PowerSchoolError
 
     try:
@@ -165,13 +121,41 @@ def _run_safely(invoke: Any) -> int:
     except (click.Abort, KeyboardInterrupt):
         return _fail("interrupted", EXIT_INTERRUPTED)
     except BrokenPipeError:
-        # The reader went away (`... | head`): stop quietly, as shell tools do.
-        with contextlib.suppress(OSError):
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - kept open until exit
-        return EXIT_ERROR
+        return EXIT_BROKEN_PIPE  # the reader went away (`... | head`): stop quietly
     except (PowerSchoolError, RuntimeError, ValueError, OSError, ImportError, LookupError) as exc:
-        return _fail(_error_message(exc), exit_code_for(exc))
+        return _fail(error_message(exc), exit_code_for(exc))
     return result if isinstance(result, int) else 0
+
+
+def _quiet_exit_if_pipe_closed() -> None:
+    """After `| head` closed the pipe, Python would complain while flushing stdout at exit."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    except (OSError, ValueError):
+        pass
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that nothing more is said into a closed pipe."""
+    with contextlib.suppress(OSError, AttributeError, ValueError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """A warning as one `warning: ...` line on stderr, never Python's file:line and source."""
+    with contextlib.suppress(OSError):
+        click.echo(f"warning: {one_line(message)}", err=True)
 
 
 def _fail(message: str, code: int) -> int:
@@ -194,22 +178,56 @@ def _families() -> list[str]:
     cls=RootGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     help=(
-        "Talk to a PowerSchool SIS from the shell: raw requests, typed helpers, PowerQueries, "
-        "Oracle SQL, credentials and a local simulator.\n\n"
-        f"Connection options work on every command, or come from the environment: {ENV_SERVER}, "
-        f"{ENV_PLUGIN}, {ENV_CREDENTIAL_FILE}, {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}.\n\n"
+        "Talk to a PowerSchool SIS from the shell: raw requests, typed helpers, schema tables, "
+        "PowerQueries, Oracle SQL, credentials and a local simulator.\n\n"
+        "The connection options go before the command (or after it), or come from "
+        f"{ENV_SERVER}, {ENV_PLUGIN}, {ENV_CREDENTIAL_FILE}, {ENV_CA_BUNDLE} and {ENV_TIMEOUT}, "
+        f"or from a profile of the config file ({ENV_CONFIG} names another file); client "
+        f"credentials come from {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}.\n\n"
+        "Exit status: 0 success, 1 error, 2 usage, 4 refused by the server, 5 try again "
+        "later.\n\n"
         "\b\nExamples:\n"
-        '  acme-powerschool login --server district.powerschool.com --plugin "My Plugin"\n'
         "  acme-powerschool students get 2 --expansions contact_info\n"
-        "  acme-powerschool get ws/v1/district/school\n"
+        "  acme-powerschool --timeout 60 get ws/v1/district/school\n"
         "  acme-powerschool query com.acme.sdk.students.flat --format csv --out students.csv"
     ),
 )
 @click.version_option(__version__, "--version", prog_name=PROG)
+@click.option(
+    "--profile", metavar="NAME", help=f"A profile of the config file [env {ENV_PROFILE}]."
+)
+@click.option("--server", metavar="HOST", help=f"PowerSchool server [env {ENV_SERVER}].")
+@click.option(
+    "--plugin", metavar="NAME", help=f"Credentials from the OS keyring [env {ENV_PLUGIN}]."
+)
+@click.option(
+    "--credential-file", metavar="FILE", help=f"A JSON credential file [env {ENV_CREDENTIAL_FILE}]."
+)
+@click.option(
+    "--ca-bundle", metavar="FILE", help=f"CA certificates for a private CA [env {ENV_CA_BUNDLE}]."
+)
+@click.option("--timeout", metavar="SECONDS", help=f"Connect and read timeout [env {ENV_TIMEOUT}].")
+@click.option(
+    "-v", "--verbose", count=True, help="Log retries and token refreshes (twice: --debug)."
+)
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar=ENV_DEBUG,
+    help=f"Log every request, secrets redacted [env {ENV_DEBUG}].",
+)
 @click.pass_context
-def cli(ctx: click.Context) -> None:
+def cli(
+    ctx: click.Context, /, profile: str | None, verbose: int, debug: bool, **options: Any
+) -> None:
     if not isinstance(ctx.obj, CliState):
         ctx.obj = CliState()
+    ctx.obj.profile = profile
+    ctx.obj.options = {name: value for name, value in options.items() if value is not None}
+    from acme_powerschool.cli.logs import configure, unconfigure
+
+    handler = configure(2 if debug else verbose, ctx.obj.tokens)
+    ctx.call_on_close(lambda: unconfigure(handler))
 
 
 def _register() -> None:
@@ -219,10 +237,11 @@ def _register() -> None:
     from acme_powerschool.cli.simulate import simulate
     from acme_powerschool.cli.sql import sql
     from acme_powerschool.cli.sync import sync
+    from acme_powerschool.cli.tables import table
 
     for command in (*RAW_COMMANDS, query_command, access_requests_command):
         cli.add_command(command)
-    for command in (login, logout, token, sql, simulate, sync):
+    for command in (login, logout, token, sql, simulate, sync, table):
         cli.add_command(command)
 
 

@@ -6,7 +6,6 @@ neither the secret nor the token is ever printed (the token only with `token --s
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import time
 from pathlib import Path
@@ -28,6 +27,7 @@ from acme_powerschool.cli.common import (
     hidden_prompt,
     state,
 )
+from acme_powerschool.cli.errors import error_message, exit_code_for
 
 
 def _store_target(conn: Connection) -> str:
@@ -87,7 +87,7 @@ def _describe_expiry(expires_at: float | None, now: float) -> str:
 )
 @connection_options
 def login(conn: Connection) -> None:
-    from acme_powerschool.core.token import Credentials, TokenState
+    from acme_powerschool.core.token import Credentials
 
     server = conn.require_server()
     target = _store_target(conn)
@@ -95,12 +95,10 @@ def login(conn: Connection) -> None:
     client_id, client_secret = _ask_credentials()
     client = state().client(server, client_id=client_id, client_secret=client_secret)
     try:
-        access_token = client._obtain_access_token()
+        token = client.fetch_token()
     except RuntimeError as exc:
-        raise CommandError(f"{exc}; nothing was stored") from None
-    token = client.token_state
-    if not isinstance(token, TokenState):
-        token = TokenState(access_token=access_token)
+        message = error_message(exc, server)
+        raise CommandError(f"{message}; nothing was stored", exit_code_for(exc)) from None
     creds = Credentials(client_id, client_secret)
     if target == "keyring":
         from acme_powerschool.shell.credentials import KeyringStore
@@ -117,33 +115,10 @@ def login(conn: Connection) -> None:
     echo_err(f"logged in: credentials stored in {where}; token {expiry}")
 
 
-def _read_json_object(path: Path) -> dict[str, Any] | None:
-    """The file's JSON object; None when there is no file; CommandError when it is unusable."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise CommandError(f"cannot read credential file {path}: {exc.strerror or exc}") from None
-    try:
-        payload = json.loads(text) if text.strip() else {}
-    except ValueError:
-        raise CommandError(
-            f"credential file {path} is not valid JSON; it was left untouched"
-        ) from None
-    if not isinstance(payload, dict):
-        raise CommandError(
-            f"credential file {path} does not hold a JSON object; it was left untouched"
-        )
-    return payload
-
-
 def _write_credential_file(path: Path, creds: Any, token: Any) -> None:
     from acme_powerschool.shell.credentials import JsonFileStore
 
-    if path.exists():
-        _read_json_object(path)  # a malformed file is reported, never overwritten
-    try:
+    try:  # a malformed file is reported by the store, never overwritten
         JsonFileStore(path).save_credentials(creds, token)
     except OSError as exc:
         raise CommandError(f"cannot write credential file {path}: {exc.strerror or exc}") from None

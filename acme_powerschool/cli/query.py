@@ -6,7 +6,7 @@ the pager and core/access.py do that.
 from __future__ import annotations
 
 import warnings
-from typing import Any, cast
+from typing import Any
 
 import click
 
@@ -19,29 +19,12 @@ from acme_powerschool.cli.common import (
     echo_err,
     pairs_to_dict,
     read_bytes_file,
-    state,
 )
-from acme_powerschool.cli.output import (
-    FORMATS,
-    Progress,
-    RecordWriter,
-    output_stream,
-    stderr_is_terminal,
-)
+from acme_powerschool.cli.options import apply, paging_options, write_listing, writing_options
+from acme_powerschool.cli.output import terminal_safe
 
 ARG_HELP = "PowerQuery argument KEY=VALUE, or KEY:=JSON for numbers and arrays (repeatable)."
 QUERY_PATH = "ws/schema/query/{name}"
-
-
-def _powerquery(
-    client: Any, name: str, args: dict[str, Any], order: str | None, size: int | None
-) -> Any:
-    method = getattr(client, "powerquery", None)
-    if method is None:  # a client class without the typed mixin: the mixin's function still fits
-        from acme_powerschool.typed import TypedHelpers
-
-        method = TypedHelpers.powerquery.__get__(cast(Any, client))
-    return method(name, args=args, order=order, pagesize=size)
 
 
 @click.command(
@@ -59,41 +42,26 @@ def _powerquery(
 )
 @click.argument("name")
 @click.option("--arg", "args", multiple=True, type=KeyValue(), help=ARG_HELP)
-@click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
-    help="Output format.",
-)  # fmt: skip
-@click.option("--out", metavar="FILE", help="Write to FILE (replaced only when the run succeeds).")
 @click.option("--order", metavar="COLUMNS", help="Sort order, like students.last_name;desc.")
-@click.option("--pagesize", type=click.IntRange(min=1), help="Rows per request (default 100).")
-@click.option(
-    "--progress/--no-progress", default=None,
-    help="Force the progress bar on or off (default: on when stderr is a terminal).",
-)  # fmt: skip
 @connection_options
 def query_command(
     conn: Connection,
     name: str,
     args: tuple[tuple[str, Any], ...],
-    fmt: str,
-    out: str | None,
     order: str | None,
-    pagesize: int | None,
-    progress: bool | None,
+    **options: Any,
 ) -> None:
-    forced = progress if progress is not None else state().progress
-    show = stderr_is_terminal() if forced is None else forced
-    pager = _powerquery(conn.client(), name, pairs_to_dict(args), order, pagesize)
-    with output_stream(out) as stream, Progress(name, None, enabled=show) as bar:
-        if show:  # the first page carries the total (count=true): no count request for the bar
-            pager = pager.with_options(on_count=bar.set_total)
-        writer = RecordWriter(stream, fmt, warn=echo_err)
-        for page in pager.iter_pages():
-            for row in page:
-                writer.write(row)
-            bar.advance(len(page))
-        writer.close()
-    echo_err(f"{writer.count} records" + (f" written to {out}" if out else ""))
+    pager = conn.client().powerquery(
+        name,
+        args=pairs_to_dict(args),
+        order=order,
+        pagesize=options["pagesize"],
+        prefetch=options["prefetch"],
+    )
+    write_listing(pager, options, label=name)
+
+
+query_command = apply([*writing_options("csv"), *paging_options()], query_command)
 
 
 @click.command(
@@ -128,7 +96,7 @@ def access_requests_command(
         fields = parse_access_denied(read_bytes_file(from_file, "response file"))
         if not fields:
             raise CommandError(f"{from_file} names no field the plugin lacks access to")
-        click.echo(access_request_block(fields))
+        click.echo(terminal_safe(access_request_block(fields)))
         return
     assert name is not None
     client = conn.client()
@@ -143,10 +111,6 @@ def access_requests_command(
         return
     fields = parse_access_denied(response.content, response.headers.get("Content-Type", ""))
     if status != 403 or not fields:
-        from acme_powerschool.core.errors import error_class, message_from_body
-
-        message, _ = message_from_body(
-            response.content, response.headers.get("Content-Type", ""), response.reason or "error"
-        )
-        raise error_class(status)(f"{name}: {message}", status=status)
-    click.echo(access_request_block(fields))
+        client.raise_for_response(response, what=name)
+        raise CommandError(f"{name}: the server refused it without naming a field")
+    click.echo(terminal_safe(access_request_block(fields)))

@@ -21,11 +21,20 @@ from acme_powerschool.cli.common import (
     EXIT_USAGE,
     CommandError,
     Connection,
+    IdType,
     ParamTypeBase,
     connection_options,
     echo_err,
+    state,
 )
-from acme_powerschool.cli.output import FORMATS, RecordWriter, output_stream
+from acme_powerschool.cli.options import format_option, writing_options
+from acme_powerschool.cli.output import (
+    RecordWriter,
+    copy_records,
+    model_columns,
+    output_stream,
+    show_progress,
+)
 
 if TYPE_CHECKING:
     from acme_powerschool.runtime import Operation as HelperOperation
@@ -49,20 +58,6 @@ NOT_COMMANDS = {"write": "bulk writes are sent with `acme-powerschool post`"}
 
 
 # -- describing a helper --------------------------------------------------------------------
-
-
-class IdType(ParamTypeBase):
-    """A PowerSchool id: digits become an int, anything else stays text (ids are `int | str`)."""
-
-    name = "ID"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, int):
-            return value
-        text = str(value).strip()
-        if not text:
-            self.fail("an id cannot be empty", param, ctx)
-        return int(text) if text.isdigit() else text
 
 
 @attrs.frozen
@@ -108,9 +103,24 @@ _CLICK_TYPES: dict[str, Callable[[], ParamTypeBase]] = {
 }
 
 
+# Paging numbers the library would refuse later are usage errors here (by parameter name).
+NUMBER_TYPES: dict[str, Callable[[], ParamTypeBase]] = {
+    "pagesize": lambda: click.IntRange(min=1),
+    "prefetch": lambda: click.IntRange(0, _max_prefetch()),
+}
+
+
+def _max_prefetch() -> int:
+    from acme_powerschool.pager import MAX_PREFETCH
+
+    return MAX_PREFETCH
+
+
 def _param(parameter: Parameter) -> Param:
     if parameter.choices:
         kind: ParamTypeBase = click.Choice(parameter.choices, case_sensitive=False)
+    elif parameter.name in NUMBER_TYPES:
+        kind = NUMBER_TYPES[parameter.name]()
     else:
         kind = _CLICK_TYPES[parameter.type]()
     return Param(parameter.name, kind, parameter.multiple, parameter.required, parameter.default)
@@ -213,45 +223,79 @@ def _given(ctx: click.Context, name: str) -> bool:
 def _output_options(kind: str) -> list[Callable[[Any], Any]]:
     if kind == "count":
         return []
-    options = [
-        click.option(
-            "--format",
-            "fmt",
-            type=click.Choice(FORMATS),
-            default="json",
-            show_default=True,
-            help="Output format.",
-        )
-    ]
-    if kind == "many":
-        options.append(
-            click.option("--limit", type=click.IntRange(min=1), help="Stop after N records.")
-        )
-        options.append(
-            click.option("--out", metavar="FILE", help="Write to FILE instead of stdout.")
-        )
-    return options
+    return writing_options() if kind == "many" else [format_option()]
 
 
-def _emit(kind: str, result: Any, fmt: str, limit: int | None, out: str | None) -> None:
-    if kind == "count":
+def _pop_output(values: dict[str, Any]) -> dict[str, Any]:
+    """The output options (format, limit, out, progress), taken out of a command's values."""
+    defaults = {"fmt": "json", "limit": None, "out": None, "progress": None}
+    return {key: values.pop(key, default) for key, default in defaults.items()}
+
+
+def _record_columns(client: Any, op: Operation) -> list[str]:
+    """The csv columns of the records `op` returns (so that an empty result has a header):
+    the fields of the model its helper is annotated to return."""
+    import typing
+
+    try:
+        method = getattr(type(getattr(client, op.family)), op.method)
+        returns = typing.get_type_hints(method).get("return")
+    except Exception:  # a stand-in client, unresolvable annotations: the records' own columns
+        return []
+    args = typing.get_args(returns)
+    model = args[0] if args else returns
+    return model_columns(model) if isinstance(model, type) else []
+
+
+def _emit(op: Operation, client: Any, result: Any, output: dict[str, Any]) -> None:
+    if op.kind == "count":
         click.echo(str(result))
         return
-    with output_stream(out) as stream:
-        writer = RecordWriter(stream, fmt, single=kind == "one", warn=echo_err)
-        if kind == "one":
+    forced = output["progress"] if output["progress"] is not None else state().progress
+    with output_stream(output["out"]) as stream:
+        writer = RecordWriter(
+            stream,
+            output["fmt"],
+            single=op.kind == "one",
+            warn=echo_err,
+            columns=_record_columns(client, op),
+        )
+        if op.kind == "one":
             writer.write(result)
-        else:
-            for record in result:
-                writer.write(record)
-                if limit is not None and writer.count >= limit:
-                    break
-        writer.close()
+            writer.close()
+            return
+        label = f"{op.family} {op.command or op.method}"
+        copy_records(
+            result, writer, label=label, progress=show_progress(forced), limit=output["limit"]
+        )
+
+
+def _run(
+    op: Operation,
+    conn: Connection,
+    positional: list[Any],
+    keywords: dict[str, Any],
+    output: dict[str, Any],
+) -> None:
+    client = conn.client()
+    _emit(op, client, op.call(client, positional, keywords), output)
+
+
+# Ids the examples use: ones the simulator has, so that every --help example runs there.
+EXAMPLE_IDS = {"school": "100", "section": "1", "enrollment": "101"}
+
+
+def _example_id(op: Operation, param: Param) -> str:
+    if param.name != "id":
+        subject = param.name.removesuffix("_id")
+    else:
+        subject = op.method if op.method != "get" else op.family.removesuffix("s")
+    return EXAMPLE_IDS.get(subject, "2")
 
 
 def _example(family: str, command: str, op: Operation) -> str:
     words = ["acme-powerschool", family.replace("_", "-"), command]
-    words += ["2" if p.name == "id" else "100" for p in op.positional]
+    words += [_example_id(op, p) for p in op.positional]
     words += [f"{p.flag} 100" for p in op.keywords if p.required]
     return " ".join(words)
 
@@ -261,12 +305,10 @@ def operation_command(op: Operation) -> click.Command:
     command_name = op.command or op.method.replace("_", "-")
 
     def run(conn: Connection, **values: Any) -> None:
-        fmt = values.pop("fmt", "json")
-        limit = values.pop("limit", None)
-        out = values.pop("out", None)
+        output = _pop_output(values)
         positional = [values.pop(p.name) for p in op.positional]
         keywords = {k: v for k, v in values.items() if v is not None and v != []}
-        _emit(op.kind, op.call(conn.client(), positional, keywords), fmt, limit, out)
+        _run(op, conn, positional, keywords, output)
 
     help_text = f"{op.doc}\n\n\b\nExample:\n  {_example(op.family, command_name, op)}"
     decorated: Any = connection_options(run)
@@ -342,7 +384,10 @@ class _Merged:
             lines.append(f"Without a scope option: {_first_line(self.plain.doc)}")
         for scope, op in self.scoped.items():
             lines.append(f"With {self.flags[scope]} ID: {_first_line(op.doc)}")
-        example_scope = f" {next(iter(self.flags.values()))} 100" if self.scoped else ""
+        example_scope = ""
+        if self.scoped:
+            scope, flag = next(iter(self.flags.items()))
+            example_scope = f" {flag} {EXAMPLE_IDS.get(scope, '100')}"
         example = f"acme-powerschool {family.replace('_', '-')} {self.name}{example_scope}"
         return "\n\n".join(lines) + f"\n\n\b\nExample:\n  {example}"
 
@@ -356,14 +401,9 @@ def merged_command(
     kind, family = first.kind, first.family
 
     def run(conn: Connection, **values: Any) -> None:
-        fmt, limit, out = (
-            values.pop("fmt", "json"),
-            values.pop("limit", None),
-            values.pop("out", None),
-        )
+        output = _pop_output(values)
         op, positional, flag = merged.choose(family, values)
-        arguments = merged.arguments(op, flag, values)
-        _emit(op.kind, op.call(conn.client(), positional, arguments), fmt, limit, out)
+        _run(op, conn, positional, merged.arguments(op, flag, values), output)
 
     decorated: Any = connection_options(run)
     for option in reversed(_output_options(kind)):
@@ -427,7 +467,8 @@ class FamilyGroup(click.Group):
 
 def family_group(family: str) -> click.Group:
     title = family.replace("_", " ")
-    first = "get 2" if family != "powerqueries" else "students-flat --format csv"
+    example_id = EXAMPLE_IDS.get(family.removesuffix("s"), "2")
+    first = f"get {example_id}" if family != "powerqueries" else "students-flat --format csv"
     return FamilyGroup(
         family,
         help=(

@@ -32,7 +32,8 @@ def _load_simulator() -> Any:
         "Run a simulated PowerSchool on 127.0.0.1 until Ctrl-C.\n\n"
         "Prints three `export` lines (server, client id, client secret of the simulator's "
         "made-up plugin) on stdout; paste them into another shell, or use them in a test "
-        "script. The simulated credentials are the only secrets this tool ever prints.\n\n"
+        "script. The simulated credentials are the only secrets this tool ever prints. It "
+        "takes the options of `python -m acme_powerschool.testing`.\n\n"
         "\b\nExample:\n"
         "  acme-powerschool simulate --port 8765 --students 2000\n"
         "  # in another shell, after pasting the three export lines:\n"
@@ -40,12 +41,37 @@ def _load_simulator() -> Any:
     ),
     short_help="Run the local PowerSchool simulator.",
 )
+@click.option("--host", default="127.0.0.1", show_default=True, help="A loopback address.")
+@click.option(
+    "--allow-remote", is_flag=True,
+    help="Serve on a non-loopback --host although the credentials are predictable.",
+)  # fmt: skip
 @click.option("--port", default=0, show_default=True, type=click.IntRange(0, 65535),
-              help="Port on 127.0.0.1 (0: any free port).")  # fmt: skip
+              help="Port (0: any free port).")  # fmt: skip
 @click.option("--students", default=500, show_default=True, type=click.IntRange(min=0))
 @click.option("--schools", default=3, show_default=True, type=click.IntRange(min=1))
 @click.option("--seed", default=1, show_default=True, type=int, help="Seed of the district.")
-def simulate(port: int, students: int, schools: int, seed: int) -> None:
+@click.option("--latency-ms", default=0.0, show_default=True, type=click.FloatRange(min=0))
+@click.option("--throttle-ms", default=0.0, show_default=True, type=click.FloatRange(min=0))
+@click.option("--max-page-size", default=100, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--token-lifetime", default=30 * 24 * 3600.0, show_default=True,
+    type=click.FloatRange(min=0, min_open=True), help="Seconds a token lives.",
+)  # fmt: skip
+@click.option("--xml-quirks", is_flag=True, help="Numeric strings as numbers in XML.")
+@click.option("--client-id", help="The plugin's client id (default: derived from the seed).")
+@click.option("--client-secret", help="The plugin's client secret (default: from the seed).")
+def simulate(host: str, allow_remote: bool, seed: int, **options: Any) -> None:
+    from acme_powerschool.testing.__main__ import is_loopback
+
+    if not is_loopback(host):
+        if not allow_remote:
+            raise click.BadParameter(
+                f"{host} is not a loopback address; the simulator's credentials are derived "
+                "from the seed. Use 127.0.0.1, ::1 or localhost, or pass --allow-remote.",
+                param_hint="--host",
+            )
+        echo_err(f"warning: serving on non-loopback host {host} (--allow-remote)")
     simulator_class = _load_simulator()
     stop = threading.Event()
 
@@ -54,16 +80,14 @@ def simulate(port: int, students: int, schools: int, seed: int) -> None:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with simulator_class(
-            students=students, schools=schools, seed=seed, host="127.0.0.1", port=port
-        ) as sim:
+        with simulator_class(seed=seed, host=host, **options) as sim:
             click.echo(f"export {ENV_SERVER}={sim.base_url}")
             click.echo(f"export {ENV_CLIENT_ID}={sim.client_id}")
             click.echo(f"export {ENV_CLIENT_SECRET}={sim.client_secret}")
             sys.stdout.flush()
             echo_err(
-                f"simulator running at {sim.base_url} ({students} students, {schools} schools, "
-                f"seed {seed}); Ctrl-C to stop"
+                f"simulator running at {sim.base_url} ({options['students']} students, "
+                f"{options['schools']} schools, seed {seed}); Ctrl-C to stop"
             )
             stop.wait()
             echo_err(f"stopping; {sim.stats.requests} requests served")

@@ -18,6 +18,7 @@ from acme_powerschool.cli.common import (
     echo_err,
     pairs_to_dict,
     read_text_argument,
+    resolve_connection,
     state,
 )
 from acme_powerschool.cli.output import FORMATS, RecordWriter, output_stream
@@ -62,8 +63,8 @@ def _host(server: str) -> str:
 )
 @click.argument("sql")
 @click.option(
-    "--server", envvar=ENV_SERVER, metavar="HOST",
-    help=f"Database host (the PowerSchool server) [env {ENV_SERVER}].",
+    "--server", metavar="HOST",
+    help=f"Database host (the PowerSchool server) [env {ENV_SERVER}, or the profile's].",
 )  # fmt: skip
 @click.option(
     "--user",
@@ -86,6 +87,7 @@ def sql(
     fmt: str,
     out: str | None,
 ) -> None:
+    server = resolve_connection(server=server).server
     if not server:
         raise CommandError(f"no server given: pass --server HOST or set {ENV_SERVER}")
     if not user:

@@ -108,3 +108,13 @@ def records(result: Result, fmt: str) -> list[dict[str, Any]]:
     if fmt == "csv":
         return list(csv.DictReader(io.StringIO(result.stdout)))
     raise ValueError(fmt)
+
+
+def quick_retries() -> CliState:
+    """A CliState whose clients retry as usual but without waiting between tries (the exit
+    status after the retries gave up is what these tests look at, not the backoff)."""
+    from acme_powerschool.client import api
+    from acme_powerschool.core.retry import RetryPolicy
+
+    policy = RetryPolicy(backoff_base=0.0, backoff_max=0.0, respect_retry_after=False)
+    return CliState(make_client=lambda *args, **kwargs: api(*args, retry=policy, **kwargs))

@@ -66,7 +66,7 @@ def failing_client(error: BaseException) -> CliState:
         (NotFound("Not Found", status=404), 4),
         (AccessDenied("Forbidden", status=403), 4),
         (BadRequest("Validation Failed", status=400), 4),
-        (RateLimited("Too Many Requests", status=429), 4),
+        (RateLimited("Too Many Requests", status=429), 5),
         (AuthenticationError("invalid_client", status=401), 4),
         (AuthenticationError("no credentials for this plugin"), 1),
         (ResponseFormatError("not a student", status=200), 1),

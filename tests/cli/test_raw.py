@@ -71,16 +71,16 @@ def test_invalid_json_data_is_refused_before_sending(
     run: Cli, sim_env: dict, sim: Simulator
 ) -> None:
     before = sim.stats.requests
-    line = one_error_line(run(["post", "ws/v1/student", "--data", "{nope"], env=sim_env))
-    assert "--data is not valid JSON" in line
+    result = run(["post", "ws/v1/student", "--data", "{nope"], env=sim_env)
+    assert result.exit_code == 2
+    assert "Invalid value for --data: not valid JSON" in one_error_line(result)
     assert sim.stats.requests == before
 
 
 def test_unreadable_data_file(run: Cli, sim_env: dict, tmp_path: Path) -> None:
-    line = one_error_line(
-        run(["post", "ws/v1/student", "--data", f"@{tmp_path / 'no.json'}"], env=sim_env)
-    )
-    assert "cannot read --data file" in line
+    result = run(["post", "ws/v1/student", "--data", f"@{tmp_path / 'no.json'}"], env=sim_env)
+    assert result.exit_code == 2
+    assert "cannot read --data file" in one_error_line(result)
 
 
 def test_malformed_param(run: Cli, sim_env: dict) -> None:

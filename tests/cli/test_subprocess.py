@@ -222,7 +222,8 @@ def test_post_put_delete_in_subprocesses(served: dict[str, str], tmp_path: Path)
     assert again.returncode == 4 and again.stderr.startswith("404 ")
 
     bad = acme(["put", "ws/schema/table/u_studentsuserfields/2", "--data", "{nope"], env)
-    assert bad.returncode == 1 and bad.stderr.startswith("error: --data is not valid JSON")
+    assert bad.returncode == 2, bad.stderr
+    assert bad.stderr.startswith("error: Invalid value for --data: not valid JSON")
 
 
 def test_typed_and_query_errors_exit_like_raw_ones_in_subprocesses(
