@@ -235,13 +235,16 @@ def page_fetcher(
     call: Call,
     parse: Callable[[Any], Page[T]],
     extra: Callable[[int], Mapping[str, str]] | None = None,
-) -> Callable[[int, int], Page[T]]:
+) -> Callable[[int, int | None], Page[T]]:
     """The pager's `fetch_page(number, size)` for `call`: adds page, pagesize (and `extra`)
-    to its query and decodes the answer with `parse`. The only page-closure builder."""
+    to its query and decodes the answer with `parse`. The only page-closure builder. No
+    `pagesize` when `size` is None: the server answers at its maximum, which the pager learns."""
     base = dict(call.params or {})
 
-    def fetch_page(number: int, size: int) -> Page[T]:
-        params = {**base, "page": str(number), "pagesize": str(size)}
+    def fetch_page(number: int, size: int | None) -> Page[T]:
+        params = {**base, "page": str(number)}
+        if size is not None:
+            params["pagesize"] = str(size)
         if extra is not None:
             params.update(extra(number))
         return decode(client.send(attrs.evolve(call, params=params)), parse)
@@ -272,7 +275,7 @@ def fetch_list(
     count_path: str | None,
     max_page_size: str,
     pagesize: int | None = None,
-    prefetch: int = 0,
+    prefetch: int | None = None,
 ) -> Pager[T]:
     """A lazy Pager over a /ws/v1 list; nothing is fetched until it is iterated."""
 
@@ -311,7 +314,7 @@ def fetch_query(
     *,
     max_page_size: Callable[[], int | None],
     pagesize: int | None = None,
-    prefetch: int = 0,
+    prefetch: int | None = None,
     first_page_counts: bool = False,
 ) -> Pager[T]:
     """A lazy Pager over a `{"record": [...], "count": N}` listing (PowerQueries and schema
@@ -340,7 +343,7 @@ def fetch_powerquery(
     *,
     order: str | None = None,
     pagesize: int | None = None,
-    prefetch: int = 0,
+    prefetch: int | None = None,
     grouped: bool = False,
 ) -> Pager[Any]:
     """A lazy Pager over a PowerQuery (POST); the first page asks for `count=true` so the rest

@@ -251,7 +251,7 @@ class Renderer:
             keyword.append(("order", "str | None", "None"))
         if ep.kind in ("list", "powerquery"):
             keyword.append(("pagesize", "int | None", "None"))
-            keyword.append(("prefetch", "int", "0"))
+            keyword.append(("prefetch", "int | None", "None"))
         keyword.sort(key=lambda k: k[2] != "")  # required keyword arguments first
         returns, helper = self._returns(ep)
         if ep.kind == "bulk_write":

@@ -45,7 +45,7 @@ class Schools:
         *,
         expansions: Sequence[SchoolExpansion] = (),
         pagesize: int | None = None,
-        prefetch: int = 0,
+        prefetch: int | None = None,
     ) -> Pager[School]:
         """Every school of the district."""
         call = Call(
@@ -91,7 +91,7 @@ class Schools:
         expansions: Sequence[StudentExpansion] = (),
         extensions: Sequence[str] = (),
         pagesize: int | None = None,
-        prefetch: int = 0,
+        prefetch: int | None = None,
     ) -> Pager[Student]:
         """The students of one school; the same as ps.students.for_school."""
         return Students(self._client).for_school(

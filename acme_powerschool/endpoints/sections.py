@@ -46,7 +46,7 @@ class Sections:
         q: str | None = None,
         expansions: Sequence[SectionExpansion] = (),
         pagesize: int | None = None,
-        prefetch: int = 0,
+        prefetch: int | None = None,
     ) -> Pager[Section]:
         """The sections of one school, sorted by section, course and term."""
         call = Call(
@@ -83,7 +83,7 @@ class Sections:
         *,
         q: str | None = None,
         pagesize: int | None = None,
-        prefetch: int = 0,
+        prefetch: int | None = None,
     ) -> Pager[SectionEnrollment]:
         """The enrollments of one section, sorted by student and entry date."""
         call = Call(

@@ -55,7 +55,7 @@ class Staff:
         expansions: Sequence[StaffMemberExpansion] = (),
         extensions: Sequence[str] = (),
         pagesize: int | None = None,
-        prefetch: int = 0,
+        prefetch: int | None = None,
     ) -> Pager[StaffMember]:
         """The active staff of one school, sorted by id."""
         call = Call(

@@ -56,7 +56,7 @@ class Students:
         expansions: Sequence[StudentExpansion] = (),
         extensions: Sequence[str] = (),
         pagesize: int | None = None,
-        prefetch: int = 0,
+        prefetch: int | None = None,
     ) -> Pager[Student]:
         """Every student in the district (not limited to active ones), filtered by q such as
         'school_enrollment.enroll_status==A'.
@@ -99,7 +99,7 @@ class Students:
         expansions: Sequence[StudentExpansion] = (),
         extensions: Sequence[str] = (),
         pagesize: int | None = None,
-        prefetch: int = 0,
+        prefetch: int | None = None,
     ) -> Pager[Student]:
         """The students of one school (by SCHOOLS.DCID), filtered by q."""
         call = Call(
