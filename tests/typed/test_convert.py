@@ -194,9 +194,7 @@ def test_generated_structure_functions_give_what_the_hooks_give(data: st.DataObj
 
 
 def test_a_regular_record_takes_the_generated_path() -> None:
-    from acme_powerschool.models import students
-
-    from acme_powerschool.models import PersonName
+    from acme_powerschool.models import PersonName, students
 
     regular = {"id": 2, "name": {"first_name": "B", "last_name": "A"}, "local_id": 3}
     hooked: list[str] = []
