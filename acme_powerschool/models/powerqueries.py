@@ -32,6 +32,10 @@ class FlatStudentRow:
     first_name: str | None = None
     last_name: str | None = None
     school_name: str | None = None
+    core_table: str | None = attrs.field(default=None, metadata={"key": "_name"})
+    """The query's core table, as real servers name it in flattened rows (STUDENTS)."""
+    core_id: Id | None = attrs.field(default=None, metadata={"key": "_id"})
+    """The id of the row in the core table (a number on the wire)."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
@@ -76,6 +80,8 @@ class SectionRosterRow:
 
 _FLAT_STUDENT_ROW_KEYS = frozenset(
     {
+        "_id",
+        "_name",
         "dcid",
         "first_name",
         "last_name",
@@ -103,6 +109,8 @@ def _structure_flat_student_row(_record: Mapping[str, Any], _field: Field) -> Fl
     x_first_name = _record.get("first_name")
     x_last_name = _record.get("last_name")
     x_school_name = _record.get("school_name")
+    x_core_table = _record.get("_name")
+    x_core_id = _record.get("_id")
     return FlatStudentRow(
         dcid=x_dcid if type(x_dcid) is int else _field("dcid", x_dcid),
         student_number=x_student_number
@@ -123,6 +131,14 @@ def _structure_flat_student_row(_record: Mapping[str, Any], _field: Field) -> Fl
         else None
         if x_school_name is None
         else _field("school_name", x_school_name),
+        core_table=(x_core_table or None)
+        if type(x_core_table) is str
+        else None
+        if x_core_table is None
+        else _field("_name", x_core_table),
+        core_id=x_core_id
+        if type(x_core_id) is int or x_core_id is None
+        else _field("_id", x_core_id),
     )
 
 

@@ -8,12 +8,13 @@ from typing import Any, Literal, TypeAlias, overload
 
 import attrs
 
-from acme_powerschool.models.students import Addresses, PersonName, Phones
+from acme_powerschool.models.students import Addresses, Phones
 from acme_powerschool.types import Id
 
 __all__ = [
     "District",
     "DistrictExpansion",
+    "LeaderName",
     "School",
     "SchoolExpansion",
     "SchoolLeader",
@@ -187,19 +188,32 @@ class School:
 class SchoolLeader:
     """A principal or assistant principal."""
 
-    name: PersonName | None = None
+    name: LeaderName | None = None
     email: str | None = None
     phone: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
-    def require(self, name: Literal["name"]) -> PersonName:
+    def require(self, name: Literal["name"]) -> LeaderName:
         """The field `name`, never None: MissingFieldError naming it (and the expansion to ask
         for) when PowerSchool did not send it, e.g. `student.require("contact_info").email`."""
         from acme_powerschool.runtime import require_field
 
-        value: PersonName = require_field(self, name, None)
+        value: LeaderName = require_field(self, name, None)
         return value
+
+
+@attrs.frozen(kw_only=True)
+class LeaderName:
+    """A principal's name as sent: real servers send first_name and middle_name and no last_name,
+    the surname apparently in middle_name (captures edp_schools, acme_schools_xml).
+    """
+
+    first_name: str | None = None
+    middle_name: str | None = None
+    last_name: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
 
 _DISTRICT_KEYS = frozenset(
@@ -412,9 +426,48 @@ def _structure_school_leader(_record: Mapping[str, Any], _field: Field) -> Schoo
     )
 
 
+_LEADER_NAME_KEYS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "middle_name",
+    }
+)
+_LEADER_NAME_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_leader_name(_record: Mapping[str, Any], _field: Field) -> LeaderName | None:
+    """A regular LeaderName record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (_LEADER_NAME_KEYS.issuperset(_record) and _LEADER_NAME_REQUIRED.issubset(_record)):
+        return None
+    x_first_name = _record.get("first_name")
+    x_middle_name = _record.get("middle_name")
+    x_last_name = _record.get("last_name")
+    return LeaderName(
+        first_name=(x_first_name or None)
+        if type(x_first_name) is str
+        else None
+        if x_first_name is None
+        else _field("first_name", x_first_name),
+        middle_name=(x_middle_name or None)
+        if type(x_middle_name) is str
+        else None
+        if x_middle_name is None
+        else _field("middle_name", x_middle_name),
+        last_name=(x_last_name or None)
+        if type(x_last_name) is str
+        else None
+        if x_last_name is None
+        else _field("last_name", x_last_name),
+    )
+
+
 STRUCTURE: dict[type, Callable[[Mapping[str, Any], Field], Any]] = {
     District: _structure_district,
     School: _structure_school,
     SchoolLeader: _structure_school_leader,
+    LeaderName: _structure_leader_name,
 }
 """Each model's generated structure function, for the converter (convert.py)."""

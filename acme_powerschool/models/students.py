@@ -193,10 +193,12 @@ class Demographics:
 
 @attrs.frozen(kw_only=True)
 class Addresses:
-    """The student's physical and mailing addresses."""
+    """A student's physical and mailing addresses, or a staff member's home address."""
 
     physical: Address | None = None
     mailing: Address | None = None
+    home: Address | None = None
+    """Staff only (captures edp_staff, sm_staff_two_affiliations)."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
@@ -205,6 +207,9 @@ class Addresses:
 
     @overload
     def require(self, name: Literal["mailing"]) -> Address: ...
+
+    @overload
+    def require(self, name: Literal["home"]) -> Address: ...
 
     def require(self, name: str) -> Any:
         """The field `name`, never None: MissingFieldError naming it (and the expansion to ask
@@ -260,30 +265,41 @@ class Alerts:
 
 @attrs.frozen(kw_only=True)
 class Alert:
-    """One alert text and when it expires ("" for never)."""
+    """One alert text and when it expires."""
 
+    description: str | None = None
+    """The alert text (capture edp_students)."""
     alert_text: str | None = None
-    expires_date: datetime.date | None = None
+    """The alert text as the simulator sends it (no capture shows this key)."""
+    expires_date: str | None = None
+    """YYYY-MM-DD, or NEVER_EXPIRES (capture edp_students)."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
 
 @attrs.frozen(kw_only=True)
 class Phones:
-    """The student's phone numbers."""
+    """Phone numbers of a student, staff member, school or district."""
 
     main: Phone | None = None
+    fax: Phone | None = None
+    """District and school fax (capture edp_district)."""
     home_phone: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
-    def require(self, name: Literal["main"]) -> Phone:
+    @overload
+    def require(self, name: Literal["main"]) -> Phone: ...
+
+    @overload
+    def require(self, name: Literal["fax"]) -> Phone: ...
+
+    def require(self, name: str) -> Any:
         """The field `name`, never None: MissingFieldError naming it (and the expansion to ask
         for) when PowerSchool did not send it, e.g. `student.require("contact_info").email`."""
         from acme_powerschool.runtime import require_field
 
-        value: Phone = require_field(self, name, None)
-        return value
+        return require_field(self, name, None)
 
 
 @attrs.frozen(kw_only=True)
@@ -355,6 +371,10 @@ class Race:
     """One district race code."""
 
     district_race_code: str | None = None
+    district_race_code_description: str | None = None
+    """e.g. "(W) White" (captures edp_students, sm_student_races_list)."""
+    federal_race_code_category: str | None = None
+    """e.g. "(W) White"."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
@@ -734,6 +754,7 @@ def _structure_demographics(_record: Mapping[str, Any], _field: Field) -> Demogr
 
 _ADDRESSES_KEYS = frozenset(
     {
+        "home",
         "mailing",
         "physical",
     }
@@ -749,9 +770,11 @@ def _structure_addresses(_record: Mapping[str, Any], _field: Field) -> Addresses
         return None
     x_physical = _record.get("physical")
     x_mailing = _record.get("mailing")
+    x_home = _record.get("home")
     return Addresses(
         physical=None if x_physical is None else _field("physical", x_physical),
         mailing=None if x_mailing is None else _field("mailing", x_mailing),
+        home=None if x_home is None else _field("home", x_home),
     )
 
 
@@ -839,6 +862,7 @@ def _structure_alerts(_record: Mapping[str, Any], _field: Field) -> Alerts | Non
 _ALERT_KEYS = frozenset(
     {
         "alert_text",
+        "description",
         "expires_date",
     }
 )
@@ -851,20 +875,31 @@ def _structure_alert(_record: Mapping[str, Any], _field: Field) -> Alert | None:
     """
     if not (_ALERT_KEYS.issuperset(_record) and _ALERT_REQUIRED.issubset(_record)):
         return None
+    x_description = _record.get("description")
     x_alert_text = _record.get("alert_text")
     x_expires_date = _record.get("expires_date")
     return Alert(
+        description=(x_description or None)
+        if type(x_description) is str
+        else None
+        if x_description is None
+        else _field("description", x_description),
         alert_text=(x_alert_text or None)
         if type(x_alert_text) is str
         else None
         if x_alert_text is None
         else _field("alert_text", x_alert_text),
-        expires_date=None if x_expires_date is None else _field("expires_date", x_expires_date),
+        expires_date=(x_expires_date or None)
+        if type(x_expires_date) is str
+        else None
+        if x_expires_date is None
+        else _field("expires_date", x_expires_date),
     )
 
 
 _PHONES_KEYS = frozenset(
     {
+        "fax",
         "home_phone",
         "main",
     }
@@ -879,9 +914,11 @@ def _structure_phones(_record: Mapping[str, Any], _field: Field) -> Phones | Non
     if not (_PHONES_KEYS.issuperset(_record) and _PHONES_REQUIRED.issubset(_record)):
         return None
     x_main = _record.get("main")
+    x_fax = _record.get("fax")
     x_home_phone = _record.get("home_phone")
     return Phones(
         main=None if x_main is None else _field("main", x_main),
+        fax=None if x_fax is None else _field("fax", x_fax),
         home_phone=(x_home_phone or None)
         if type(x_home_phone) is str
         else None
@@ -1087,6 +1124,8 @@ def _structure_ethnicity_race(_record: Mapping[str, Any], _field: Field) -> Ethn
 _RACE_KEYS = frozenset(
     {
         "district_race_code",
+        "district_race_code_description",
+        "federal_race_code_category",
     }
 )
 _RACE_REQUIRED: frozenset[str] = frozenset({})
@@ -1099,12 +1138,24 @@ def _structure_race(_record: Mapping[str, Any], _field: Field) -> Race | None:
     if not (_RACE_KEYS.issuperset(_record) and _RACE_REQUIRED.issubset(_record)):
         return None
     x_district_race_code = _record.get("district_race_code")
+    x_district_race_code_description = _record.get("district_race_code_description")
+    x_federal_race_code_category = _record.get("federal_race_code_category")
     return Race(
         district_race_code=(x_district_race_code or None)
         if type(x_district_race_code) is str
         else None
         if x_district_race_code is None
         else _field("district_race_code", x_district_race_code),
+        district_race_code_description=(x_district_race_code_description or None)
+        if type(x_district_race_code_description) is str
+        else None
+        if x_district_race_code_description is None
+        else _field("district_race_code_description", x_district_race_code_description),
+        federal_race_code_category=(x_federal_race_code_category or None)
+        if type(x_federal_race_code_category) is str
+        else None
+        if x_federal_race_code_category is None
+        else _field("federal_race_code_category", x_federal_race_code_category),
     )
 
 

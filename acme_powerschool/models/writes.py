@@ -16,6 +16,8 @@ __all__ = [
     "WriteItemResult",
     "WriteResult",
     "WriteSuccess",
+    "WriteWarning",
+    "WriteWarnings",
 ]
 
 Field = Callable[[str, Any], Any]
@@ -43,7 +45,9 @@ class WriteItemResult:
     """The outcome of one item; status is always sent."""
 
     status: Literal["SUCCESS", "ERROR", "WARNING"]
-    """Either "SUCCESS", "ERROR" or "WARNING"."""
+    """One of "SUCCESS", "WARNING" (written, with warning_message; capture sm_write_warning) or
+    "ERROR".
+    """
     client_uid: Id | None = None
     """The caller's correlation id, echoed back."""
     action: str | None = None
@@ -52,6 +56,8 @@ class WriteItemResult:
     """The new or updated record, on success."""
     error_message: WriteErrors | None = None
     """Why the item failed, on error."""
+    warning_message: WriteWarnings | None = None
+    """What went wrong although the item was written (capture sm_write_warning)."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
@@ -60,6 +66,9 @@ class WriteItemResult:
 
     @overload
     def require(self, name: Literal["error_message"]) -> WriteErrors: ...
+
+    @overload
+    def require(self, name: Literal["warning_message"]) -> WriteWarnings: ...
 
     def require(self, name: str) -> Any:
         """The field `name`, never None: MissingFieldError naming it (and the expansion to ask
@@ -100,6 +109,30 @@ class WriteError:
     error_code: str | None = None
     """A code such as "INVALID_LOCAL_ID"."""
     error_description: str | None = None
+    """PowerSchool's explanation."""
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    """Fields this spec does not know yet, kept as PowerSchool sent them."""
+
+
+@attrs.frozen(kw_only=True)
+class WriteWarnings:
+    """The warnings of an item that was written (one bare object when there is one)."""
+
+    warning: tuple[WriteWarning, ...] = ()
+    """Each warning PowerSchool reported."""
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    """Fields this spec does not know yet, kept as PowerSchool sent them."""
+
+
+@attrs.frozen(kw_only=True)
+class WriteWarning:
+    """One warning about an item that was written."""
+
+    field: str | None = None
+    """The field concerned, e.g. "student/fees"."""
+    warning_code: str | None = None
+    """A code such as "FEES_ASSIGN_FEES_FAILED"."""
+    warning_description: str | None = None
     """PowerSchool's explanation."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
@@ -147,6 +180,7 @@ _WRITE_ITEM_RESULT_KEYS = frozenset(
         "error_message",
         "status",
         "success_message",
+        "warning_message",
     }
 )
 _WRITE_ITEM_RESULT_REQUIRED: frozenset[str] = frozenset(
@@ -172,6 +206,7 @@ def _structure_write_item_result(
     x_action = _record.get("action")
     x_success_message = _record.get("success_message")
     x_error_message = _record.get("error_message")
+    x_warning_message = _record.get("warning_message")
     return WriteItemResult(
         client_uid=x_client_uid
         if type(x_client_uid) is int or x_client_uid is None
@@ -186,6 +221,9 @@ def _structure_write_item_result(
         if x_success_message is None
         else _field("success_message", x_success_message),
         error_message=None if x_error_message is None else _field("error_message", x_error_message),
+        warning_message=None
+        if x_warning_message is None
+        else _field("warning_message", x_warning_message),
     )
 
 
@@ -278,11 +316,73 @@ def _structure_write_error(_record: Mapping[str, Any], _field: Field) -> WriteEr
     )
 
 
+_WRITE_WARNINGS_KEYS = frozenset(
+    {
+        "warning",
+    }
+)
+_WRITE_WARNINGS_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_write_warnings(_record: Mapping[str, Any], _field: Field) -> WriteWarnings | None:
+    """A regular WriteWarnings record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (
+        _WRITE_WARNINGS_KEYS.issuperset(_record) and _WRITE_WARNINGS_REQUIRED.issubset(_record)
+    ):
+        return None
+    x_warning = _record.get("warning")
+    return WriteWarnings(
+        warning=() if x_warning is None else _field("warning", x_warning),
+    )
+
+
+_WRITE_WARNING_KEYS = frozenset(
+    {
+        "field",
+        "warning_code",
+        "warning_description",
+    }
+)
+_WRITE_WARNING_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_write_warning(_record: Mapping[str, Any], _field: Field) -> WriteWarning | None:
+    """A regular WriteWarning record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (_WRITE_WARNING_KEYS.issuperset(_record) and _WRITE_WARNING_REQUIRED.issubset(_record)):
+        return None
+    x_field = _record.get("field")
+    x_warning_code = _record.get("warning_code")
+    x_warning_description = _record.get("warning_description")
+    return WriteWarning(
+        field=(x_field or None)
+        if type(x_field) is str
+        else None
+        if x_field is None
+        else _field("field", x_field),
+        warning_code=(x_warning_code or None)
+        if type(x_warning_code) is str
+        else None
+        if x_warning_code is None
+        else _field("warning_code", x_warning_code),
+        warning_description=(x_warning_description or None)
+        if type(x_warning_description) is str
+        else None
+        if x_warning_description is None
+        else _field("warning_description", x_warning_description),
+    )
+
+
 STRUCTURE: dict[type, Callable[[Mapping[str, Any], Field], Any]] = {
     WriteResult: _structure_write_result,
     WriteItemResult: _structure_write_item_result,
     WriteSuccess: _structure_write_success,
     WriteErrors: _structure_write_errors,
     WriteError: _structure_write_error,
+    WriteWarnings: _structure_write_warnings,
+    WriteWarning: _structure_write_warning,
 }
 """Each model's generated structure function, for the converter (convert.py)."""
