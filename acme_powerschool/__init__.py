@@ -44,7 +44,7 @@ _LAZY = {
     "read_dataframe": "acme_powerschool.shell.oracle",
     "read_dataframe_batches": "acme_powerschool.shell.oracle",
     "Pager": "acme_powerschool.pager",
-    "TableRecord": "acme_powerschool.typed",
+    "TableRecord": "acme_powerschool.types",
     "MissingFieldError": "acme_powerschool.runtime",
     "PowerSchoolWarning": "acme_powerschool.core.errors",
     "PowerSchoolError": "acme_powerschool.core.errors",
@@ -84,7 +84,7 @@ if TYPE_CHECKING:
     from acme_powerschool.pager import Pager
     from acme_powerschool.runtime import MissingFieldError
     from acme_powerschool.shell.oracle import odbc, read_dataframe, read_dataframe_batches
-    from acme_powerschool.typed import TableRecord
+    from acme_powerschool.types import TableRecord
 
 _MODELS = "acme_powerschool.models"
 

@@ -8,6 +8,11 @@ Quirks answered (fact sheet §3.2, §3.3, §4.3, §5.5):
   `date` fields accept either; `Id` (int | str) normalises plain decimal strings to int;
 - fields a model does not know are kept in its `extra` mapping (strict converters raise instead);
   envelope keys starting with `@` (`@expansions`, `@extensions`) are dropped.
+
+Speed: each generated model module has a STRUCTURE table of functions codegen wrote, which
+build a regular record without a hook call per field; they hand every value that is not
+already regular (and every record with unknown or missing keys) back to the hooks here, so
+the results are the same either way (a hypothesis test compares them).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import collections.abc
 import datetime
 import functools
 import operator
+import sys
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -51,10 +57,12 @@ class UnknownFieldError(ValueError):
     """A strict converter met a field the model does not declare."""
 
 
-def make_converter(*, strict: bool = False) -> cattrs.Converter:
-    """A new converter with every PowerSchool hook; strict ones raise on unknown fields."""
+def make_converter(*, strict: bool = False, generated: bool = True) -> cattrs.Converter:
+    """A new converter with every PowerSchool hook; strict ones raise on unknown fields.
+    `generated=False` ignores the models' generated structure functions (same results, slower:
+    for tests and benchmarks)."""
     converter = cattrs.Converter()
-    configure_converter(converter, strict=strict)
+    configure_converter(converter, strict=strict, generated=generated)
     return converter
 
 
@@ -64,7 +72,9 @@ def default_converter() -> cattrs.Converter:
     return make_converter()
 
 
-def configure_converter(converter: cattrs.Converter, *, strict: bool = False) -> None:
+def configure_converter(
+    converter: cattrs.Converter, *, strict: bool = False, generated: bool = True
+) -> None:
     """Register the PowerSchool hooks on `converter` (later registrations win in cattrs)."""
     converter.register_structure_hook(str, _structure_str)
     converter.register_structure_hook(int, _structure_int)
@@ -78,7 +88,9 @@ def configure_converter(converter: cattrs.Converter, *, strict: bool = False) ->
     converter.register_structure_hook_factory(_is_sequence, _sequence_factory(converter))
     converter.register_structure_hook_func(_is_id, _structure_id)
     converter.register_structure_hook_factory(_is_optional, _optional_factory(converter))
-    converter.register_structure_hook_factory(attrs.has, _model_factory(converter, strict))
+    converter.register_structure_hook_factory(
+        attrs.has, _model_factory(converter, strict, generated)
+    )
     converter.register_unstructure_hook_factory(attrs.has, _model_unstructure_factory(converter))
     converter.register_unstructure_hook_func(
         _is_list_or_tuple, lambda items: [converter.unstructure(item) for item in items]
@@ -250,48 +262,88 @@ def _structure_mapping(value: Any, _: Any) -> dict[str, Any]:
 # -- models ---------------------------------------------------------------------------------
 
 
-def _model_factory(converter: cattrs.Converter, strict: bool) -> Callable[[Any], Hook]:
+FieldPlans = dict[str, tuple[str, Hook, Any]]
+"""JSON key -> (attribute name, the converter's hook, the attribute's type)."""
+
+
+def _field_plans(converter: cattrs.Converter, cls: Any) -> tuple[FieldPlans, bool]:
+    """The hook of every field by JSON key, and whether the model keeps unknown ones in
+    `extra`."""
+    plans: FieldPlans = {}
+    keeps_extra = False
+    for field in attrs.fields(cls):
+        if field.name == "extra":
+            keeps_extra = True
+            continue
+        key = field.metadata.get("key", field.alias or field.name)
+        plans[key] = (field.name, converter.get_structure_hook(field.type), field.type)
+    return plans, keeps_extra
+
+
+def _generated_structure(cls: Any) -> Callable[[Mapping[str, Any], Hook], Any] | None:
+    """The structure function codegen wrote for `cls` (its module's STRUCTURE table), if any.
+    It takes regular records only and hands every irregular value back to this converter."""
+    table = getattr(sys.modules.get(cls.__module__), "STRUCTURE", None)
+    return table.get(cls) if isinstance(table, dict) else None
+
+
+@attrs.frozen
+class _ModelHook:
+    """The structure hook of one model: its generated function first, the field hooks for
+    everything that function hands back, the general loop for irregular records."""
+
+    cls: Any
+    by_key: FieldPlans
+    keeps_extra: bool
+    strict: bool
+    fast: Callable[[Mapping[str, Any], Hook], Any] | None
+
+    def field(self, key: str, raw: Any) -> Any:
+        """One field through this converter's hook; errors name the model and the key."""
+        _, hook, field_type = self.by_key[key]
+        try:
+            return hook(raw, field_type)
+        except UnknownFieldError:
+            raise
+        except Exception as exc:
+            raise ValueError(f"{self.cls.__name__}.{key}: {exc}") from exc
+
+    def __call__(self, value: Any, _: Any) -> Any:
+        if type(value) is not dict and not isinstance(value, Mapping):
+            raise TypeError(f"{self.cls.__name__}: expected an object, got {type(value).__name__}")
+        if self.fast is not None:
+            record = self.fast(value, self.field)
+            if record is not None:
+                return record
+        return self.general(value)
+
+    def general(self, value: Mapping[Any, Any]) -> Any:
+        kwargs: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        for key, raw in value.items():
+            plan = self.by_key.get(key)
+            if plan is not None:
+                kwargs[plan[0]] = self.field(key, raw)
+            elif isinstance(key, str) and not key.startswith("@"):
+                if self.strict:
+                    raise UnknownFieldError(f"{self.cls.__name__}: unknown field {key!r}")
+                extra[key] = raw
+        if extra and self.keeps_extra:
+            kwargs["extra"] = extra
+        try:
+            return self.cls(**kwargs)
+        except TypeError as exc:
+            raise ValueError(f"{self.cls.__name__}: {exc}") from exc
+
+
+def _model_factory(
+    converter: cattrs.Converter, strict: bool, generated: bool
+) -> Callable[[Any], Hook]:
     def factory(cls: Any) -> Hook:
         attrs.resolve_types(cls)
-        by_key: dict[str, tuple[str, Hook, Any]] = {}
-        keeps_extra = False
-        for field in attrs.fields(cls):
-            if field.name == "extra":
-                keeps_extra = True
-                continue
-            key = field.metadata.get("key", field.alias or field.name)
-            by_key[key] = (field.name, converter.get_structure_hook(field.type), field.type)
-        name = cls.__name__
-
-        def structure_model(value: Any, _: Any) -> Any:
-            if type(value) is not dict and not isinstance(value, Mapping):
-                raise TypeError(f"{name}: expected an object, got {type(value).__name__}")
-            kwargs: dict[str, Any] = {}
-            extra: dict[str, Any] = {}
-            for key, raw in value.items():
-                plan = by_key.get(key)
-                if plan is None:
-                    if not isinstance(key, str) or key.startswith("@"):
-                        continue
-                    if strict:
-                        raise UnknownFieldError(f"{name}: unknown field {key!r}")
-                    extra[key] = raw
-                    continue
-                field_name, hook, field_type = plan
-                try:
-                    kwargs[field_name] = hook(raw, field_type)
-                except UnknownFieldError:
-                    raise
-                except Exception as exc:
-                    raise ValueError(f"{name}.{key}: {exc}") from exc
-            if extra and keeps_extra:
-                kwargs["extra"] = extra
-            try:
-                return cls(**kwargs)
-            except TypeError as exc:
-                raise ValueError(f"{name}: {exc}") from exc
-
-        return structure_model
+        by_key, keeps_extra = _field_plans(converter, cls)
+        fast = _generated_structure(cls) if generated else None
+        return _ModelHook(cls, by_key, keeps_extra, strict, fast)
 
     return factory
 

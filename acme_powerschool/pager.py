@@ -23,12 +23,19 @@ import functools
 import math
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
 from acme_powerschool.core.paging import page_size_for
 from acme_powerschool.shell.window import windowed
+
+if TYPE_CHECKING:
+    import os
+
+    import pandas
+    import polars
+    import pyarrow
 
 __all__ = ["MAX_PREFETCH", "Chain", "OnCount", "OnPage", "Page", "Pager", "chain", "flatten_record"]
 
@@ -79,28 +86,36 @@ class _Records(Generic[T]):
         return list(self)
 
     def to_records(self) -> Iterator[dict[str, Any]]:
-        """Each record as one flat dict (`name.first_name` keys), ready for a data frame."""
-        return (flatten_record(record) for record in self)
+        """Each record as one flat dict of typed values (`name.first_name` keys; dates as dates),
+        keyed like the DataFrame's columns (acme_powerschool.frames)."""
+        from acme_powerschool.frames import to_records
 
-    def to_pandas(self) -> Any:
-        """A pandas DataFrame of every record, one column per flattened field."""
-        try:
-            import pandas
-        except ImportError as exc:
-            raise ImportError(
-                "to_pandas() needs pandas: pip install 'acme-powerschool[pandas]'"
-            ) from exc
-        return pandas.DataFrame.from_records(list(self.to_records()))
+        return to_records(self)
 
-    def to_polars(self) -> Any:
-        """A polars DataFrame of every record, one column per flattened field."""
-        try:
-            import polars
-        except ImportError as exc:
-            raise ImportError(
-                "to_polars() needs polars: pip install 'acme-powerschool[polars]'"
-            ) from exc
-        return polars.DataFrame(list(self.to_records()), strict=False, infer_schema_length=None)
+    def to_arrow(self) -> pyarrow.Table:
+        """Every record as an Arrow table whose schema comes from the model's types."""
+        from acme_powerschool.frames import to_arrow
+
+        return to_arrow(self)
+
+    def to_parquet(self, path: str | os.PathLike[str]) -> int:
+        """Stream every record into a Parquet file, batch by batch (memory flat in N); returns
+        the number of rows. The file appears only once it is complete."""
+        from acme_powerschool.frames import to_parquet
+
+        return to_parquet(self, path)
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """A pandas DataFrame of every record, typed columns (nullable ints, dates, booleans)."""
+        from acme_powerschool.frames import to_pandas
+
+        return to_pandas(self)
+
+    def to_polars(self) -> polars.DataFrame:
+        """A polars DataFrame of every record, with the same schema as to_pandas()."""
+        from acme_powerschool.frames import to_polars
+
+        return to_polars(self)
 
 
 @attrs.frozen

@@ -14,8 +14,6 @@ import importlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-import attrs
-
 from acme_powerschool.core.call import Call
 from acme_powerschool.core.errors import ResponseFormatError
 from acme_powerschool.pager import Pager
@@ -32,7 +30,7 @@ from acme_powerschool.runtime import (
     read_write_result,
     structure_one,
 )
-from acme_powerschool.types import Id
+from acme_powerschool.types import Id, TableRecord
 
 if TYPE_CHECKING:
     import requests
@@ -83,18 +81,6 @@ class Family(Generic[F]):
 
 
 # -- schema tables --------------------------------------------------------------------------
-
-
-@attrs.frozen
-class TableRecord:
-    """One row of a schema table: its `id` and its column values (strings; `""` read as None)."""
-
-    id: Id
-    table: str
-    values: Mapping[str, str | None]
-
-    def __getitem__(self, column: str) -> str | None:
-        return self.values[column.lower()] if column.lower() in self.values else self.values[column]
 
 
 def _table_record(table: str, record: Any) -> TableRecord:

@@ -16,7 +16,7 @@ from typing import Any
 
 import jinja2
 
-from codegen.spec import EndpointSpec, FamilySpec, ModelSpec, SpecError
+from codegen.spec import EndpointSpec, FamilySpec, FieldSpec, ModelSpec, SpecError
 
 TEMPLATES = Path(__file__).parent / "templates"
 MODELS_DIR = "acme_powerschool/models"
@@ -140,7 +140,7 @@ class Renderer:
 
     def models_module(self, family: FamilySpec) -> str:
         used = " ".join(model_type(f.type) for m in family.models for f in m.fields)
-        imports = _typing_imports(used + " Mapping[str, Any]")
+        imports = _typing_imports(used + " Mapping[str, Any] Callable[")
         local = {m.name for m in family.models}
         foreign: dict[str, set[str]] = {}
         for model in family.models:
@@ -167,6 +167,7 @@ class Renderer:
             exports=exports,
             fields=_field_views,
             narrowable=self.narrowable,
+            structure=_structure_views,
             offered=self.offered,
         )
 
@@ -462,13 +463,49 @@ def _field_views(model: ModelSpec) -> list[dict[str, Any]]:
     return views
 
 
+_FAST_TYPES = {"str": "str", "int": "int", "id": "int", "bool": "bool"}
+"""Spec types whose regular value is exactly one Python type: taken as it is, no hook."""
+
+
+def _fast_value(field: FieldSpec) -> str:
+    """The expression for one field in a model's generated structure function: the value as
+    it is when it is already regular, else the converter's own hook for the field (`_field`)."""
+    local = f"x_{field.name}"
+    slow = f"_field({_pyrepr(field.key)}, {local})"
+    exact = _FAST_TYPES.get(field.type)
+    if exact == "str" and not field.required:
+        return f"({local} or None) if type({local}) is str else None if {local} is None else {slow}"
+    if exact is not None:
+        regular = f"type({local}) is {exact}"
+        if not field.required:
+            regular += f" or {local} is None"
+        return f"{local} if {regular} else {slow}"
+    if field.required:
+        return slow
+    empty = "()" if _LIST.match(field.type) else "None"
+    return f"{empty} if {local} is None else {slow}"
+
+
+def _structure_views(model: ModelSpec) -> dict[str, Any]:
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", model.name).lower()
+    return {
+        "function": f"_structure_{snake}",
+        "known": f"_{snake.upper()}_KEYS",
+        "required": f"_{snake.upper()}_REQUIRED",
+        "all_keys": sorted(f.key for f in model.fields),
+        "required_keys": sorted(f.key for f in model.fields if f.required),
+        "fields": [(f, _fast_value(f)) for f in model.fields],
+    }
+
+
 def _typing_imports(text: str) -> set[str]:
     imports = set()
     if "datetime." in text:
         imports.add("import datetime")
     if "Decimal" in text:
         imports.add("from decimal import Decimal")
-    abc = sorted(n for n in ("Iterable", "Mapping", "Sequence") if re.search(rf"\b{n}\[", text))
+    names = ("Callable", "Iterable", "Mapping", "Sequence")
+    abc = sorted(n for n in names if re.search(rf"\b{n}\[", text))
     if abc:
         imports.add(f"from collections.abc import {', '.join(abc)}")
     if re.search(r"\bAny\b", text):

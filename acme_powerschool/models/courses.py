@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -13,6 +13,9 @@ from acme_powerschool.types import Id
 __all__ = [
     "Course",
 ]
+
+Field = Callable[[str, Any], Any]
+"""The converter's own hook for one field, by JSON key (convert.py owns every quirk)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -26,3 +29,45 @@ class Course:
     course_name: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
+
+
+_COURSE_KEYS = frozenset(
+    {
+        "course_name",
+        "course_number",
+        "id",
+    }
+)
+_COURSE_REQUIRED: frozenset[str] = frozenset(
+    {
+        "id",
+    }
+)
+
+
+def _structure_course(_record: Mapping[str, Any], _field: Field) -> Course | None:
+    """A regular Course record without a hook per field; None when it has a key the model does
+    not know or lacks a required one (the converter then decides).
+    """
+    if not (_COURSE_KEYS.issuperset(_record) and _COURSE_REQUIRED.issubset(_record)):
+        return None
+    x_id = _record.get("id")
+    x_course_number = _record.get("course_number")
+    x_course_name = _record.get("course_name")
+    return Course(
+        id=x_id if type(x_id) is int else _field("id", x_id),
+        course_number=x_course_number
+        if type(x_course_number) is int or x_course_number is None
+        else _field("course_number", x_course_number),
+        course_name=(x_course_name or None)
+        if type(x_course_name) is str
+        else None
+        if x_course_name is None
+        else _field("course_name", x_course_name),
+    )
+
+
+STRUCTURE: dict[type, Callable[[Mapping[str, Any], Field], Any]] = {
+    Course: _structure_course,
+}
+"""Each model's generated structure function, for the converter (convert.py)."""

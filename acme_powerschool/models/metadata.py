@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -11,6 +11,9 @@ import attrs
 __all__ = [
     "Metadata",
 ]
+
+Field = Callable[[str, Any], Any]
+"""The converter's own hook for one field, by JSON key (convert.py owns every quirk)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -63,3 +66,156 @@ class Metadata:
     """Single sign-on for teachers."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
+
+
+_METADATA_KEYS = frozenset(
+    {
+        "course_max_page_size",
+        "district_timezone",
+        "district_uuid",
+        "machine_uptime",
+        "mobile_api_version",
+        "plugin_id",
+        "powerschool_uptime",
+        "powerschool_version",
+        "powerteacher_version",
+        "schema_table_query_max_page_size",
+        "school_max_page_size",
+        "section_enrollment_max_page_size",
+        "section_max_page_size",
+        "sso_enabled_admin",
+        "sso_enabled_guardian",
+        "sso_enabled_student",
+        "sso_enabled_teacher",
+        "staff_max_page_size",
+        "state",
+        "state_reporting_version",
+        "student_max_page_size",
+        "term_max_page_size",
+    }
+)
+_METADATA_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_metadata(_record: Mapping[str, Any], _field: Field) -> Metadata | None:
+    """A regular Metadata record without a hook per field; None when it has a key the model does
+    not know or lacks a required one (the converter then decides).
+    """
+    if not (_METADATA_KEYS.issuperset(_record) and _METADATA_REQUIRED.issubset(_record)):
+        return None
+    x_powerschool_version = _record.get("powerschool_version")
+    x_powerteacher_version = _record.get("powerteacher_version")
+    x_mobile_api_version = _record.get("mobile_api_version")
+    x_state_reporting_version = _record.get("state_reporting_version")
+    x_state = _record.get("state")
+    x_district_timezone = _record.get("district_timezone")
+    x_district_uuid = _record.get("district_uuid")
+    x_plugin_id = _record.get("plugin_id")
+    x_machine_uptime = _record.get("machine_uptime")
+    x_powerschool_uptime = _record.get("powerschool_uptime")
+    x_course_max_page_size = _record.get("course_max_page_size")
+    x_school_max_page_size = _record.get("school_max_page_size")
+    x_section_max_page_size = _record.get("section_max_page_size")
+    x_section_enrollment_max_page_size = _record.get("section_enrollment_max_page_size")
+    x_staff_max_page_size = _record.get("staff_max_page_size")
+    x_student_max_page_size = _record.get("student_max_page_size")
+    x_term_max_page_size = _record.get("term_max_page_size")
+    x_schema_table_query_max_page_size = _record.get("schema_table_query_max_page_size")
+    x_sso_enabled_admin = _record.get("sso_enabled_admin")
+    x_sso_enabled_guardian = _record.get("sso_enabled_guardian")
+    x_sso_enabled_student = _record.get("sso_enabled_student")
+    x_sso_enabled_teacher = _record.get("sso_enabled_teacher")
+    return Metadata(
+        powerschool_version=(x_powerschool_version or None)
+        if type(x_powerschool_version) is str
+        else None
+        if x_powerschool_version is None
+        else _field("powerschool_version", x_powerschool_version),
+        powerteacher_version=(x_powerteacher_version or None)
+        if type(x_powerteacher_version) is str
+        else None
+        if x_powerteacher_version is None
+        else _field("powerteacher_version", x_powerteacher_version),
+        mobile_api_version=(x_mobile_api_version or None)
+        if type(x_mobile_api_version) is str
+        else None
+        if x_mobile_api_version is None
+        else _field("mobile_api_version", x_mobile_api_version),
+        state_reporting_version=(x_state_reporting_version or None)
+        if type(x_state_reporting_version) is str
+        else None
+        if x_state_reporting_version is None
+        else _field("state_reporting_version", x_state_reporting_version),
+        state=(x_state or None)
+        if type(x_state) is str
+        else None
+        if x_state is None
+        else _field("state", x_state),
+        district_timezone=(x_district_timezone or None)
+        if type(x_district_timezone) is str
+        else None
+        if x_district_timezone is None
+        else _field("district_timezone", x_district_timezone),
+        district_uuid=(x_district_uuid or None)
+        if type(x_district_uuid) is str
+        else None
+        if x_district_uuid is None
+        else _field("district_uuid", x_district_uuid),
+        plugin_id=x_plugin_id
+        if type(x_plugin_id) is int or x_plugin_id is None
+        else _field("plugin_id", x_plugin_id),
+        machine_uptime=(x_machine_uptime or None)
+        if type(x_machine_uptime) is str
+        else None
+        if x_machine_uptime is None
+        else _field("machine_uptime", x_machine_uptime),
+        powerschool_uptime=(x_powerschool_uptime or None)
+        if type(x_powerschool_uptime) is str
+        else None
+        if x_powerschool_uptime is None
+        else _field("powerschool_uptime", x_powerschool_uptime),
+        course_max_page_size=x_course_max_page_size
+        if type(x_course_max_page_size) is int or x_course_max_page_size is None
+        else _field("course_max_page_size", x_course_max_page_size),
+        school_max_page_size=x_school_max_page_size
+        if type(x_school_max_page_size) is int or x_school_max_page_size is None
+        else _field("school_max_page_size", x_school_max_page_size),
+        section_max_page_size=x_section_max_page_size
+        if type(x_section_max_page_size) is int or x_section_max_page_size is None
+        else _field("section_max_page_size", x_section_max_page_size),
+        section_enrollment_max_page_size=x_section_enrollment_max_page_size
+        if type(x_section_enrollment_max_page_size) is int
+        or x_section_enrollment_max_page_size is None
+        else _field("section_enrollment_max_page_size", x_section_enrollment_max_page_size),
+        staff_max_page_size=x_staff_max_page_size
+        if type(x_staff_max_page_size) is int or x_staff_max_page_size is None
+        else _field("staff_max_page_size", x_staff_max_page_size),
+        student_max_page_size=x_student_max_page_size
+        if type(x_student_max_page_size) is int or x_student_max_page_size is None
+        else _field("student_max_page_size", x_student_max_page_size),
+        term_max_page_size=x_term_max_page_size
+        if type(x_term_max_page_size) is int or x_term_max_page_size is None
+        else _field("term_max_page_size", x_term_max_page_size),
+        schema_table_query_max_page_size=x_schema_table_query_max_page_size
+        if type(x_schema_table_query_max_page_size) is int
+        or x_schema_table_query_max_page_size is None
+        else _field("schema_table_query_max_page_size", x_schema_table_query_max_page_size),
+        sso_enabled_admin=x_sso_enabled_admin
+        if type(x_sso_enabled_admin) is bool or x_sso_enabled_admin is None
+        else _field("sso_enabled_admin", x_sso_enabled_admin),
+        sso_enabled_guardian=x_sso_enabled_guardian
+        if type(x_sso_enabled_guardian) is bool or x_sso_enabled_guardian is None
+        else _field("sso_enabled_guardian", x_sso_enabled_guardian),
+        sso_enabled_student=x_sso_enabled_student
+        if type(x_sso_enabled_student) is bool or x_sso_enabled_student is None
+        else _field("sso_enabled_student", x_sso_enabled_student),
+        sso_enabled_teacher=x_sso_enabled_teacher
+        if type(x_sso_enabled_teacher) is bool or x_sso_enabled_teacher is None
+        else _field("sso_enabled_teacher", x_sso_enabled_teacher),
+    )
+
+
+STRUCTURE: dict[type, Callable[[Mapping[str, Any], Field], Any]] = {
+    Metadata: _structure_metadata,
+}
+"""Each model's generated structure function, for the converter (convert.py)."""

@@ -5,7 +5,7 @@ Models.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -17,6 +17,9 @@ __all__ = [
     "RosterRow",
     "SectionRosterRow",
 ]
+
+Field = Callable[[str, Any], Any]
+"""The converter's own hook for one field, by JSON key (convert.py owns every quirk)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -73,3 +76,186 @@ class SectionRosterRow:
     last_name: str | None = attrs.field(default=None, metadata={"key": "students.last_name"})
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
+
+
+_FLAT_STUDENT_ROW_KEYS = frozenset(
+    {
+        "_id",
+        "_name",
+        "dcid",
+        "first_name",
+        "last_name",
+        "school_name",
+        "student_number",
+    }
+)
+_FLAT_STUDENT_ROW_REQUIRED: frozenset[str] = frozenset(
+    {
+        "dcid",
+    }
+)
+
+
+def _structure_flat_student_row(_record: Mapping[str, Any], _field: Field) -> FlatStudentRow | None:
+    """A regular FlatStudentRow record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (
+        _FLAT_STUDENT_ROW_KEYS.issuperset(_record) and _FLAT_STUDENT_ROW_REQUIRED.issubset(_record)
+    ):
+        return None
+    x_dcid = _record.get("dcid")
+    x_student_number = _record.get("student_number")
+    x_first_name = _record.get("first_name")
+    x_last_name = _record.get("last_name")
+    x_school_name = _record.get("school_name")
+    x_core_table = _record.get("_name")
+    x_core_id = _record.get("_id")
+    return FlatStudentRow(
+        dcid=x_dcid if type(x_dcid) is int else _field("dcid", x_dcid),
+        student_number=x_student_number
+        if type(x_student_number) is int or x_student_number is None
+        else _field("student_number", x_student_number),
+        first_name=(x_first_name or None)
+        if type(x_first_name) is str
+        else None
+        if x_first_name is None
+        else _field("first_name", x_first_name),
+        last_name=(x_last_name or None)
+        if type(x_last_name) is str
+        else None
+        if x_last_name is None
+        else _field("last_name", x_last_name),
+        school_name=(x_school_name or None)
+        if type(x_school_name) is str
+        else None
+        if x_school_name is None
+        else _field("school_name", x_school_name),
+        core_table=(x_core_table or None)
+        if type(x_core_table) is str
+        else None
+        if x_core_table is None
+        else _field("_name", x_core_table),
+        core_id=x_core_id
+        if type(x_core_id) is int or x_core_id is None
+        else _field("_id", x_core_id),
+    )
+
+
+_ROSTER_ROW_KEYS = frozenset(
+    {
+        "students.dcid",
+        "students.enroll_status",
+        "students.first_name",
+        "students.grade_level",
+        "students.last_name",
+        "students.schoolid",
+        "students.student_number",
+    }
+)
+_ROSTER_ROW_REQUIRED: frozenset[str] = frozenset(
+    {
+        "students.dcid",
+    }
+)
+
+
+def _structure_roster_row(_record: Mapping[str, Any], _field: Field) -> RosterRow | None:
+    """A regular RosterRow record without a hook per field; None when it has a key the model does
+    not know or lacks a required one (the converter then decides).
+    """
+    if not (_ROSTER_ROW_KEYS.issuperset(_record) and _ROSTER_ROW_REQUIRED.issubset(_record)):
+        return None
+    x_dcid = _record.get("students.dcid")
+    x_student_number = _record.get("students.student_number")
+    x_first_name = _record.get("students.first_name")
+    x_last_name = _record.get("students.last_name")
+    x_grade_level = _record.get("students.grade_level")
+    x_schoolid = _record.get("students.schoolid")
+    x_enroll_status = _record.get("students.enroll_status")
+    return RosterRow(
+        dcid=x_dcid if type(x_dcid) is int else _field("students.dcid", x_dcid),
+        student_number=x_student_number
+        if type(x_student_number) is int or x_student_number is None
+        else _field("students.student_number", x_student_number),
+        first_name=(x_first_name or None)
+        if type(x_first_name) is str
+        else None
+        if x_first_name is None
+        else _field("students.first_name", x_first_name),
+        last_name=(x_last_name or None)
+        if type(x_last_name) is str
+        else None
+        if x_last_name is None
+        else _field("students.last_name", x_last_name),
+        grade_level=x_grade_level
+        if type(x_grade_level) is int or x_grade_level is None
+        else _field("students.grade_level", x_grade_level),
+        schoolid=x_schoolid
+        if type(x_schoolid) is int or x_schoolid is None
+        else _field("students.schoolid", x_schoolid),
+        enroll_status=x_enroll_status
+        if type(x_enroll_status) is int or x_enroll_status is None
+        else _field("students.enroll_status", x_enroll_status),
+    )
+
+
+_SECTION_ROSTER_ROW_KEYS = frozenset(
+    {
+        "cc.dcid",
+        "cc.sectionid",
+        "cc.studentid",
+        "students.first_name",
+        "students.last_name",
+    }
+)
+_SECTION_ROSTER_ROW_REQUIRED: frozenset[str] = frozenset(
+    {
+        "cc.dcid",
+    }
+)
+
+
+def _structure_section_roster_row(
+    _record: Mapping[str, Any], _field: Field
+) -> SectionRosterRow | None:
+    """A regular SectionRosterRow record without a hook per field; None when it has a key the
+    model does not know or lacks a required one (the converter then decides).
+    """
+    if not (
+        _SECTION_ROSTER_ROW_KEYS.issuperset(_record)
+        and _SECTION_ROSTER_ROW_REQUIRED.issubset(_record)
+    ):
+        return None
+    x_dcid = _record.get("cc.dcid")
+    x_section_id = _record.get("cc.sectionid")
+    x_student_id = _record.get("cc.studentid")
+    x_first_name = _record.get("students.first_name")
+    x_last_name = _record.get("students.last_name")
+    return SectionRosterRow(
+        dcid=x_dcid if type(x_dcid) is int else _field("cc.dcid", x_dcid),
+        section_id=x_section_id
+        if type(x_section_id) is int or x_section_id is None
+        else _field("cc.sectionid", x_section_id),
+        student_id=x_student_id
+        if type(x_student_id) is int or x_student_id is None
+        else _field("cc.studentid", x_student_id),
+        first_name=(x_first_name or None)
+        if type(x_first_name) is str
+        else None
+        if x_first_name is None
+        else _field("students.first_name", x_first_name),
+        last_name=(x_last_name or None)
+        if type(x_last_name) is str
+        else None
+        if x_last_name is None
+        else _field("students.last_name", x_last_name),
+    )
+
+
+STRUCTURE: dict[type, Callable[[Mapping[str, Any], Field], Any]] = {
+    FlatStudentRow: _structure_flat_student_row,
+    RosterRow: _structure_roster_row,
+    SectionRosterRow: _structure_section_roster_row,
+}
+"""Each model's generated structure function, for the converter (convert.py)."""

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeAlias, overload
 
 import attrs
@@ -19,6 +19,9 @@ __all__ = [
     "SchoolExpansion",
     "SchoolLeader",
 ]
+
+Field = Callable[[str, Any], Any]
+"""The converter's own hook for one field, by JSON key (convert.py owns every quirk)."""
 
 DistrictExpansion: TypeAlias = Literal[
     "entry_codes",
@@ -211,3 +214,260 @@ class LeaderName:
     last_name: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
+
+
+_DISTRICT_KEYS = frozenset(
+    {
+        "addresses",
+        "district_number",
+        "district_race_codes",
+        "districts_of_residence",
+        "entry_codes",
+        "ethnicity_race_decline_to_specify",
+        "exit_codes",
+        "federal_race_categories",
+        "fees_payment_methods",
+        "id",
+        "name",
+        "phones",
+        "scheduling_reporting_ethnicities",
+        "test_setup",
+        "uuid",
+    }
+)
+_DISTRICT_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_district(_record: Mapping[str, Any], _field: Field) -> District | None:
+    """A regular District record without a hook per field; None when it has a key the model does
+    not know or lacks a required one (the converter then decides).
+    """
+    if not (_DISTRICT_KEYS.issuperset(_record) and _DISTRICT_REQUIRED.issubset(_record)):
+        return None
+    x_id = _record.get("id")
+    x_name = _record.get("name")
+    x_district_number = _record.get("district_number")
+    x_uuid = _record.get("uuid")
+    x_addresses = _record.get("addresses")
+    x_phones = _record.get("phones")
+    x_entry_codes = _record.get("entry_codes")
+    x_exit_codes = _record.get("exit_codes")
+    x_test_setup = _record.get("test_setup")
+    x_districts_of_residence = _record.get("districts_of_residence")
+    x_federal_race_categories = _record.get("federal_race_categories")
+    x_district_race_codes = _record.get("district_race_codes")
+    x_ethnicity_race_decline_to_specify = _record.get("ethnicity_race_decline_to_specify")
+    x_scheduling_reporting_ethnicities = _record.get("scheduling_reporting_ethnicities")
+    x_fees_payment_methods = _record.get("fees_payment_methods")
+    return District(
+        id=x_id if type(x_id) is int or x_id is None else _field("id", x_id),
+        name=(x_name or None)
+        if type(x_name) is str
+        else None
+        if x_name is None
+        else _field("name", x_name),
+        district_number=x_district_number
+        if type(x_district_number) is int or x_district_number is None
+        else _field("district_number", x_district_number),
+        uuid=(x_uuid or None)
+        if type(x_uuid) is str
+        else None
+        if x_uuid is None
+        else _field("uuid", x_uuid),
+        addresses=None if x_addresses is None else _field("addresses", x_addresses),
+        phones=None if x_phones is None else _field("phones", x_phones),
+        entry_codes=None if x_entry_codes is None else _field("entry_codes", x_entry_codes),
+        exit_codes=None if x_exit_codes is None else _field("exit_codes", x_exit_codes),
+        test_setup=None if x_test_setup is None else _field("test_setup", x_test_setup),
+        districts_of_residence=None
+        if x_districts_of_residence is None
+        else _field("districts_of_residence", x_districts_of_residence),
+        federal_race_categories=None
+        if x_federal_race_categories is None
+        else _field("federal_race_categories", x_federal_race_categories),
+        district_race_codes=None
+        if x_district_race_codes is None
+        else _field("district_race_codes", x_district_race_codes),
+        ethnicity_race_decline_to_specify=None
+        if x_ethnicity_race_decline_to_specify is None
+        else _field("ethnicity_race_decline_to_specify", x_ethnicity_race_decline_to_specify),
+        scheduling_reporting_ethnicities=None
+        if x_scheduling_reporting_ethnicities is None
+        else _field("scheduling_reporting_ethnicities", x_scheduling_reporting_ethnicities),
+        fees_payment_methods=None
+        if x_fees_payment_methods is None
+        else _field("fees_payment_methods", x_fees_payment_methods),
+    )
+
+
+_SCHOOL_KEYS = frozenset(
+    {
+        "addresses",
+        "alternate_school_number",
+        "assistant_principal",
+        "full_time_equivalencies",
+        "high_grade",
+        "id",
+        "low_grade",
+        "name",
+        "phones",
+        "principal",
+        "school_boundary",
+        "school_category_code",
+        "school_fees_setup",
+        "school_number",
+        "state_province_id",
+    }
+)
+_SCHOOL_REQUIRED: frozenset[str] = frozenset(
+    {
+        "id",
+    }
+)
+
+
+def _structure_school(_record: Mapping[str, Any], _field: Field) -> School | None:
+    """A regular School record without a hook per field; None when it has a key the model does
+    not know or lacks a required one (the converter then decides).
+    """
+    if not (_SCHOOL_KEYS.issuperset(_record) and _SCHOOL_REQUIRED.issubset(_record)):
+        return None
+    x_id = _record.get("id")
+    x_name = _record.get("name")
+    x_school_number = _record.get("school_number")
+    x_state_province_id = _record.get("state_province_id")
+    x_low_grade = _record.get("low_grade")
+    x_high_grade = _record.get("high_grade")
+    x_alternate_school_number = _record.get("alternate_school_number")
+    x_school_category_code = _record.get("school_category_code")
+    x_addresses = _record.get("addresses")
+    x_phones = _record.get("phones")
+    x_principal = _record.get("principal")
+    x_assistant_principal = _record.get("assistant_principal")
+    x_school_boundary = _record.get("school_boundary")
+    x_full_time_equivalencies = _record.get("full_time_equivalencies")
+    x_school_fees_setup = _record.get("school_fees_setup")
+    return School(
+        id=x_id if type(x_id) is int else _field("id", x_id),
+        name=(x_name or None)
+        if type(x_name) is str
+        else None
+        if x_name is None
+        else _field("name", x_name),
+        school_number=x_school_number
+        if type(x_school_number) is int or x_school_number is None
+        else _field("school_number", x_school_number),
+        state_province_id=x_state_province_id
+        if type(x_state_province_id) is int or x_state_province_id is None
+        else _field("state_province_id", x_state_province_id),
+        low_grade=x_low_grade
+        if type(x_low_grade) is int or x_low_grade is None
+        else _field("low_grade", x_low_grade),
+        high_grade=x_high_grade
+        if type(x_high_grade) is int or x_high_grade is None
+        else _field("high_grade", x_high_grade),
+        alternate_school_number=x_alternate_school_number
+        if type(x_alternate_school_number) is int or x_alternate_school_number is None
+        else _field("alternate_school_number", x_alternate_school_number),
+        school_category_code=(x_school_category_code or None)
+        if type(x_school_category_code) is str
+        else None
+        if x_school_category_code is None
+        else _field("school_category_code", x_school_category_code),
+        addresses=None if x_addresses is None else _field("addresses", x_addresses),
+        phones=None if x_phones is None else _field("phones", x_phones),
+        principal=None if x_principal is None else _field("principal", x_principal),
+        assistant_principal=None
+        if x_assistant_principal is None
+        else _field("assistant_principal", x_assistant_principal),
+        school_boundary=None
+        if x_school_boundary is None
+        else _field("school_boundary", x_school_boundary),
+        full_time_equivalencies=None
+        if x_full_time_equivalencies is None
+        else _field("full_time_equivalencies", x_full_time_equivalencies),
+        school_fees_setup=None
+        if x_school_fees_setup is None
+        else _field("school_fees_setup", x_school_fees_setup),
+    )
+
+
+_SCHOOL_LEADER_KEYS = frozenset(
+    {
+        "email",
+        "name",
+        "phone",
+    }
+)
+_SCHOOL_LEADER_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_school_leader(_record: Mapping[str, Any], _field: Field) -> SchoolLeader | None:
+    """A regular SchoolLeader record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (_SCHOOL_LEADER_KEYS.issuperset(_record) and _SCHOOL_LEADER_REQUIRED.issubset(_record)):
+        return None
+    x_name = _record.get("name")
+    x_email = _record.get("email")
+    x_phone = _record.get("phone")
+    return SchoolLeader(
+        name=None if x_name is None else _field("name", x_name),
+        email=(x_email or None)
+        if type(x_email) is str
+        else None
+        if x_email is None
+        else _field("email", x_email),
+        phone=(x_phone or None)
+        if type(x_phone) is str
+        else None
+        if x_phone is None
+        else _field("phone", x_phone),
+    )
+
+
+_LEADER_NAME_KEYS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "middle_name",
+    }
+)
+_LEADER_NAME_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_leader_name(_record: Mapping[str, Any], _field: Field) -> LeaderName | None:
+    """A regular LeaderName record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (_LEADER_NAME_KEYS.issuperset(_record) and _LEADER_NAME_REQUIRED.issubset(_record)):
+        return None
+    x_first_name = _record.get("first_name")
+    x_middle_name = _record.get("middle_name")
+    x_last_name = _record.get("last_name")
+    return LeaderName(
+        first_name=(x_first_name or None)
+        if type(x_first_name) is str
+        else None
+        if x_first_name is None
+        else _field("first_name", x_first_name),
+        middle_name=(x_middle_name or None)
+        if type(x_middle_name) is str
+        else None
+        if x_middle_name is None
+        else _field("middle_name", x_middle_name),
+        last_name=(x_last_name or None)
+        if type(x_last_name) is str
+        else None
+        if x_last_name is None
+        else _field("last_name", x_last_name),
+    )
+
+
+STRUCTURE: dict[type, Callable[[Mapping[str, Any], Field], Any]] = {
+    District: _structure_district,
+    School: _structure_school,
+    SchoolLeader: _structure_school_leader,
+    LeaderName: _structure_leader_name,
+}
+"""Each model's generated structure function, for the converter (convert.py)."""

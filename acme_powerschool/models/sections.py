@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeAlias
 
 import attrs
@@ -17,6 +17,9 @@ __all__ = [
     "SectionEnrollment",
     "SectionExpansion",
 ]
+
+Field = Callable[[str, Any], Any]
+"""The converter's own hook for one field, by JSON key (convert.py owns every quirk)."""
 
 SectionExpansion: TypeAlias = Literal["term",]
 """The expansions PowerSchool offers here: term."""
@@ -72,3 +75,131 @@ class SectionEnrollment:
     """True when the student dropped the section."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
+
+
+_SECTION_KEYS = frozenset(
+    {
+        "course_id",
+        "expression",
+        "external_expression",
+        "gradebooktype",
+        "id",
+        "school_id",
+        "section_number",
+        "staff_id",
+        "term",
+        "term_id",
+    }
+)
+_SECTION_REQUIRED: frozenset[str] = frozenset(
+    {
+        "id",
+    }
+)
+
+
+def _structure_section(_record: Mapping[str, Any], _field: Field) -> Section | None:
+    """A regular Section record without a hook per field; None when it has a key the model does
+    not know or lacks a required one (the converter then decides).
+    """
+    if not (_SECTION_KEYS.issuperset(_record) and _SECTION_REQUIRED.issubset(_record)):
+        return None
+    x_id = _record.get("id")
+    x_school_id = _record.get("school_id")
+    x_course_id = _record.get("course_id")
+    x_term_id = _record.get("term_id")
+    x_staff_id = _record.get("staff_id")
+    x_section_number = _record.get("section_number")
+    x_expression = _record.get("expression")
+    x_external_expression = _record.get("external_expression")
+    x_gradebooktype = _record.get("gradebooktype")
+    x_term = _record.get("term")
+    return Section(
+        id=x_id if type(x_id) is int else _field("id", x_id),
+        school_id=x_school_id
+        if type(x_school_id) is int or x_school_id is None
+        else _field("school_id", x_school_id),
+        course_id=x_course_id
+        if type(x_course_id) is int or x_course_id is None
+        else _field("course_id", x_course_id),
+        term_id=x_term_id
+        if type(x_term_id) is int or x_term_id is None
+        else _field("term_id", x_term_id),
+        staff_id=x_staff_id
+        if type(x_staff_id) is int or x_staff_id is None
+        else _field("staff_id", x_staff_id),
+        section_number=x_section_number
+        if type(x_section_number) is int or x_section_number is None
+        else _field("section_number", x_section_number),
+        expression=(x_expression or None)
+        if type(x_expression) is str
+        else None
+        if x_expression is None
+        else _field("expression", x_expression),
+        external_expression=(x_external_expression or None)
+        if type(x_external_expression) is str
+        else None
+        if x_external_expression is None
+        else _field("external_expression", x_external_expression),
+        gradebooktype=x_gradebooktype
+        if type(x_gradebooktype) is int or x_gradebooktype is None
+        else _field("gradebooktype", x_gradebooktype),
+        term=None if x_term is None else _field("term", x_term),
+    )
+
+
+_SECTION_ENROLLMENT_KEYS = frozenset(
+    {
+        "dropped",
+        "entry_date",
+        "exit_date",
+        "id",
+        "section_id",
+        "student_id",
+    }
+)
+_SECTION_ENROLLMENT_REQUIRED: frozenset[str] = frozenset(
+    {
+        "id",
+    }
+)
+
+
+def _structure_section_enrollment(
+    _record: Mapping[str, Any], _field: Field
+) -> SectionEnrollment | None:
+    """A regular SectionEnrollment record without a hook per field; None when it has a key the
+    model does not know or lacks a required one (the converter then decides).
+    """
+    if not (
+        _SECTION_ENROLLMENT_KEYS.issuperset(_record)
+        and _SECTION_ENROLLMENT_REQUIRED.issubset(_record)
+    ):
+        return None
+    x_id = _record.get("id")
+    x_section_id = _record.get("section_id")
+    x_student_id = _record.get("student_id")
+    x_entry_date = _record.get("entry_date")
+    x_exit_date = _record.get("exit_date")
+    x_dropped = _record.get("dropped")
+    return SectionEnrollment(
+        id=x_id if type(x_id) is int else _field("id", x_id),
+        section_id=x_section_id
+        if type(x_section_id) is int or x_section_id is None
+        else _field("section_id", x_section_id),
+        student_id=x_student_id
+        if type(x_student_id) is int or x_student_id is None
+        else _field("student_id", x_student_id),
+        entry_date=None if x_entry_date is None else _field("entry_date", x_entry_date),
+        exit_date=None if x_exit_date is None else _field("exit_date", x_exit_date),
+        dropped=x_dropped
+        if type(x_dropped) is bool or x_dropped is None
+        else _field("dropped", x_dropped),
+    )
+
+
+STRUCTURE: dict[type, Callable[[Mapping[str, Any], Field], Any]] = {
+    Section: _structure_section,
+    SectionEnrollment: _structure_section_enrollment,
+}
+"""Each model's generated structure function, for the converter (convert.py)."""

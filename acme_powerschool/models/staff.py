@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeAlias, overload
 
 import attrs
@@ -19,6 +19,9 @@ __all__ = [
     "StaffMemberExpansion",
     "StaffPhones",
 ]
+
+Field = Callable[[str, Any], Any]
+"""The converter's own hook for one field, by JSON key (convert.py owns every quirk)."""
 
 StaffMemberExpansion: TypeAlias = Literal[
     "addresses",
@@ -115,3 +118,188 @@ class SchoolAffiliation:
     """1 active, 2 inactive."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
+
+
+_STAFF_MEMBER_KEYS = frozenset(
+    {
+        "addresses",
+        "admin_username",
+        "emails",
+        "id",
+        "local_id",
+        "name",
+        "phones",
+        "school_affiliations",
+        "teacher_username",
+        "users_dcid",
+    }
+)
+_STAFF_MEMBER_REQUIRED: frozenset[str] = frozenset(
+    {
+        "id",
+    }
+)
+
+
+def _structure_staff_member(_record: Mapping[str, Any], _field: Field) -> StaffMember | None:
+    """A regular StaffMember record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (_STAFF_MEMBER_KEYS.issuperset(_record) and _STAFF_MEMBER_REQUIRED.issubset(_record)):
+        return None
+    x_id = _record.get("id")
+    x_local_id = _record.get("local_id")
+    x_admin_username = _record.get("admin_username")
+    x_teacher_username = _record.get("teacher_username")
+    x_users_dcid = _record.get("users_dcid")
+    x_name = _record.get("name")
+    x_addresses = _record.get("addresses")
+    x_emails = _record.get("emails")
+    x_phones = _record.get("phones")
+    x_school_affiliations = _record.get("school_affiliations")
+    return StaffMember(
+        id=x_id if type(x_id) is int else _field("id", x_id),
+        local_id=x_local_id
+        if type(x_local_id) is int or x_local_id is None
+        else _field("local_id", x_local_id),
+        admin_username=(x_admin_username or None)
+        if type(x_admin_username) is str
+        else None
+        if x_admin_username is None
+        else _field("admin_username", x_admin_username),
+        teacher_username=(x_teacher_username or None)
+        if type(x_teacher_username) is str
+        else None
+        if x_teacher_username is None
+        else _field("teacher_username", x_teacher_username),
+        users_dcid=x_users_dcid
+        if type(x_users_dcid) is int or x_users_dcid is None
+        else _field("users_dcid", x_users_dcid),
+        name=None if x_name is None else _field("name", x_name),
+        addresses=None if x_addresses is None else _field("addresses", x_addresses),
+        emails=None if x_emails is None else _field("emails", x_emails),
+        phones=None if x_phones is None else _field("phones", x_phones),
+        school_affiliations=None
+        if x_school_affiliations is None
+        else _field("school_affiliations", x_school_affiliations),
+    )
+
+
+_STAFF_EMAILS_KEYS = frozenset(
+    {
+        "work_email",
+    }
+)
+_STAFF_EMAILS_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_staff_emails(_record: Mapping[str, Any], _field: Field) -> StaffEmails | None:
+    """A regular StaffEmails record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (_STAFF_EMAILS_KEYS.issuperset(_record) and _STAFF_EMAILS_REQUIRED.issubset(_record)):
+        return None
+    x_work_email = _record.get("work_email")
+    return StaffEmails(
+        work_email=(x_work_email or None)
+        if type(x_work_email) is str
+        else None
+        if x_work_email is None
+        else _field("work_email", x_work_email),
+    )
+
+
+_STAFF_PHONES_KEYS = frozenset(
+    {
+        "home_phone",
+    }
+)
+_STAFF_PHONES_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_staff_phones(_record: Mapping[str, Any], _field: Field) -> StaffPhones | None:
+    """A regular StaffPhones record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (_STAFF_PHONES_KEYS.issuperset(_record) and _STAFF_PHONES_REQUIRED.issubset(_record)):
+        return None
+    x_home_phone = _record.get("home_phone")
+    return StaffPhones(
+        home_phone=(x_home_phone or None)
+        if type(x_home_phone) is str
+        else None
+        if x_home_phone is None
+        else _field("home_phone", x_home_phone),
+    )
+
+
+_SCHOOL_AFFILIATIONS_KEYS = frozenset(
+    {
+        "school_affiliation",
+    }
+)
+_SCHOOL_AFFILIATIONS_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_school_affiliations(
+    _record: Mapping[str, Any], _field: Field
+) -> SchoolAffiliations | None:
+    """A regular SchoolAffiliations record without a hook per field; None when it has a key the
+    model does not know or lacks a required one (the converter then decides).
+    """
+    if not (
+        _SCHOOL_AFFILIATIONS_KEYS.issuperset(_record)
+        and _SCHOOL_AFFILIATIONS_REQUIRED.issubset(_record)
+    ):
+        return None
+    x_school_affiliation = _record.get("school_affiliation")
+    return SchoolAffiliations(
+        school_affiliation=()
+        if x_school_affiliation is None
+        else _field("school_affiliation", x_school_affiliation),
+    )
+
+
+_SCHOOL_AFFILIATION_KEYS = frozenset(
+    {
+        "school_id",
+        "status",
+        "type",
+    }
+)
+_SCHOOL_AFFILIATION_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_school_affiliation(
+    _record: Mapping[str, Any], _field: Field
+) -> SchoolAffiliation | None:
+    """A regular SchoolAffiliation record without a hook per field; None when it has a key the
+    model does not know or lacks a required one (the converter then decides).
+    """
+    if not (
+        _SCHOOL_AFFILIATION_KEYS.issuperset(_record)
+        and _SCHOOL_AFFILIATION_REQUIRED.issubset(_record)
+    ):
+        return None
+    x_school_id = _record.get("school_id")
+    x_type = _record.get("type")
+    x_status = _record.get("status")
+    return SchoolAffiliation(
+        school_id=x_school_id
+        if type(x_school_id) is int or x_school_id is None
+        else _field("school_id", x_school_id),
+        type=x_type if type(x_type) is int or x_type is None else _field("type", x_type),
+        status=x_status
+        if type(x_status) is int or x_status is None
+        else _field("status", x_status),
+    )
+
+
+STRUCTURE: dict[type, Callable[[Mapping[str, Any], Field], Any]] = {
+    StaffMember: _structure_staff_member,
+    StaffEmails: _structure_staff_emails,
+    StaffPhones: _structure_staff_phones,
+    SchoolAffiliations: _structure_school_affiliations,
+    SchoolAffiliation: _structure_school_affiliation,
+}
+"""Each model's generated structure function, for the converter (convert.py)."""

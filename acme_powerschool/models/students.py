@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Literal, TypeAlias, overload
 
@@ -39,6 +39,9 @@ __all__ = [
     "StudentWrite",
     "TableExtension",
 ]
+
+Field = Callable[[str, Any], Any]
+"""The converter's own hook for one field, by JSON key (convert.py owns every quirk)."""
 
 StudentExpansion: TypeAlias = Literal[
     "demographics",
@@ -569,3 +572,1115 @@ class StudentWrite:
         from acme_powerschool.runtime import require_field
 
         return require_field(self, name, None)
+
+
+_STUDENT_KEYS = frozenset(
+    {
+        "_extension_data",
+        "addresses",
+        "alerts",
+        "contact",
+        "contact_info",
+        "counselors",
+        "demographics",
+        "ethnicity_race",
+        "fees",
+        "global_id",
+        "id",
+        "initial_enrollment",
+        "local_id",
+        "lunch",
+        "name",
+        "phones",
+        "schedule_setup",
+        "school_enrollment",
+        "state_province_id",
+        "student_username",
+    }
+)
+_STUDENT_REQUIRED: frozenset[str] = frozenset(
+    {
+        "id",
+        "name",
+    }
+)
+
+
+def _structure_student(_record: Mapping[str, Any], _field: Field) -> Student | None:
+    """A regular Student record without a hook per field; None when it has a key the model does
+    not know or lacks a required one (the converter then decides).
+    """
+    if not (_STUDENT_KEYS.issuperset(_record) and _STUDENT_REQUIRED.issubset(_record)):
+        return None
+    x_id = _record.get("id")
+    x_local_id = _record.get("local_id")
+    x_student_username = _record.get("student_username")
+    x_state_province_id = _record.get("state_province_id")
+    x_name = _record.get("name")
+    x_demographics = _record.get("demographics")
+    x_addresses = _record.get("addresses")
+    x_alerts = _record.get("alerts")
+    x_phones = _record.get("phones")
+    x_school_enrollment = _record.get("school_enrollment")
+    x_ethnicity_race = _record.get("ethnicity_race")
+    x_contact = _record.get("contact")
+    x_contact_info = _record.get("contact_info")
+    x_initial_enrollment = _record.get("initial_enrollment")
+    x_schedule_setup = _record.get("schedule_setup")
+    x_fees = _record.get("fees")
+    x_lunch = _record.get("lunch")
+    x_counselors = _record.get("counselors")
+    x_global_id = _record.get("global_id")
+    x_extension_data = _record.get("_extension_data")
+    return Student(
+        id=x_id if type(x_id) is int else _field("id", x_id),
+        local_id=x_local_id
+        if type(x_local_id) is int or x_local_id is None
+        else _field("local_id", x_local_id),
+        student_username=(x_student_username or None)
+        if type(x_student_username) is str
+        else None
+        if x_student_username is None
+        else _field("student_username", x_student_username),
+        state_province_id=x_state_province_id
+        if type(x_state_province_id) is int or x_state_province_id is None
+        else _field("state_province_id", x_state_province_id),
+        name=_field("name", x_name),
+        demographics=None if x_demographics is None else _field("demographics", x_demographics),
+        addresses=None if x_addresses is None else _field("addresses", x_addresses),
+        alerts=None if x_alerts is None else _field("alerts", x_alerts),
+        phones=None if x_phones is None else _field("phones", x_phones),
+        school_enrollment=None
+        if x_school_enrollment is None
+        else _field("school_enrollment", x_school_enrollment),
+        ethnicity_race=None
+        if x_ethnicity_race is None
+        else _field("ethnicity_race", x_ethnicity_race),
+        contact=None if x_contact is None else _field("contact", x_contact),
+        contact_info=None if x_contact_info is None else _field("contact_info", x_contact_info),
+        initial_enrollment=None
+        if x_initial_enrollment is None
+        else _field("initial_enrollment", x_initial_enrollment),
+        schedule_setup=None
+        if x_schedule_setup is None
+        else _field("schedule_setup", x_schedule_setup),
+        fees=None if x_fees is None else _field("fees", x_fees),
+        lunch=None if x_lunch is None else _field("lunch", x_lunch),
+        counselors=None if x_counselors is None else _field("counselors", x_counselors),
+        global_id=(x_global_id or None)
+        if type(x_global_id) is str
+        else None
+        if x_global_id is None
+        else _field("global_id", x_global_id),
+        extension_data=None
+        if x_extension_data is None
+        else _field("_extension_data", x_extension_data),
+    )
+
+
+_PERSON_NAME_KEYS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "middle_name",
+    }
+)
+_PERSON_NAME_REQUIRED: frozenset[str] = frozenset(
+    {
+        "first_name",
+        "last_name",
+    }
+)
+
+
+def _structure_person_name(_record: Mapping[str, Any], _field: Field) -> PersonName | None:
+    """A regular PersonName record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (_PERSON_NAME_KEYS.issuperset(_record) and _PERSON_NAME_REQUIRED.issubset(_record)):
+        return None
+    x_first_name = _record.get("first_name")
+    x_middle_name = _record.get("middle_name")
+    x_last_name = _record.get("last_name")
+    return PersonName(
+        first_name=x_first_name
+        if type(x_first_name) is str
+        else _field("first_name", x_first_name),
+        middle_name=(x_middle_name or None)
+        if type(x_middle_name) is str
+        else None
+        if x_middle_name is None
+        else _field("middle_name", x_middle_name),
+        last_name=x_last_name if type(x_last_name) is str else _field("last_name", x_last_name),
+    )
+
+
+_DEMOGRAPHICS_KEYS = frozenset(
+    {
+        "birth_date",
+        "district_entry_date",
+        "gender",
+        "projected_graduation_year",
+    }
+)
+_DEMOGRAPHICS_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_demographics(_record: Mapping[str, Any], _field: Field) -> Demographics | None:
+    """A regular Demographics record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (_DEMOGRAPHICS_KEYS.issuperset(_record) and _DEMOGRAPHICS_REQUIRED.issubset(_record)):
+        return None
+    x_gender = _record.get("gender")
+    x_birth_date = _record.get("birth_date")
+    x_projected_graduation_year = _record.get("projected_graduation_year")
+    x_district_entry_date = _record.get("district_entry_date")
+    return Demographics(
+        gender=(x_gender or None)
+        if type(x_gender) is str
+        else None
+        if x_gender is None
+        else _field("gender", x_gender),
+        birth_date=None if x_birth_date is None else _field("birth_date", x_birth_date),
+        projected_graduation_year=x_projected_graduation_year
+        if type(x_projected_graduation_year) is int or x_projected_graduation_year is None
+        else _field("projected_graduation_year", x_projected_graduation_year),
+        district_entry_date=None
+        if x_district_entry_date is None
+        else _field("district_entry_date", x_district_entry_date),
+    )
+
+
+_ADDRESSES_KEYS = frozenset(
+    {
+        "home",
+        "mailing",
+        "physical",
+    }
+)
+_ADDRESSES_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_addresses(_record: Mapping[str, Any], _field: Field) -> Addresses | None:
+    """A regular Addresses record without a hook per field; None when it has a key the model does
+    not know or lacks a required one (the converter then decides).
+    """
+    if not (_ADDRESSES_KEYS.issuperset(_record) and _ADDRESSES_REQUIRED.issubset(_record)):
+        return None
+    x_physical = _record.get("physical")
+    x_mailing = _record.get("mailing")
+    x_home = _record.get("home")
+    return Addresses(
+        physical=None if x_physical is None else _field("physical", x_physical),
+        mailing=None if x_mailing is None else _field("mailing", x_mailing),
+        home=None if x_home is None else _field("home", x_home),
+    )
+
+
+_ADDRESS_KEYS = frozenset(
+    {
+        "city",
+        "grid_location",
+        "postal_code",
+        "state_province",
+        "street",
+    }
+)
+_ADDRESS_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_address(_record: Mapping[str, Any], _field: Field) -> Address | None:
+    """A regular Address record without a hook per field; None when it has a key the model does
+    not know or lacks a required one (the converter then decides).
+    """
+    if not (_ADDRESS_KEYS.issuperset(_record) and _ADDRESS_REQUIRED.issubset(_record)):
+        return None
+    x_street = _record.get("street")
+    x_city = _record.get("city")
+    x_state_province = _record.get("state_province")
+    x_postal_code = _record.get("postal_code")
+    x_grid_location = _record.get("grid_location")
+    return Address(
+        street=(x_street or None)
+        if type(x_street) is str
+        else None
+        if x_street is None
+        else _field("street", x_street),
+        city=(x_city or None)
+        if type(x_city) is str
+        else None
+        if x_city is None
+        else _field("city", x_city),
+        state_province=(x_state_province or None)
+        if type(x_state_province) is str
+        else None
+        if x_state_province is None
+        else _field("state_province", x_state_province),
+        postal_code=(x_postal_code or None)
+        if type(x_postal_code) is str
+        else None
+        if x_postal_code is None
+        else _field("postal_code", x_postal_code),
+        grid_location=(x_grid_location or None)
+        if type(x_grid_location) is str
+        else None
+        if x_grid_location is None
+        else _field("grid_location", x_grid_location),
+    )
+
+
+_ALERTS_KEYS = frozenset(
+    {
+        "discipline",
+        "guardian",
+        "medical",
+        "other",
+    }
+)
+_ALERTS_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_alerts(_record: Mapping[str, Any], _field: Field) -> Alerts | None:
+    """A regular Alerts record without a hook per field; None when it has a key the model does
+    not know or lacks a required one (the converter then decides).
+    """
+    if not (_ALERTS_KEYS.issuperset(_record) and _ALERTS_REQUIRED.issubset(_record)):
+        return None
+    x_discipline = _record.get("discipline")
+    x_guardian = _record.get("guardian")
+    x_medical = _record.get("medical")
+    x_other = _record.get("other")
+    return Alerts(
+        discipline=None if x_discipline is None else _field("discipline", x_discipline),
+        guardian=None if x_guardian is None else _field("guardian", x_guardian),
+        medical=None if x_medical is None else _field("medical", x_medical),
+        other=None if x_other is None else _field("other", x_other),
+    )
+
+
+_ALERT_KEYS = frozenset(
+    {
+        "alert_text",
+        "description",
+        "expires_date",
+    }
+)
+_ALERT_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_alert(_record: Mapping[str, Any], _field: Field) -> Alert | None:
+    """A regular Alert record without a hook per field; None when it has a key the model does not
+    know or lacks a required one (the converter then decides).
+    """
+    if not (_ALERT_KEYS.issuperset(_record) and _ALERT_REQUIRED.issubset(_record)):
+        return None
+    x_description = _record.get("description")
+    x_alert_text = _record.get("alert_text")
+    x_expires_date = _record.get("expires_date")
+    return Alert(
+        description=(x_description or None)
+        if type(x_description) is str
+        else None
+        if x_description is None
+        else _field("description", x_description),
+        alert_text=(x_alert_text or None)
+        if type(x_alert_text) is str
+        else None
+        if x_alert_text is None
+        else _field("alert_text", x_alert_text),
+        expires_date=(x_expires_date or None)
+        if type(x_expires_date) is str
+        else None
+        if x_expires_date is None
+        else _field("expires_date", x_expires_date),
+    )
+
+
+_PHONES_KEYS = frozenset(
+    {
+        "fax",
+        "home_phone",
+        "main",
+    }
+)
+_PHONES_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_phones(_record: Mapping[str, Any], _field: Field) -> Phones | None:
+    """A regular Phones record without a hook per field; None when it has a key the model does
+    not know or lacks a required one (the converter then decides).
+    """
+    if not (_PHONES_KEYS.issuperset(_record) and _PHONES_REQUIRED.issubset(_record)):
+        return None
+    x_main = _record.get("main")
+    x_fax = _record.get("fax")
+    x_home_phone = _record.get("home_phone")
+    return Phones(
+        main=None if x_main is None else _field("main", x_main),
+        fax=None if x_fax is None else _field("fax", x_fax),
+        home_phone=(x_home_phone or None)
+        if type(x_home_phone) is str
+        else None
+        if x_home_phone is None
+        else _field("home_phone", x_home_phone),
+    )
+
+
+_PHONE_KEYS = frozenset(
+    {
+        "number",
+    }
+)
+_PHONE_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_phone(_record: Mapping[str, Any], _field: Field) -> Phone | None:
+    """A regular Phone record without a hook per field; None when it has a key the model does not
+    know or lacks a required one (the converter then decides).
+    """
+    if not (_PHONE_KEYS.issuperset(_record) and _PHONE_REQUIRED.issubset(_record)):
+        return None
+    x_number = _record.get("number")
+    return Phone(
+        number=(x_number or None)
+        if type(x_number) is str
+        else None
+        if x_number is None
+        else _field("number", x_number),
+    )
+
+
+_SCHOOL_ENROLLMENT_KEYS = frozenset(
+    {
+        "district_of_residence",
+        "enroll_status",
+        "enroll_status_code",
+        "enroll_status_description",
+        "entry_code",
+        "entry_comment",
+        "entry_date",
+        "exit_code",
+        "exit_comment",
+        "exit_date",
+        "full_time_equivalency",
+        "grade_level",
+        "school_id",
+        "school_number",
+    }
+)
+_SCHOOL_ENROLLMENT_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_school_enrollment(
+    _record: Mapping[str, Any], _field: Field
+) -> SchoolEnrollment | None:
+    """A regular SchoolEnrollment record without a hook per field; None when it has a key the
+    model does not know or lacks a required one (the converter then decides).
+    """
+    if not (
+        _SCHOOL_ENROLLMENT_KEYS.issuperset(_record)
+        and _SCHOOL_ENROLLMENT_REQUIRED.issubset(_record)
+    ):
+        return None
+    x_enroll_status = _record.get("enroll_status")
+    x_enroll_status_description = _record.get("enroll_status_description")
+    x_enroll_status_code = _record.get("enroll_status_code")
+    x_grade_level = _record.get("grade_level")
+    x_entry_date = _record.get("entry_date")
+    x_exit_date = _record.get("exit_date")
+    x_school_number = _record.get("school_number")
+    x_school_id = _record.get("school_id")
+    x_entry_code = _record.get("entry_code")
+    x_entry_comment = _record.get("entry_comment")
+    x_exit_code = _record.get("exit_code")
+    x_exit_comment = _record.get("exit_comment")
+    x_district_of_residence = _record.get("district_of_residence")
+    x_full_time_equivalency = _record.get("full_time_equivalency")
+    return SchoolEnrollment(
+        enroll_status=(x_enroll_status or None)
+        if type(x_enroll_status) is str
+        else None
+        if x_enroll_status is None
+        else _field("enroll_status", x_enroll_status),
+        enroll_status_description=(x_enroll_status_description or None)
+        if type(x_enroll_status_description) is str
+        else None
+        if x_enroll_status_description is None
+        else _field("enroll_status_description", x_enroll_status_description),
+        enroll_status_code=x_enroll_status_code
+        if type(x_enroll_status_code) is int or x_enroll_status_code is None
+        else _field("enroll_status_code", x_enroll_status_code),
+        grade_level=x_grade_level
+        if type(x_grade_level) is int or x_grade_level is None
+        else _field("grade_level", x_grade_level),
+        entry_date=None if x_entry_date is None else _field("entry_date", x_entry_date),
+        exit_date=None if x_exit_date is None else _field("exit_date", x_exit_date),
+        school_number=x_school_number
+        if type(x_school_number) is int or x_school_number is None
+        else _field("school_number", x_school_number),
+        school_id=x_school_id
+        if type(x_school_id) is int or x_school_id is None
+        else _field("school_id", x_school_id),
+        entry_code=(x_entry_code or None)
+        if type(x_entry_code) is str
+        else None
+        if x_entry_code is None
+        else _field("entry_code", x_entry_code),
+        entry_comment=(x_entry_comment or None)
+        if type(x_entry_comment) is str
+        else None
+        if x_entry_comment is None
+        else _field("entry_comment", x_entry_comment),
+        exit_code=(x_exit_code or None)
+        if type(x_exit_code) is str
+        else None
+        if x_exit_code is None
+        else _field("exit_code", x_exit_code),
+        exit_comment=(x_exit_comment or None)
+        if type(x_exit_comment) is str
+        else None
+        if x_exit_comment is None
+        else _field("exit_comment", x_exit_comment),
+        district_of_residence=(x_district_of_residence or None)
+        if type(x_district_of_residence) is str
+        else None
+        if x_district_of_residence is None
+        else _field("district_of_residence", x_district_of_residence),
+        full_time_equivalency=None
+        if x_full_time_equivalency is None
+        else _field("full_time_equivalency", x_full_time_equivalency),
+    )
+
+
+_FULL_TIME_EQUIVALENCY_KEYS = frozenset(
+    {
+        "fteid",
+        "name",
+    }
+)
+_FULL_TIME_EQUIVALENCY_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_full_time_equivalency(
+    _record: Mapping[str, Any], _field: Field
+) -> FullTimeEquivalency | None:
+    """A regular FullTimeEquivalency record without a hook per field; None when it has a key the
+    model does not know or lacks a required one (the converter then decides).
+    """
+    if not (
+        _FULL_TIME_EQUIVALENCY_KEYS.issuperset(_record)
+        and _FULL_TIME_EQUIVALENCY_REQUIRED.issubset(_record)
+    ):
+        return None
+    x_fteid = _record.get("fteid")
+    x_name = _record.get("name")
+    return FullTimeEquivalency(
+        fteid=x_fteid if type(x_fteid) is int or x_fteid is None else _field("fteid", x_fteid),
+        name=(x_name or None)
+        if type(x_name) is str
+        else None
+        if x_name is None
+        else _field("name", x_name),
+    )
+
+
+_ETHNICITY_RACE_KEYS = frozenset(
+    {
+        "federal_ethnicity",
+        "races",
+        "scheduling_reporting_ethnicity",
+    }
+)
+_ETHNICITY_RACE_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_ethnicity_race(_record: Mapping[str, Any], _field: Field) -> EthnicityRace | None:
+    """A regular EthnicityRace record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (
+        _ETHNICITY_RACE_KEYS.issuperset(_record) and _ETHNICITY_RACE_REQUIRED.issubset(_record)
+    ):
+        return None
+    x_federal_ethnicity = _record.get("federal_ethnicity")
+    x_scheduling_reporting_ethnicity = _record.get("scheduling_reporting_ethnicity")
+    x_races = _record.get("races")
+    return EthnicityRace(
+        federal_ethnicity=(x_federal_ethnicity or None)
+        if type(x_federal_ethnicity) is str
+        else None
+        if x_federal_ethnicity is None
+        else _field("federal_ethnicity", x_federal_ethnicity),
+        scheduling_reporting_ethnicity=(x_scheduling_reporting_ethnicity or None)
+        if type(x_scheduling_reporting_ethnicity) is str
+        else None
+        if x_scheduling_reporting_ethnicity is None
+        else _field("scheduling_reporting_ethnicity", x_scheduling_reporting_ethnicity),
+        races=() if x_races is None else _field("races", x_races),
+    )
+
+
+_RACE_KEYS = frozenset(
+    {
+        "district_race_code",
+        "district_race_code_description",
+        "federal_race_code_category",
+    }
+)
+_RACE_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_race(_record: Mapping[str, Any], _field: Field) -> Race | None:
+    """A regular Race record without a hook per field; None when it has a key the model does not
+    know or lacks a required one (the converter then decides).
+    """
+    if not (_RACE_KEYS.issuperset(_record) and _RACE_REQUIRED.issubset(_record)):
+        return None
+    x_district_race_code = _record.get("district_race_code")
+    x_district_race_code_description = _record.get("district_race_code_description")
+    x_federal_race_code_category = _record.get("federal_race_code_category")
+    return Race(
+        district_race_code=(x_district_race_code or None)
+        if type(x_district_race_code) is str
+        else None
+        if x_district_race_code is None
+        else _field("district_race_code", x_district_race_code),
+        district_race_code_description=(x_district_race_code_description or None)
+        if type(x_district_race_code_description) is str
+        else None
+        if x_district_race_code_description is None
+        else _field("district_race_code_description", x_district_race_code_description),
+        federal_race_code_category=(x_federal_race_code_category or None)
+        if type(x_federal_race_code_category) is str
+        else None
+        if x_federal_race_code_category is None
+        else _field("federal_race_code_category", x_federal_race_code_category),
+    )
+
+
+_CONTACT_KEYS = frozenset(
+    {
+        "doctor_name",
+        "doctor_phone",
+        "emergency_contact_name1",
+        "emergency_contact_name2",
+        "emergency_phone1",
+        "emergency_phone2",
+        "father",
+        "guardian_email",
+        "guardian_fax",
+        "mother",
+    }
+)
+_CONTACT_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_contact(_record: Mapping[str, Any], _field: Field) -> Contact | None:
+    """A regular Contact record without a hook per field; None when it has a key the model does
+    not know or lacks a required one (the converter then decides).
+    """
+    if not (_CONTACT_KEYS.issuperset(_record) and _CONTACT_REQUIRED.issubset(_record)):
+        return None
+    x_emergency_contact_name1 = _record.get("emergency_contact_name1")
+    x_emergency_phone1 = _record.get("emergency_phone1")
+    x_emergency_contact_name2 = _record.get("emergency_contact_name2")
+    x_emergency_phone2 = _record.get("emergency_phone2")
+    x_doctor_name = _record.get("doctor_name")
+    x_doctor_phone = _record.get("doctor_phone")
+    x_guardian_email = _record.get("guardian_email")
+    x_guardian_fax = _record.get("guardian_fax")
+    x_mother = _record.get("mother")
+    x_father = _record.get("father")
+    return Contact(
+        emergency_contact_name1=(x_emergency_contact_name1 or None)
+        if type(x_emergency_contact_name1) is str
+        else None
+        if x_emergency_contact_name1 is None
+        else _field("emergency_contact_name1", x_emergency_contact_name1),
+        emergency_phone1=(x_emergency_phone1 or None)
+        if type(x_emergency_phone1) is str
+        else None
+        if x_emergency_phone1 is None
+        else _field("emergency_phone1", x_emergency_phone1),
+        emergency_contact_name2=(x_emergency_contact_name2 or None)
+        if type(x_emergency_contact_name2) is str
+        else None
+        if x_emergency_contact_name2 is None
+        else _field("emergency_contact_name2", x_emergency_contact_name2),
+        emergency_phone2=(x_emergency_phone2 or None)
+        if type(x_emergency_phone2) is str
+        else None
+        if x_emergency_phone2 is None
+        else _field("emergency_phone2", x_emergency_phone2),
+        doctor_name=(x_doctor_name or None)
+        if type(x_doctor_name) is str
+        else None
+        if x_doctor_name is None
+        else _field("doctor_name", x_doctor_name),
+        doctor_phone=(x_doctor_phone or None)
+        if type(x_doctor_phone) is str
+        else None
+        if x_doctor_phone is None
+        else _field("doctor_phone", x_doctor_phone),
+        guardian_email=(x_guardian_email or None)
+        if type(x_guardian_email) is str
+        else None
+        if x_guardian_email is None
+        else _field("guardian_email", x_guardian_email),
+        guardian_fax=(x_guardian_fax or None)
+        if type(x_guardian_fax) is str
+        else None
+        if x_guardian_fax is None
+        else _field("guardian_fax", x_guardian_fax),
+        mother=(x_mother or None)
+        if type(x_mother) is str
+        else None
+        if x_mother is None
+        else _field("mother", x_mother),
+        father=(x_father or None)
+        if type(x_father) is str
+        else None
+        if x_father is None
+        else _field("father", x_father),
+    )
+
+
+_CONTACT_INFO_KEYS = frozenset(
+    {
+        "email",
+    }
+)
+_CONTACT_INFO_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_contact_info(_record: Mapping[str, Any], _field: Field) -> ContactInfo | None:
+    """A regular ContactInfo record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (_CONTACT_INFO_KEYS.issuperset(_record) and _CONTACT_INFO_REQUIRED.issubset(_record)):
+        return None
+    x_email = _record.get("email")
+    return ContactInfo(
+        email=(x_email or None)
+        if type(x_email) is str
+        else None
+        if x_email is None
+        else _field("email", x_email),
+    )
+
+
+_INITIAL_ENROLLMENT_KEYS = frozenset(
+    {
+        "district_entry_date",
+        "district_entry_grade_level",
+        "school_entry_date",
+        "school_entry_grade_level",
+    }
+)
+_INITIAL_ENROLLMENT_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_initial_enrollment(
+    _record: Mapping[str, Any], _field: Field
+) -> InitialEnrollment | None:
+    """A regular InitialEnrollment record without a hook per field; None when it has a key the
+    model does not know or lacks a required one (the converter then decides).
+    """
+    if not (
+        _INITIAL_ENROLLMENT_KEYS.issuperset(_record)
+        and _INITIAL_ENROLLMENT_REQUIRED.issubset(_record)
+    ):
+        return None
+    x_district_entry_date = _record.get("district_entry_date")
+    x_district_entry_grade_level = _record.get("district_entry_grade_level")
+    x_school_entry_date = _record.get("school_entry_date")
+    x_school_entry_grade_level = _record.get("school_entry_grade_level")
+    return InitialEnrollment(
+        district_entry_date=None
+        if x_district_entry_date is None
+        else _field("district_entry_date", x_district_entry_date),
+        district_entry_grade_level=x_district_entry_grade_level
+        if type(x_district_entry_grade_level) is int or x_district_entry_grade_level is None
+        else _field("district_entry_grade_level", x_district_entry_grade_level),
+        school_entry_date=None
+        if x_school_entry_date is None
+        else _field("school_entry_date", x_school_entry_date),
+        school_entry_grade_level=x_school_entry_grade_level
+        if type(x_school_entry_grade_level) is int or x_school_entry_grade_level is None
+        else _field("school_entry_grade_level", x_school_entry_grade_level),
+    )
+
+
+_SCHEDULE_SETUP_KEYS = frozenset(
+    {
+        "home_room",
+        "next_school",
+        "sched_next_year_grade",
+    }
+)
+_SCHEDULE_SETUP_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_schedule_setup(_record: Mapping[str, Any], _field: Field) -> ScheduleSetup | None:
+    """A regular ScheduleSetup record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (
+        _SCHEDULE_SETUP_KEYS.issuperset(_record) and _SCHEDULE_SETUP_REQUIRED.issubset(_record)
+    ):
+        return None
+    x_home_room = _record.get("home_room")
+    x_next_school = _record.get("next_school")
+    x_sched_next_year_grade = _record.get("sched_next_year_grade")
+    return ScheduleSetup(
+        home_room=(x_home_room or None)
+        if type(x_home_room) is str
+        else None
+        if x_home_room is None
+        else _field("home_room", x_home_room),
+        next_school=x_next_school
+        if type(x_next_school) is int or x_next_school is None
+        else _field("next_school", x_next_school),
+        sched_next_year_grade=x_sched_next_year_grade
+        if type(x_sched_next_year_grade) is int or x_sched_next_year_grade is None
+        else _field("sched_next_year_grade", x_sched_next_year_grade),
+    )
+
+
+_FEES_KEYS = frozenset(
+    {
+        "fee",
+    }
+)
+_FEES_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_fees(_record: Mapping[str, Any], _field: Field) -> Fees | None:
+    """A regular Fees record without a hook per field; None when it has a key the model does not
+    know or lacks a required one (the converter then decides).
+    """
+    if not (_FEES_KEYS.issuperset(_record) and _FEES_REQUIRED.issubset(_record)):
+        return None
+    x_fee = _record.get("fee")
+    return Fees(
+        fee=() if x_fee is None else _field("fee", x_fee),
+    )
+
+
+_FEE_KEYS = frozenset(
+    {
+        "date_created",
+        "description",
+        "fee_amount",
+        "fee_balance",
+        "fee_paid",
+        "fee_type_name",
+        "id",
+        "school_number",
+        "year_id",
+    }
+)
+_FEE_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_fee(_record: Mapping[str, Any], _field: Field) -> Fee | None:
+    """A regular Fee record without a hook per field; None when it has a key the model does not
+    know or lacks a required one (the converter then decides).
+    """
+    if not (_FEE_KEYS.issuperset(_record) and _FEE_REQUIRED.issubset(_record)):
+        return None
+    x_id = _record.get("id")
+    x_description = _record.get("description")
+    x_fee_type_name = _record.get("fee_type_name")
+    x_fee_amount = _record.get("fee_amount")
+    x_fee_paid = _record.get("fee_paid")
+    x_fee_balance = _record.get("fee_balance")
+    x_date_created = _record.get("date_created")
+    x_school_number = _record.get("school_number")
+    x_year_id = _record.get("year_id")
+    return Fee(
+        id=x_id if type(x_id) is int or x_id is None else _field("id", x_id),
+        description=(x_description or None)
+        if type(x_description) is str
+        else None
+        if x_description is None
+        else _field("description", x_description),
+        fee_type_name=(x_fee_type_name or None)
+        if type(x_fee_type_name) is str
+        else None
+        if x_fee_type_name is None
+        else _field("fee_type_name", x_fee_type_name),
+        fee_amount=None if x_fee_amount is None else _field("fee_amount", x_fee_amount),
+        fee_paid=None if x_fee_paid is None else _field("fee_paid", x_fee_paid),
+        fee_balance=None if x_fee_balance is None else _field("fee_balance", x_fee_balance),
+        date_created=None if x_date_created is None else _field("date_created", x_date_created),
+        school_number=x_school_number
+        if type(x_school_number) is int or x_school_number is None
+        else _field("school_number", x_school_number),
+        year_id=x_year_id
+        if type(x_year_id) is int or x_year_id is None
+        else _field("year_id", x_year_id),
+    )
+
+
+_LUNCH_KEYS = frozenset(
+    {
+        "balance_1",
+        "balance_2",
+        "balance_3",
+        "balance_4",
+        "last_meal",
+        "lunch_id",
+        "status",
+    }
+)
+_LUNCH_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_lunch(_record: Mapping[str, Any], _field: Field) -> Lunch | None:
+    """A regular Lunch record without a hook per field; None when it has a key the model does not
+    know or lacks a required one (the converter then decides).
+    """
+    if not (_LUNCH_KEYS.issuperset(_record) and _LUNCH_REQUIRED.issubset(_record)):
+        return None
+    x_balance_1 = _record.get("balance_1")
+    x_balance_2 = _record.get("balance_2")
+    x_balance_3 = _record.get("balance_3")
+    x_balance_4 = _record.get("balance_4")
+    x_lunch_id = _record.get("lunch_id")
+    x_status = _record.get("status")
+    x_last_meal = _record.get("last_meal")
+    return Lunch(
+        balance_1=None if x_balance_1 is None else _field("balance_1", x_balance_1),
+        balance_2=None if x_balance_2 is None else _field("balance_2", x_balance_2),
+        balance_3=None if x_balance_3 is None else _field("balance_3", x_balance_3),
+        balance_4=None if x_balance_4 is None else _field("balance_4", x_balance_4),
+        lunch_id=x_lunch_id
+        if type(x_lunch_id) is int or x_lunch_id is None
+        else _field("lunch_id", x_lunch_id),
+        status=(x_status or None)
+        if type(x_status) is str
+        else None
+        if x_status is None
+        else _field("status", x_status),
+        last_meal=(x_last_meal or None)
+        if type(x_last_meal) is str
+        else None
+        if x_last_meal is None
+        else _field("last_meal", x_last_meal),
+    )
+
+
+_EXTENSION_DATA_KEYS = frozenset(
+    {
+        "_table_extension",
+    }
+)
+_EXTENSION_DATA_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_extension_data(_record: Mapping[str, Any], _field: Field) -> ExtensionData | None:
+    """A regular ExtensionData record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (
+        _EXTENSION_DATA_KEYS.issuperset(_record) and _EXTENSION_DATA_REQUIRED.issubset(_record)
+    ):
+        return None
+    x_table_extension = _record.get("_table_extension")
+    return ExtensionData(
+        table_extension=()
+        if x_table_extension is None
+        else _field("_table_extension", x_table_extension),
+    )
+
+
+_TABLE_EXTENSION_KEYS = frozenset(
+    {
+        "_field",
+        "name",
+        "recordFound",
+    }
+)
+_TABLE_EXTENSION_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_table_extension(_record: Mapping[str, Any], _field: Field) -> TableExtension | None:
+    """A regular TableExtension record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (
+        _TABLE_EXTENSION_KEYS.issuperset(_record) and _TABLE_EXTENSION_REQUIRED.issubset(_record)
+    ):
+        return None
+    x_name = _record.get("name")
+    x_record_found = _record.get("recordFound")
+    x_field = _record.get("_field")
+    return TableExtension(
+        name=(x_name or None)
+        if type(x_name) is str
+        else None
+        if x_name is None
+        else _field("name", x_name),
+        record_found=x_record_found
+        if type(x_record_found) is bool or x_record_found is None
+        else _field("recordFound", x_record_found),
+        field=() if x_field is None else _field("_field", x_field),
+    )
+
+
+_EXTENSION_FIELD_KEYS = frozenset(
+    {
+        "name",
+        "type",
+        "value",
+    }
+)
+_EXTENSION_FIELD_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_extension_field(_record: Mapping[str, Any], _field: Field) -> ExtensionField | None:
+    """A regular ExtensionField record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (
+        _EXTENSION_FIELD_KEYS.issuperset(_record) and _EXTENSION_FIELD_REQUIRED.issubset(_record)
+    ):
+        return None
+    x_name = _record.get("name")
+    x_type = _record.get("type")
+    x_value = _record.get("value")
+    return ExtensionField(
+        name=(x_name or None)
+        if type(x_name) is str
+        else None
+        if x_name is None
+        else _field("name", x_name),
+        type=(x_type or None)
+        if type(x_type) is str
+        else None
+        if x_type is None
+        else _field("type", x_type),
+        value=(x_value or None)
+        if type(x_value) is str
+        else None
+        if x_value is None
+        else _field("value", x_value),
+    )
+
+
+_STUDENT_WRITE_KEYS = frozenset(
+    {
+        "_extension_data",
+        "action",
+        "addresses",
+        "client_uid",
+        "contact",
+        "contact_info",
+        "demographics",
+        "id",
+        "initial_enrollment",
+        "local_id",
+        "name",
+        "phones",
+        "schedule_setup",
+        "school_enrollment",
+        "state_province_id",
+        "student_username",
+    }
+)
+_STUDENT_WRITE_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_student_write(_record: Mapping[str, Any], _field: Field) -> StudentWrite | None:
+    """A regular StudentWrite record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (_STUDENT_WRITE_KEYS.issuperset(_record) and _STUDENT_WRITE_REQUIRED.issubset(_record)):
+        return None
+    x_client_uid = _record.get("client_uid")
+    x_action = _record.get("action")
+    x_id = _record.get("id")
+    x_local_id = _record.get("local_id")
+    x_student_username = _record.get("student_username")
+    x_state_province_id = _record.get("state_province_id")
+    x_name = _record.get("name")
+    x_demographics = _record.get("demographics")
+    x_addresses = _record.get("addresses")
+    x_school_enrollment = _record.get("school_enrollment")
+    x_contact = _record.get("contact")
+    x_contact_info = _record.get("contact_info")
+    x_phones = _record.get("phones")
+    x_schedule_setup = _record.get("schedule_setup")
+    x_initial_enrollment = _record.get("initial_enrollment")
+    x_extension_data = _record.get("_extension_data")
+    return StudentWrite(
+        client_uid=x_client_uid
+        if type(x_client_uid) is int or x_client_uid is None
+        else _field("client_uid", x_client_uid),
+        action=(x_action or None)
+        if type(x_action) is str
+        else None
+        if x_action is None
+        else _field("action", x_action),
+        id=x_id if type(x_id) is int or x_id is None else _field("id", x_id),
+        local_id=x_local_id
+        if type(x_local_id) is int or x_local_id is None
+        else _field("local_id", x_local_id),
+        student_username=(x_student_username or None)
+        if type(x_student_username) is str
+        else None
+        if x_student_username is None
+        else _field("student_username", x_student_username),
+        state_province_id=x_state_province_id
+        if type(x_state_province_id) is int or x_state_province_id is None
+        else _field("state_province_id", x_state_province_id),
+        name=None if x_name is None else _field("name", x_name),
+        demographics=None if x_demographics is None else _field("demographics", x_demographics),
+        addresses=None if x_addresses is None else _field("addresses", x_addresses),
+        school_enrollment=None
+        if x_school_enrollment is None
+        else _field("school_enrollment", x_school_enrollment),
+        contact=None if x_contact is None else _field("contact", x_contact),
+        contact_info=None if x_contact_info is None else _field("contact_info", x_contact_info),
+        phones=None if x_phones is None else _field("phones", x_phones),
+        schedule_setup=None
+        if x_schedule_setup is None
+        else _field("schedule_setup", x_schedule_setup),
+        initial_enrollment=None
+        if x_initial_enrollment is None
+        else _field("initial_enrollment", x_initial_enrollment),
+        extension_data=None
+        if x_extension_data is None
+        else _field("_extension_data", x_extension_data),
+    )
+
+
+STRUCTURE: dict[type, Callable[[Mapping[str, Any], Field], Any]] = {
+    Student: _structure_student,
+    PersonName: _structure_person_name,
+    Demographics: _structure_demographics,
+    Addresses: _structure_addresses,
+    Address: _structure_address,
+    Alerts: _structure_alerts,
+    Alert: _structure_alert,
+    Phones: _structure_phones,
+    Phone: _structure_phone,
+    SchoolEnrollment: _structure_school_enrollment,
+    FullTimeEquivalency: _structure_full_time_equivalency,
+    EthnicityRace: _structure_ethnicity_race,
+    Race: _structure_race,
+    Contact: _structure_contact,
+    ContactInfo: _structure_contact_info,
+    InitialEnrollment: _structure_initial_enrollment,
+    ScheduleSetup: _structure_schedule_setup,
+    Fees: _structure_fees,
+    Fee: _structure_fee,
+    Lunch: _structure_lunch,
+    ExtensionData: _structure_extension_data,
+    TableExtension: _structure_table_extension,
+    ExtensionField: _structure_extension_field,
+    StudentWrite: _structure_student_write,
+}
+"""Each model's generated structure function, for the converter (convert.py)."""

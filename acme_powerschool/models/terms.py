@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -14,6 +14,9 @@ from acme_powerschool.types import Id
 __all__ = [
     "Term",
 ]
+
+Field = Callable[[str, Any], Any]
+"""The converter's own hook for one field, by JSON key (convert.py owns every quirk)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -35,3 +38,73 @@ class Term:
     end_date: datetime.date | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
+
+
+_TERM_KEYS = frozenset(
+    {
+        "abbreviation",
+        "end_date",
+        "id",
+        "local_id",
+        "name",
+        "portion",
+        "school_id",
+        "start_date",
+        "start_year",
+    }
+)
+_TERM_REQUIRED: frozenset[str] = frozenset(
+    {
+        "id",
+    }
+)
+
+
+def _structure_term(_record: Mapping[str, Any], _field: Field) -> Term | None:
+    """A regular Term record without a hook per field; None when it has a key the model does not
+    know or lacks a required one (the converter then decides).
+    """
+    if not (_TERM_KEYS.issuperset(_record) and _TERM_REQUIRED.issubset(_record)):
+        return None
+    x_id = _record.get("id")
+    x_local_id = _record.get("local_id")
+    x_school_id = _record.get("school_id")
+    x_name = _record.get("name")
+    x_abbreviation = _record.get("abbreviation")
+    x_start_year = _record.get("start_year")
+    x_portion = _record.get("portion")
+    x_start_date = _record.get("start_date")
+    x_end_date = _record.get("end_date")
+    return Term(
+        id=x_id if type(x_id) is int else _field("id", x_id),
+        local_id=x_local_id
+        if type(x_local_id) is int or x_local_id is None
+        else _field("local_id", x_local_id),
+        school_id=x_school_id
+        if type(x_school_id) is int or x_school_id is None
+        else _field("school_id", x_school_id),
+        name=(x_name or None)
+        if type(x_name) is str
+        else None
+        if x_name is None
+        else _field("name", x_name),
+        abbreviation=(x_abbreviation or None)
+        if type(x_abbreviation) is str
+        else None
+        if x_abbreviation is None
+        else _field("abbreviation", x_abbreviation),
+        start_year=x_start_year
+        if type(x_start_year) is int or x_start_year is None
+        else _field("start_year", x_start_year),
+        portion=x_portion
+        if type(x_portion) is int or x_portion is None
+        else _field("portion", x_portion),
+        start_date=None if x_start_date is None else _field("start_date", x_start_date),
+        end_date=None if x_end_date is None else _field("end_date", x_end_date),
+    )
+
+
+STRUCTURE: dict[type, Callable[[Mapping[str, Any], Field], Any]] = {
+    Term: _structure_term,
+}
+"""Each model's generated structure function, for the converter (convert.py)."""

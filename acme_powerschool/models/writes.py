@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, overload
 
 import attrs
@@ -19,6 +19,9 @@ __all__ = [
     "WriteWarning",
     "WriteWarnings",
 ]
+
+Field = Callable[[str, Any], Any]
+"""The converter's own hook for one field, by JSON key (convert.py owns every quirk)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -133,3 +136,253 @@ class WriteWarning:
     """PowerSchool's explanation."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
+
+
+_WRITE_RESULT_KEYS = frozenset(
+    {
+        "delete_count",
+        "insert_count",
+        "result",
+        "update_count",
+    }
+)
+_WRITE_RESULT_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_write_result(_record: Mapping[str, Any], _field: Field) -> WriteResult | None:
+    """A regular WriteResult record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (_WRITE_RESULT_KEYS.issuperset(_record) and _WRITE_RESULT_REQUIRED.issubset(_record)):
+        return None
+    x_insert_count = _record.get("insert_count")
+    x_update_count = _record.get("update_count")
+    x_delete_count = _record.get("delete_count")
+    x_result = _record.get("result")
+    return WriteResult(
+        insert_count=x_insert_count
+        if type(x_insert_count) is int or x_insert_count is None
+        else _field("insert_count", x_insert_count),
+        update_count=x_update_count
+        if type(x_update_count) is int or x_update_count is None
+        else _field("update_count", x_update_count),
+        delete_count=x_delete_count
+        if type(x_delete_count) is int or x_delete_count is None
+        else _field("delete_count", x_delete_count),
+        result=() if x_result is None else _field("result", x_result),
+    )
+
+
+_WRITE_ITEM_RESULT_KEYS = frozenset(
+    {
+        "action",
+        "client_uid",
+        "error_message",
+        "status",
+        "success_message",
+        "warning_message",
+    }
+)
+_WRITE_ITEM_RESULT_REQUIRED: frozenset[str] = frozenset(
+    {
+        "status",
+    }
+)
+
+
+def _structure_write_item_result(
+    _record: Mapping[str, Any], _field: Field
+) -> WriteItemResult | None:
+    """A regular WriteItemResult record without a hook per field; None when it has a key the
+    model does not know or lacks a required one (the converter then decides).
+    """
+    if not (
+        _WRITE_ITEM_RESULT_KEYS.issuperset(_record)
+        and _WRITE_ITEM_RESULT_REQUIRED.issubset(_record)
+    ):
+        return None
+    x_client_uid = _record.get("client_uid")
+    x_status = _record.get("status")
+    x_action = _record.get("action")
+    x_success_message = _record.get("success_message")
+    x_error_message = _record.get("error_message")
+    x_warning_message = _record.get("warning_message")
+    return WriteItemResult(
+        client_uid=x_client_uid
+        if type(x_client_uid) is int or x_client_uid is None
+        else _field("client_uid", x_client_uid),
+        status=_field("status", x_status),
+        action=(x_action or None)
+        if type(x_action) is str
+        else None
+        if x_action is None
+        else _field("action", x_action),
+        success_message=None
+        if x_success_message is None
+        else _field("success_message", x_success_message),
+        error_message=None if x_error_message is None else _field("error_message", x_error_message),
+        warning_message=None
+        if x_warning_message is None
+        else _field("warning_message", x_warning_message),
+    )
+
+
+_WRITE_SUCCESS_KEYS = frozenset(
+    {
+        "id",
+        "ref",
+    }
+)
+_WRITE_SUCCESS_REQUIRED: frozenset[str] = frozenset(
+    {
+        "id",
+    }
+)
+
+
+def _structure_write_success(_record: Mapping[str, Any], _field: Field) -> WriteSuccess | None:
+    """A regular WriteSuccess record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (_WRITE_SUCCESS_KEYS.issuperset(_record) and _WRITE_SUCCESS_REQUIRED.issubset(_record)):
+        return None
+    x_id = _record.get("id")
+    x_ref = _record.get("ref")
+    return WriteSuccess(
+        id=x_id if type(x_id) is int else _field("id", x_id),
+        ref=(x_ref or None)
+        if type(x_ref) is str
+        else None
+        if x_ref is None
+        else _field("ref", x_ref),
+    )
+
+
+_WRITE_ERRORS_KEYS = frozenset(
+    {
+        "error",
+    }
+)
+_WRITE_ERRORS_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_write_errors(_record: Mapping[str, Any], _field: Field) -> WriteErrors | None:
+    """A regular WriteErrors record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (_WRITE_ERRORS_KEYS.issuperset(_record) and _WRITE_ERRORS_REQUIRED.issubset(_record)):
+        return None
+    x_error = _record.get("error")
+    return WriteErrors(
+        error=() if x_error is None else _field("error", x_error),
+    )
+
+
+_WRITE_ERROR_KEYS = frozenset(
+    {
+        "error_code",
+        "error_description",
+        "field",
+    }
+)
+_WRITE_ERROR_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_write_error(_record: Mapping[str, Any], _field: Field) -> WriteError | None:
+    """A regular WriteError record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (_WRITE_ERROR_KEYS.issuperset(_record) and _WRITE_ERROR_REQUIRED.issubset(_record)):
+        return None
+    x_field = _record.get("field")
+    x_error_code = _record.get("error_code")
+    x_error_description = _record.get("error_description")
+    return WriteError(
+        field=(x_field or None)
+        if type(x_field) is str
+        else None
+        if x_field is None
+        else _field("field", x_field),
+        error_code=(x_error_code or None)
+        if type(x_error_code) is str
+        else None
+        if x_error_code is None
+        else _field("error_code", x_error_code),
+        error_description=(x_error_description or None)
+        if type(x_error_description) is str
+        else None
+        if x_error_description is None
+        else _field("error_description", x_error_description),
+    )
+
+
+_WRITE_WARNINGS_KEYS = frozenset(
+    {
+        "warning",
+    }
+)
+_WRITE_WARNINGS_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_write_warnings(_record: Mapping[str, Any], _field: Field) -> WriteWarnings | None:
+    """A regular WriteWarnings record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (
+        _WRITE_WARNINGS_KEYS.issuperset(_record) and _WRITE_WARNINGS_REQUIRED.issubset(_record)
+    ):
+        return None
+    x_warning = _record.get("warning")
+    return WriteWarnings(
+        warning=() if x_warning is None else _field("warning", x_warning),
+    )
+
+
+_WRITE_WARNING_KEYS = frozenset(
+    {
+        "field",
+        "warning_code",
+        "warning_description",
+    }
+)
+_WRITE_WARNING_REQUIRED: frozenset[str] = frozenset({})
+
+
+def _structure_write_warning(_record: Mapping[str, Any], _field: Field) -> WriteWarning | None:
+    """A regular WriteWarning record without a hook per field; None when it has a key the model
+    does not know or lacks a required one (the converter then decides).
+    """
+    if not (_WRITE_WARNING_KEYS.issuperset(_record) and _WRITE_WARNING_REQUIRED.issubset(_record)):
+        return None
+    x_field = _record.get("field")
+    x_warning_code = _record.get("warning_code")
+    x_warning_description = _record.get("warning_description")
+    return WriteWarning(
+        field=(x_field or None)
+        if type(x_field) is str
+        else None
+        if x_field is None
+        else _field("field", x_field),
+        warning_code=(x_warning_code or None)
+        if type(x_warning_code) is str
+        else None
+        if x_warning_code is None
+        else _field("warning_code", x_warning_code),
+        warning_description=(x_warning_description or None)
+        if type(x_warning_description) is str
+        else None
+        if x_warning_description is None
+        else _field("warning_description", x_warning_description),
+    )
+
+
+STRUCTURE: dict[type, Callable[[Mapping[str, Any], Field], Any]] = {
+    WriteResult: _structure_write_result,
+    WriteItemResult: _structure_write_item_result,
+    WriteSuccess: _structure_write_success,
+    WriteErrors: _structure_write_errors,
+    WriteError: _structure_write_error,
+    WriteWarnings: _structure_write_warnings,
+    WriteWarning: _structure_write_warning,
+}
+"""Each model's generated structure function, for the converter (convert.py)."""

@@ -7,6 +7,8 @@ import sys
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typed_fakes import FakeClient, response, v1_list
 
 from acme_powerschool.core.call import Call, render_path
@@ -301,3 +303,31 @@ def test_write_item_status_is_one_of_three_words() -> None:
     ps = FakeClient(lambda call: answer)
     with pytest.raises(ResponseFormatError, match="status"):
         ps.students.bulk_insert([{"local_id": 1}])
+
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=10),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=_json_values, encoding=st.sampled_from(["utf-8", "utf-16"]))
+def test_the_fast_decoder_gives_exactly_what_json_gives(value: Any, encoding: str) -> None:
+    """orjson (when installed) is only a speed-up: big integers stay exact, other encodings
+    and bad bodies are read or refused exactly as requests' json would."""
+    import json
+
+    from acme_powerschool.runtime import _json
+
+    resp = response(None)
+    resp._content = json.dumps(value, ensure_ascii=False).encode(encoding)
+    resp.encoding = None
+    assert _json(resp) == resp.json() == value
