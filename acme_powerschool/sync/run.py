@@ -108,8 +108,11 @@ def run_sync(
             pipeline.run()
             finished_pending = True
         built = source() if callable(source) and not hasattr(source, "resources") else source
-        refresh: dict[str, Any] = {"refresh": "drop_sources"} if full_refresh else {}
-        info = pipeline.run(built, **refresh)
+        options: dict[str, Any] = {"refresh": "drop_sources"} if full_refresh else {}
+        file_format = _file_format(pipeline)
+        if file_format:
+            options["loader_file_format"] = file_format
+        info = pipeline.run(built, **options)
     finally:
         if hooks is not None:
             hooks.remove(count)
@@ -120,3 +123,17 @@ def run_sync(
         finished_pending=finished_pending,
         load_info=info,
     )
+
+
+def _file_format(pipeline: dlt.Pipeline) -> str | None:
+    """Parquet when the destination loads it and pyarrow is installed: DuckDB loads a parquet
+    file many times faster than the INSERT statements dlt writes otherwise."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return None
+    destination = pipeline.destination
+    if destination is None:
+        return None
+    formats = destination.capabilities().supported_loader_file_formats
+    return "parquet" if "parquet" in formats else None

@@ -432,6 +432,7 @@ def _table_resource(options: _Options, spec: TableSpec) -> Any:
             counts.method = f"{cursor_column} since {start}"
             pager = table.query(q=f"{cursor_column}=ge={start}", prefetch=options.prefetch)
         newest = cursor
+        hinted = False  # hints once per run: dlt validates them on every marked item
         wanted = spec.cursor if spec.cursor not in (None, "auto") else "whenmodified"
         for page in pager.iter_pages():
             rows = [_table_row(record, key) for record in page]
@@ -442,7 +443,8 @@ def _table_resource(options: _Options, spec: TableSpec) -> Any:
                         newest, cursor_column = str(value), wanted.lower()
             changed = tracker.changed(rows)
             if changed:
-                yield _typed_as_text(changed, key)
+                yield changed if hinted else _typed_as_text(changed, key)
+                hinted = True
         if start is None:
             tombs = tracker.finish_full()
             state["reconciled_at"] = options.now.isoformat()
@@ -471,8 +473,9 @@ def _table_resource(options: _Options, spec: TableSpec) -> Any:
 
 
 def _typed_as_text(rows: list[dict[str, Any]], key: str) -> Any:
-    """Rows of strings with hints saying so: every column text (no type guessed from a value),
-    `key` the primary key."""
+    """Rows of strings with hints saying so: every column of the first rows text (no type
+    guessed from a value; a later column is text as well, nothing detects types), `key` the
+    primary key."""
     columns = text_columns(dict.fromkeys(column for row in rows for column in row))
     columns.pop(DELETED_COLUMN, None)
     columns.pop(DELETED_AT_COLUMN, None)
@@ -518,18 +521,15 @@ def _powerquery_resource(options: _Options, spec: PowerQuerySpec) -> Any:
                 options.client, spec.name, spec.args, app, version, answered,
                 prefetch=options.prefetch,
             )  # fmt: skip
-        elif app:
-            counts.method = "full read"
-            pages = dataversion.powerquery_changes(
-                options.client, spec.name, spec.args, app, None, answered,
-                prefetch=options.prefetch,
-            )  # fmt: skip
         else:
             counts.method = "full read"
+            if app:  # the version before the rows: what changes while paging is read again
+                answered["version"] = options.changes(app, "0").version
             pages = options.client.powerquery(
                 spec.name, args=dict(spec.args), prefetch=options.prefetch
             ).iter_pages()
         tracker: Tracker | None = None
+        hinted = False  # hints once per run: dlt validates them on every marked item
         for page in pages:
             rows = [flat_row(record) for record in page]
             if not rows:
@@ -545,7 +545,8 @@ def _powerquery_resource(options: _Options, spec: PowerQuerySpec) -> Any:
                 tracker = options.tracker(name, key)
             changed = tracker.changed(rows)
             if changed:
-                yield _typed_as_text(changed, key)
+                yield changed if hinted else _typed_as_text(changed, key)
+                hinted = True
         if tracker is None and key is not None:
             tracker = options.tracker(name, key)
         if tracker is not None:
