@@ -132,8 +132,5 @@ def _file_format(pipeline: dlt.Pipeline) -> str | None:
         import pyarrow  # noqa: F401
     except ImportError:
         return None
-    destination = pipeline.destination
-    if destination is None:
-        return None
-    formats = destination.capabilities().supported_loader_file_formats
+    formats = pipeline.destination.capabilities().supported_loader_file_formats
     return "parquet" if "parquet" in formats else None
