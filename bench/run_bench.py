@@ -452,6 +452,9 @@ def main(argv: list[str] | None = None) -> int:
     results["import_ms"] = import_times()
     results["soak"] = fault_soak()
     results["fidelity"] = fidelity() if not peers_problem else {}
+    from bench import bench_sync  # issue 15: the dlt sync against the fastest pager read
+
+    results["sync"] = bench_sync.run()
     results["elapsed_s"] = round(time.perf_counter() - started, 1)
     if args.no_write:
         print(json.dumps(results, indent=2, default=str))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +59,9 @@ DEFAULT_RESOURCES = ("district", "schools", "students", "staff", "sections", "te
 asked for by name (or read as the CC table)."""
 
 DEFAULT_STUDENT_EXPANSIONS = ("demographics", "school_enrollment")
+
+REPORTS: weakref.WeakKeyDictionary[Any, SyncReport] = weakref.WeakKeyDictionary()
+"""The report each source fills, so `run_sync` can return its counts without being given it."""
 
 ID_BATCH = 50
 """Changed ids fetched per `q=id==(...)` request (a URL stays short)."""
@@ -218,6 +222,7 @@ def powerschool_source(
         return built
 
     source = powerschool()
+    REPORTS[source] = options.report  # run_sync finds the counts of the source it ran
     # PowerSchool's strings stay strings: a date-looking text column must not become a timestamp.
     source.schema.remove_type_detection("iso_timestamp")
     return source

@@ -206,3 +206,14 @@ def test_importing_the_package_or_the_cli_imports_no_dlt() -> None:
         "assert 'duckdb' not in sys.modules, 'duckdb imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_deleted_duckdb_file_is_filled_again_by_the_next_run(harness: Harness) -> None:
+    harness.sync(resources=["schools"])
+    harness.db.unlink()
+    again = Harness(harness.sim, harness.folder)  # same pipeline name and working folder
+    result = again.sync(resources=["schools"])
+    assert result.resources["schools"].inserted == 3
+    from syncharness import by_key
+
+    again.assert_equal("schools", by_key(again.client.schools.list(), "id"))
