@@ -38,6 +38,7 @@ from acme_powerschool.core.token import TokenState
 from acme_powerschool.core.transport import decide_transport
 from acme_powerschool.shell.credentials import (
     CredentialStore,
+    Forgotten,
     JsonFileStore,
     KeyringStore,
     MemoryStore,
@@ -52,6 +53,7 @@ from acme_powerschool.shell.http import (
     run,
     transport_error,
 )
+from acme_powerschool.shell.window import mount_window
 from acme_powerschool.typed import TypedHelpers
 
 log = logging.getLogger("acme_powerschool")
@@ -176,6 +178,8 @@ class api(TypedHelpers):
         self._keeper = TokenKeeper(store, stored.credentials(), stored.token)
         headers = {**JSON_HEADERS, "User-Agent": self._config.user_agent}
         self.session = configure_session(session or requests.Session(), settings, headers)
+        # The pagers' adaptive window, in front of a connection pool its size (own session only).
+        self._window = mount_window(self.session, self._effects) if session is None else None
         self._transport = Transport(self.session, self._config)
         if stored.token is not None:
             self._set_access_token(stored.token.access_token, update_state=False)
@@ -412,6 +416,22 @@ class api(TypedHelpers):
             retry_after=outcome.retry_after if isinstance(outcome, Throttled) else None,
             response=response,
         )
+
+    # -- forgetting ---------------------------------------------------------------------
+    def forget_credentials(self) -> Forgotten:
+        """Forget the credentials and cached token this client's store holds (the library
+        verb behind `acme-powerschool logout`) and drop them from this client too.
+
+        A credential file loses its credential keys (deleted when nothing else is left; a
+        symlinked file is emptied of them, never unlinked); a keyring entry is deleted.
+        Returns a `Forgotten` record saying what happened; AuthenticationError (naming the
+        file and the reason) when the store cannot or must not be changed.
+        """
+        forgotten = self._keeper.store.forget()
+        self._keeper.creds = None
+        self._keeper.token = None
+        self.session.headers.pop("Authorization", None)
+        return forgotten
 
 
 def _timeouts(timeout: float | tuple[float, float] | Timeouts | None) -> Timeouts:

@@ -134,7 +134,7 @@ class SchemaTable:
         sort: str | None = None,
         sortdescending: bool = False,
         pagesize: int | None = None,
-        prefetch: int = 0,
+        prefetch: int | None = None,
     ) -> Pager[TableRecord]:
         """Rows matching `q` (all rows without it), with the `projection` columns."""
         params = query_params(
@@ -225,7 +225,7 @@ class TypedHelpers:
         order: str | None = None,
         pagesize: int | None = None,
         *,
-        prefetch: int = 0,
+        prefetch: int | None = None,
         grouped: bool = False,
     ) -> Pager[PowerQueryRecord]:
         """Rows of any PowerQuery, lazily: `{"table.column": value}` dicts (`grouped=True`:

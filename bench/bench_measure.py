@@ -80,12 +80,19 @@ def measure(work: Callable[[], int], *, trace: bool = False, profile: str = "") 
     }
 
 
-def run_child(works: Callable[[argparse.Namespace], Callable[[], int]], argv: list[str]) -> int:
-    """Parse the arguments, build the work, measure it, and write the figures as JSON."""
+def run_child(
+    works: Callable[[argparse.Namespace], Callable[[], int]],
+    argv: list[str],
+    extras: Callable[[], dict[str, Any]] | None = None,
+) -> int:
+    """Parse the arguments, build the work, measure it, and write the figures as JSON (plus
+    `extras()`, figures the contender reports about itself after the run)."""
     args = child_arguments(argv)
     try:
         work = works(args)
         result = measure(work, trace=args.tracemalloc, profile=args.profile)
+        if extras is not None:
+            result.update(extras())
     except Unsupported as exc:
         result = {"status": "unsupported", "reason": str(exc)}
     except Exception as exc:  # a peer that breaks is a finding, not a crash of the bench

@@ -41,13 +41,14 @@ STUDENTS = 50_000
 SCHOOLS = 10
 LATENCIES = (0.0, 20.0)
 WORKLOADS = ("all_students", "powerquery", "single_student")
-OURS = ("baseline", "raw", "typed", "typed_prefetch", "typed_prefetch8")
+OURS = ("baseline", "raw", "typed", "typed_default", "typed_nested", "typed_prefetch8")
 PEERS = ("pypowerschool", "teamschools", "adapter")
 LABELS = {
     "baseline": "requests.Session loop (baseline)",
     "raw": "acme_powerschool raw verbs",
-    "typed": "acme_powerschool typed pager",
-    "typed_prefetch": "acme_powerschool typed pager, prefetch=4",
+    "typed": "acme_powerschool typed pager, prefetch=0 (sequential)",
+    "typed_default": "acme_powerschool typed pager, default settings (adaptive window)",
+    "typed_nested": "acme_powerschool typed pager, default settings, a loop over schools",
     "typed_prefetch8": "acme_powerschool typed pager, prefetch=8",
     "pypowerschool": "pypowerschool 0.2.0",
     "teamschools": "powerschool 4.0.1 (TEAMSchools)",
@@ -166,6 +167,7 @@ def run_child(
     result["requests"] = sim.stats.requests
     result["token_requests"] = sim.stats.token_requests
     result["by_route"] = sim.stats.by_route
+    result["statuses"] = {str(k): v for k, v in sim.stats.statuses.items()}
     return result
 
 
@@ -188,6 +190,7 @@ def repeats_for(latency: float, workload: str, contender: str, base: int) -> int
 
 
 MEDIAN_KEYS = ("wall_s", "cpu_s", "peak_rss_mb", "rss_growth_mb", "requests", "token_requests")
+WINDOW_KEYS = ("window_peak", "window_limit")
 
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -198,8 +201,12 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     summary: dict[str, Any] = {"status": "ok", "runs": len(ok), "records": ok[0]["records"]}
     for key in MEDIAN_KEYS:
         summary[key] = statistics.median(r[key] for r in ok)
+    for key in WINDOW_KEYS:
+        if all(key in r for r in ok):
+            summary[key] = statistics.median(r[key] for r in ok)
     summary["wall_s_all"] = [round(r["wall_s"], 3) for r in ok]
     summary["by_route"] = ok[0]["by_route"]
+    summary["statuses"] = ok[0].get("statuses", {})
     return summary
 
 
@@ -257,7 +264,7 @@ def memory_flatness(sim: Any) -> list[dict[str, Any]]:
     """Python heap peak (tracemalloc) after reading 5,000 vs 50,000 students of the district."""
     sim.latency_ms = 0.0
     rows = []
-    for contender in ("baseline", "raw", "typed", "typed_prefetch", *PEERS):
+    for contender in ("baseline", "raw", "typed", "typed_default", *PEERS):
         for limit in (5_000, 50_000):
             result = run_child(
                 sim, contender, "all_students", extra=["--limit", str(limit), "--tracemalloc"]
@@ -286,6 +293,7 @@ def import_times(runs: int = 9) -> dict[str, Any]:
             "import acme_powerschool; acme_powerschool.api; "
             "import acme_powerschool.convert as c; c.default_converter()",
         ),
+        TYPED_USE: (sys.executable, TYPED_USE_CODE),
     }
     if PEERS_PY.exists():
         probes["pypowerschool"] = (str(PEERS_PY), "import pypowerschool.powerschool")
@@ -306,6 +314,14 @@ def import_times(runs: int = 9) -> dict[str, Any]:
         name: {"median_ms": statistics.median(v) * 1000 if v else None, "runs": len(v)}
         for name, v in samples.items()
     }
+
+
+TYPED_USE = "acme_powerschool typed use (api + students + its models)"
+TYPED_USE_CODE = (
+    "import acme_powerschool; acme_powerschool.api; "
+    "import acme_powerschool.endpoints.students, acme_powerschool.models.students; "
+    "import acme_powerschool.convert as c; c.default_converter()"
+)
 
 
 def tokens_across_processes(sim: Any) -> list[dict[str, Any]]:
@@ -369,19 +385,64 @@ def profiles(sim: Any) -> dict[str, str]:
     """pyinstrument profiles of our client where it costs more CPU than the baseline."""
     sim.latency_ms = 0.0
     texts = {}
-    for contender, workload in (
-        ("typed", "all_students"),
-        ("typed", "single_student"),
-        ("raw", "single_student"),
-    ):
+    for contender, workload, latency in PROFILED:
+        sim.latency_ms = latency
         with tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "profile.txt")
             result = run_child(sim, contender, workload, profile=path)
+            name = f"{contender} {workload} {latency:g} ms"
             if result.get("status") == "ok" and os.path.exists(path):
-                texts[f"{contender} {workload}"] = Path(path).read_text()
+                texts[name] = Path(path).read_text()
             else:
-                texts[f"{contender} {workload}"] = f"(no profile: {result.get('reason')})"
+                texts[name] = f"(no profile: {result.get('reason')})"
+    sim.latency_ms = 0.0
     return texts
+
+
+PROFILED = (
+    ("typed", "all_students", 0.0),  # typed CPU against raw dicts, sequential
+    ("typed_default", "all_students", 0.0),  # ... and through the window
+    ("typed_default", "powerquery", 20.0),  # the window against the latency bound
+    ("typed_default", "all_students", 20.0),
+    ("raw", "single_student", 0.0),
+)
+
+
+# -- the window against a throttling server -----------------------------------------------------
+
+THROTTLE_STUDENTS = 2_000
+THROTTLE_SCHOOLS = 4
+THROTTLES_MS = (25.0, 100.0)
+THROTTLED = ("typed", "typed_default")
+
+
+def throttled() -> list[dict[str, Any]]:
+    """Default settings against sequential reading on a simulator that wants a minimum gap
+    between requests (429 with Retry-After otherwise), at 20 ms; one run each."""
+    from acme_powerschool.testing import Simulator
+
+    rows: list[dict[str, Any]] = []
+    with Simulator(students=THROTTLE_STUDENTS, schools=THROTTLE_SCHOOLS, seed=1) as sim:
+        sim.latency_ms = 20.0
+        for gap in THROTTLES_MS:
+            for workload in ("all_students", "powerquery"):
+                for contender in THROTTLED:
+                    sim.throttle_ms = gap
+                    result = run_child(sim, contender, workload)
+                    print(
+                        f"# throttle {gap:g} ms {workload:15} {contender:15} "
+                        f"{result.get('status')} {result.get('wall_s', 0):.2f}s "
+                        f"req {result.get('requests')} {result.get('statuses')}",
+                        file=sys.stderr,
+                    )
+                    rows.append(
+                        {"throttle_ms": gap, "workload": workload, "contender": contender}
+                        | {k: result.get(k) for k in THROTTLE_KEYS}
+                    )
+    return rows
+
+
+THROTTLE_KEYS = ("status", "reason", "wall_s", "records", "requests", "statuses", "window_peak")
 
 
 # -- main --------------------------------------------------------------------------------------
@@ -413,14 +474,27 @@ def fault_soak() -> dict[str, Any] | None:
     return None
 
 
+SECTIONS = (
+    "rows", "memory", "tokens", "profiles", "throttled", "imports", "soak", "fidelity", "sync",
+)  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
+    global STUDENTS
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--repeats", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--only", default="", help="comma-separated contenders (and baseline)")
     parser.add_argument("--skip-peers-install", action="store_true")
     parser.add_argument("--no-write", action="store_true", help="print, do not write results")
+    parser.add_argument("--students", type=int, default=50_000, help="district size")
+    parser.add_argument(
+        "--sections", default=",".join(SECTIONS), help=f"comma-separated, of {','.join(SECTIONS)}"
+    )
     args = parser.parse_args(argv)
     from acme_powerschool.testing import Simulator
+
+    STUDENTS = args.students
+    wanted = {part.strip() for part in args.sections.split(",")}
 
     started = time.perf_counter()
     peers_problem = None if args.skip_peers_install else ensure_peers_venv()
@@ -432,6 +506,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "setup": {
             "students": STUDENTS,
+            "throttled": {"students": THROTTLE_STUDENTS, "schools": THROTTLE_SCHOOLS},
             "schools": SCHOOLS,
             "seed": 1,
             "max_page_size": 100,
@@ -445,16 +520,20 @@ def main(argv: list[str] | None = None) -> int:
     with Simulator(students=STUDENTS, schools=SCHOOLS, seed=1, max_page_size=100) as sim:
         results["setup"]["school_sizes"] = [len(s.students) for s in sim.district.schools]
         results["lower_bounds"] = lower_bounds(sim)
-        results["rows"] = benchmark(sim, args.repeats, only)
-        results["memory"] = memory_flatness(sim)
-        results["tokens_across_processes"] = tokens_across_processes(sim)
-        results["profiles"] = profiles(sim)
-    results["import_ms"] = import_times()
-    results["soak"] = fault_soak()
-    results["fidelity"] = fidelity() if not peers_problem else {}
-    from bench import bench_sync  # issue 15: the dlt sync against the fastest pager read
+        results["rows"] = benchmark(sim, args.repeats, only) if "rows" in wanted else []
+        results["memory"] = memory_flatness(sim) if "memory" in wanted else []
+        tokens = tokens_across_processes(sim) if "tokens" in wanted else []
+        results["tokens_across_processes"] = tokens
+        results["profiles"] = profiles(sim) if "profiles" in wanted else {}
+    results["throttled"] = throttled() if "throttled" in wanted else []
+    results["import_ms"] = import_times() if "imports" in wanted else {}
+    results["soak"] = fault_soak() if "soak" in wanted else None
+    wants_fidelity = "fidelity" in wanted and not peers_problem
+    results["fidelity"] = fidelity() if wants_fidelity else {}
+    if "sync" in wanted:  # issue 15: the dlt sync against the fastest pager read
+        from bench import bench_sync
 
-    results["sync"] = bench_sync.run()
+        results["sync"] = bench_sync.run()
     results["elapsed_s"] = round(time.perf_counter() - started, 1)
     if args.no_write:
         print(json.dumps(results, indent=2, default=str))

@@ -93,6 +93,17 @@ def test_import_is_light() -> None:
     assert out.stdout.strip() == ""
 
 
+def test_the_xml_parser_loads_only_for_a_403() -> None:
+    """Real typed use (the client, a family, its models) imports no XML parser."""
+    code = (
+        "import sys, acme_powerschool; acme_powerschool.api; "
+        "import acme_powerschool.endpoints.students, acme_powerschool.models.students; "
+        "print(','.join(m for m in ('xml.etree.ElementTree', 'xml.sax') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
 def test_every_public_name_resolves() -> None:
     import acme_powerschool
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from typing import Any
-from xml.sax.saxutils import quoteattr
 
 import attrs
 
@@ -42,6 +40,8 @@ class FieldAccess:
     access: str = attrs.field(default="ViewOnly", validator=attrs.validators.in_(ACCESS_LEVELS))
 
     def render(self) -> str:
+        from xml.sax.saxutils import quoteattr  # loaded only for a 403 (import stays small)
+
         return (
             f"<field table={quoteattr(self.table)} field={quoteattr(self.field)} "
             f"access={quoteattr(self.access)} />"
@@ -100,6 +100,8 @@ def _xml_entries(text: str) -> Iterator[FieldAccess | None]:
     """`<error>` entries, and `<field>` elements that hold an entry (the schema-table form:
     `<field><code>NoAccess</code><field>col</field><resource>table</resource></field>`) or a
     dotted `table.column` (the PowerQuery form)."""
+    import xml.etree.ElementTree as ET  # loaded only for a 403 (import stays small)
+
     try:
         root = ET.fromstring(text)
     except (ET.ParseError, ValueError):

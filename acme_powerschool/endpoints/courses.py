@@ -28,7 +28,12 @@ class Courses:
         return fetch_one(self._client, call, Course, singular="course")
 
     def for_school(
-        self, school_id: Id, *, q: str | None = None, pagesize: int | None = None, prefetch: int = 0
+        self,
+        school_id: Id,
+        *,
+        q: str | None = None,
+        pagesize: int | None = None,
+        prefetch: int | None = None,
     ) -> Pager[Course]:
         """The courses of one school, sorted by course number."""
         call = Call(

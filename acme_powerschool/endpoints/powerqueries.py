@@ -23,7 +23,7 @@ class PowerQueries:
         self._client = client
 
     def students_flat(
-        self, *, order: str | None = None, pagesize: int | None = None, prefetch: int = 0
+        self, *, order: str | None = None, pagesize: int | None = None, prefetch: int | None = None
     ) -> Pager[FlatStudentRow]:
         """Every student with the name of their school (a flattened query)."""
         call = Call(
@@ -43,7 +43,7 @@ class PowerQueries:
         grade_levels: Sequence[int] | None = None,
         order: str | None = None,
         pagesize: int | None = None,
-        prefetch: int = 0,
+        prefetch: int | None = None,
     ) -> Pager[RosterRow]:
         """The students of one school, optionally only some grade levels."""
         call = Call(
@@ -57,7 +57,7 @@ class PowerQueries:
         )
 
     def students_roster(
-        self, *, order: str | None = None, pagesize: int | None = None, prefetch: int = 0
+        self, *, order: str | None = None, pagesize: int | None = None, prefetch: int | None = None
     ) -> Pager[RosterRow]:
         """Every student, one row each (a query grouped by table)."""
         call = Call(
@@ -76,7 +76,7 @@ class PowerQueries:
         section_dcid: Sequence[Id],
         order: str | None = None,
         pagesize: int | None = None,
-        prefetch: int = 0,
+        prefetch: int | None = None,
     ) -> Pager[SectionRosterRow]:
         """The enrollments (CC rows) of the given sections, with student names."""
         call = Call(

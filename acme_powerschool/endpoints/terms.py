@@ -28,7 +28,12 @@ class Terms:
         return fetch_one(self._client, call, Term, singular="term")
 
     def for_school(
-        self, school_id: Id, *, q: str | None = None, pagesize: int | None = None, prefetch: int = 0
+        self,
+        school_id: Id,
+        *,
+        q: str | None = None,
+        pagesize: int | None = None,
+        prefetch: int | None = None,
     ) -> Pager[Term]:
         """The terms of one school, sorted by portion and start date."""
         call = Call(

@@ -1,7 +1,8 @@
 """Fault soak: 8 threads share one client against a simulator that fails 10% of requests.
 
 Faults: connection resets, 502, 503 with the HTML maintenance page, truncated bodies, 429 with
-Retry-After, and token revocations, each followed by a failed token request. Every read must complete with the right data, no write may
+Retry-After, and token revocations, each followed by a failed token request. Every read (single
+records, and paged listings through the client's window) must complete with the right data, no write may
 be applied twice, and token requests stay within one per revocation. Waits the retry policy
 asks for are recorded instead of slept (the faults here do not depend on time).
 `--soak-size N` sets the number of requests (default 20,000).
@@ -49,6 +50,8 @@ def test_fault_soak(pytestconfig: pytest.Config) -> None:
             retry=RetryPolicy(max_attempts=8, max_total_wait=600),
         )
         ps.get("ws/v1/district")
+        school = sim.district.schools[0].id
+        roster = [s.id for s in ps.students.for_school(school, pagesize=10, prefetch=0)]
         sim.stats.reset()
         ids = [2, *range(3, 300)]
         sim.fault_rate(0.10, kinds=READ_FAULTS, route="/ws/")
@@ -91,6 +94,15 @@ def test_fault_soak(pytestconfig: pytest.Config) -> None:
                         write_outcomes[outcome] += 1
                         if outcome == "ok":
                             acknowledged.append(uid)
+                    continue
+                if n % 100 == 50:  # a listing through the client's window (on by default)
+                    try:
+                        listed = [s.id for s in ps.students.for_school(school, pagesize=10)]
+                    except PowerSchoolError as exc:
+                        listed = [f"{type(exc).__name__}: {exc}"]
+                    if listed != roster:
+                        with lock:
+                            failed_reads.append(f"listing of school {school}: {listed[:3]}")
                     continue
                 dcid = rng.choice(ids)
                 try:

@@ -69,8 +69,11 @@ def v1_list(plural: str, singular: str, records: list[Any]) -> dict[str, Any]:
     return {plural: inner}
 
 
-def district_route(records: list[dict[str, Any]], plural: str = "students") -> Route:
-    """Serves one v1 list (any path ending in the resource) and its count from `records`."""
+def district_route(
+    records: list[dict[str, Any]], plural: str = "students", *, max_page_size: int = 100
+) -> Route:
+    """Serves one v1 list (any path ending in the resource) and its count from `records`; a page
+    asked for without a size (or above the max) comes back at `max_page_size`, as on a server."""
     singular = plural[:-1]
 
     def route(call: Call) -> Any:
@@ -78,7 +81,8 @@ def district_route(records: list[dict[str, Any]], plural: str = "students") -> R
         params = call.params or {}
         if path.endswith("/count"):
             return {"resource": {"count": len(records)}}
-        page, size = int(params.get("page", 1)), int(params.get("pagesize", 100))
+        page = int(params.get("page", 1))
+        size = min(int(params.get("pagesize", max_page_size)), max_page_size)
         return v1_list(plural, singular, records[(page - 1) * size : page * size])
 
     return route

@@ -1,0 +1,249 @@
+"""The adaptive concurrency window of the pagers, as pure policy.
+
+One window per client, shared by every pager and thread of that client. It decides two things:
+whether one more page request may start now (`admit`), and what an answer teaches it
+(`settle` for a request it admitted, `note` for any other request of the client: only a
+throttle of those counts).
+
+- It starts small (`initial` requests at once) and grows by one for every clean answer (a 2xx
+  whose latency is not rising): it doubles once per round trip until it reaches `ceiling`, or
+  until it first had to shrink; after that it grows by one per window's worth of clean answers.
+- It collapses to one request at a time, for the whole client, on the first 429 or 509: nothing
+  starts before the server's Retry-After has passed, and the window stays at one (it reads as
+  a sequential reader would) for `hold` times that wait (or the interval, if longer). A
+  throttle that comes while only one request was in flight says that even a sequential reader
+  is too fast: from then on requests start at least `interval` seconds apart (the spacing that
+  was too short plus the server's Retry-After, but at most double that spacing; again after
+  every such throttle). After the hold, clean answers relax the interval, and the window grows
+  again while the interval is not what limits it.
+- It halves (at most once per round trip) when the smoothed latency rises above
+  `latency_factor` times the lowest latency seen: more requests at once would only queue.
+
+Signals from requests that started before the last collapse or shrink describe the old window,
+so they never shrink it again. Nothing here reads a clock or sleeps: `now` and latencies are
+arguments, and the shell (shell/window.py) applies the decisions.
+"""
+
+from __future__ import annotations
+
+import math
+
+import attrs
+
+__all__ = [
+    "Answer",
+    "Clean",
+    "Go",
+    "Other",
+    "Throttled",
+    "Wait",
+    "WindowPolicy",
+    "WindowState",
+    "admit",
+    "answer_for",
+    "note",
+    "settle",
+    "start",
+]
+
+
+@attrs.frozen
+class WindowPolicy:
+    """How the window moves. The defaults suit PowerSchool behind a WAN."""
+
+    initial: int = attrs.field(default=2, validator=attrs.validators.ge(1))
+    ceiling: int = attrs.field(default=16, validator=attrs.validators.ge(1))
+    latency_factor: float = attrs.field(default=2.0, validator=attrs.validators.gt(1.0))
+    smoothing: float = attrs.field(
+        default=0.25, validator=[attrs.validators.gt(0), attrs.validators.le(1)]
+    )
+    first_interval: float = attrs.field(default=0.01, validator=attrs.validators.gt(0))
+    hold: float = attrs.field(default=20.0, validator=attrs.validators.ge(0))
+    max_interval: float = attrs.field(default=10.0, validator=attrs.validators.gt(0))
+    relax_after: int = attrs.field(default=10, validator=attrs.validators.ge(1))
+    relax: float = attrs.field(
+        default=0.8, validator=[attrs.validators.gt(0), attrs.validators.lt(1)]
+    )
+    default_retry_after: float = attrs.field(default=1.0, validator=attrs.validators.ge(0))
+
+
+@attrs.frozen
+class WindowState:
+    """Where the window stands. `limit` requests may be in flight; `in_flight` are."""
+
+    limit: float
+    in_flight: int = 0
+    threshold: float = math.inf
+    """Slow start (double per round trip) below it, one per round trip above it."""
+    baseline: float | None = None
+    """The lowest latency seen (seconds): what an unloaded server answers in."""
+    smoothed: float | None = None
+    """Recent latency (exponentially weighted)."""
+    not_before: float = -math.inf
+    """No request starts before this time (the server's Retry-After)."""
+    interval: float = 0.0
+    """Minimum seconds between two starts; 0 once no throttle asks for one."""
+    last_start: float = -math.inf
+    changed_at: float = -math.inf
+    """When the window last collapsed or shrank: older requests' signals are stale."""
+    hold_until: float = -math.inf
+    """After a throttle: no growth (of the window, or relaxing the interval) before this."""
+    clean: int = 0
+    """Clean answers since the interval last changed."""
+
+
+def start(policy: WindowPolicy) -> WindowState:
+    """A fresh window."""
+    return WindowState(limit=float(min(policy.initial, policy.ceiling)))
+
+
+@attrs.frozen
+class Go:
+    """Send now (the request is counted in flight)."""
+
+
+@attrs.frozen
+class Wait:
+    """Do not send yet: until `until` (a time), or until a request in flight ends (None)."""
+
+    until: float | None
+
+
+@attrs.frozen
+class Clean:
+    """A 2xx answer that took `latency` seconds."""
+
+    latency: float
+
+
+@attrs.frozen
+class Throttled:
+    """429 or 509; `retry_after` seconds when the server said."""
+
+    retry_after: float | None = None
+
+
+@attrs.frozen
+class Other:
+    """Anything else (an error status, no answer): it says nothing about the window."""
+
+
+Answer = Clean | Throttled | Other
+
+
+def answer_for(status: int | None, retry_after: float | None, latency: float) -> Answer:
+    """What an HTTP answer (None: no answer at all) means to the window."""
+    if status in (429, 509):
+        return Throttled(retry_after)
+    if status is not None and 200 <= status < 300:
+        return Clean(max(0.0, latency))
+    return Other()
+
+
+def admit(policy: WindowPolicy, state: WindowState, now: float) -> tuple[WindowState, Go | Wait]:
+    """May one more request start at `now`?"""
+    if now < state.not_before:
+        return state, Wait(state.not_before)
+    paced = state.last_start + state.interval
+    if state.interval > 0 and now < paced:
+        return state, Wait(paced)
+    if state.in_flight >= max(1, math.floor(min(state.limit, policy.ceiling))):
+        return state, Wait(None)
+    return attrs.evolve(state, in_flight=state.in_flight + 1, last_start=now), Go()
+
+
+def settle(
+    policy: WindowPolicy, state: WindowState, now: float, started: float, answer: Answer
+) -> WindowState:
+    """A request `admit` let through at `started` has ended with `answer`."""
+    state = attrs.evolve(state, in_flight=max(0, state.in_flight - 1))
+    match answer:
+        case Throttled(retry_after=retry_after):
+            if started < state.changed_at:
+                # Sent before the last collapse: the window already answered this throttle.
+                return _cooled(policy, state, now, retry_after)
+            return _collapsed(policy, state, now, retry_after, pace=state.limit < 2)
+        case Clean(latency=latency):
+            return _clean(policy, state, now, started, latency)
+    return state
+
+
+def note(policy: WindowPolicy, state: WindowState, now: float, answer: Answer) -> WindowState:
+    """Another request of the client (not admitted by the window) has ended with `answer`: a
+    throttle collapses the window too, but only the window's own requests set its pace."""
+    if not isinstance(answer, Throttled):
+        return state
+    if state.limit < 2:
+        return _cooled(policy, state, now, answer.retry_after)
+    return _collapsed(policy, state, now, answer.retry_after, pace=False)
+
+
+def _cooled(
+    policy: WindowPolicy, state: WindowState, now: float, retry_after: float | None
+) -> WindowState:
+    """Honour a Retry-After: nothing starts before it has passed."""
+    wait = policy.default_retry_after if retry_after is None else retry_after
+    return attrs.evolve(state, not_before=max(state.not_before, now + wait))
+
+
+def _collapsed(
+    policy: WindowPolicy, state: WindowState, now: float, retry_after: float | None, *, pace: bool
+) -> WindowState:
+    """One request at a time after a throttle; `pace`: even that was too fast."""
+    wait = policy.default_retry_after if retry_after is None else retry_after
+    interval = _paced(policy, state, wait) if pace else state.interval
+    return attrs.evolve(
+        _cooled(policy, state, now, retry_after),
+        limit=1.0,
+        threshold=max(1.0, state.limit / 2),
+        hold_until=now + policy.hold * max(wait, interval),
+        interval=interval,
+        changed_at=now,
+        clean=0,
+    )
+
+
+def _paced(policy: WindowPolicy, state: WindowState, wait: float) -> float:
+    """The interval after a throttle of one request at a time: the spacing that was too short,
+    plus what the server asked to wait and 5% for jitter, but at most double (a
+    Retry-After in whole seconds overstates the wait a minimum gap needs)."""
+    spacing = max(state.interval, state.smoothed or 0.0)
+    doubled = max(policy.first_interval, 2 * spacing)
+    return min(policy.max_interval, doubled, (spacing + wait) * 1.05)
+
+
+def _clean(
+    policy: WindowPolicy, state: WindowState, now: float, started: float, latency: float
+) -> WindowState:
+    baseline = latency if state.baseline is None else min(state.baseline, latency)
+    previous = state.smoothed if state.smoothed is not None else latency
+    smoothed = previous + policy.smoothing * (latency - previous)
+    state = attrs.evolve(state, baseline=baseline, smoothed=smoothed)
+    if smoothed > baseline * policy.latency_factor:
+        if started < state.changed_at:
+            return state  # this request was sent into the old, larger window
+        limit = max(1.0, state.limit / 2)
+        return attrs.evolve(state, limit=limit, threshold=limit, changed_at=now)
+    if now < state.hold_until:
+        return state
+    if state.interval > 0:
+        state = _relaxed(policy, state)
+        if state.interval * state.limit >= smoothed:
+            return state  # the pace, not the window, limits how many are in flight
+    return attrs.evolve(state, limit=_grown(policy, state))
+
+
+def _relaxed(policy: WindowPolicy, state: WindowState) -> WindowState:
+    """One more clean answer under a pace: every `relax_after` of them shorten it."""
+    clean = state.clean + 1
+    if clean < policy.relax_after:
+        return attrs.evolve(state, clean=clean)
+    interval = state.interval * policy.relax
+    if interval < policy.first_interval / 8:
+        interval = 0.0
+    return attrs.evolve(state, interval=interval, clean=0)
+
+
+def _grown(policy: WindowPolicy, state: WindowState) -> float:
+    step = 1.0 if state.limit < state.threshold else 1.0 / max(1.0, state.limit)
+    return min(float(policy.ceiling), state.limit + step)
