@@ -49,6 +49,7 @@ from acme_powerschool.shell.http import (
     Result,
     TokenKeeper,
     Transport,
+    causes,
     configure_session,
     run,
     transport_error,
@@ -96,17 +97,13 @@ def transport_failure(
     """The typed error for a failed send (a requests exception anywhere in `exc`'s chain),
     saying what failed and how to fix it; None when `exc` is no transport failure. The raw
     verbs raise requests' exception; this is the one place that explains it."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, requests.RequestException):
-            failure = transport_error(current)
+    for cause in causes(exc):
+        if isinstance(cause, requests.RequestException):
+            failure = transport_error(cause)
             detail = redact(failure.detail, secrets)
             return ConnectionFailed(
                 transport_message(failure.kind, detail, server), kind=failure.kind
             )
-        current = current.__cause__ or current.__context__
     return None
 
 
@@ -178,8 +175,8 @@ class api(TypedHelpers):
         self._keeper = TokenKeeper(store, stored.credentials(), stored.token)
         headers = {**JSON_HEADERS, "User-Agent": self._config.user_agent}
         self.session = configure_session(session or requests.Session(), settings, headers)
-        # The pagers' adaptive window, in front of a connection pool its size (own session only).
-        self._window = mount_window(self.session, self._effects) if session is None else None
+        # The pagers' adaptive window, in front of a connection pool its size.
+        self._window = mount_window(self.session, self._effects)
         self._transport = Transport(self.session, self._config)
         if stored.token is not None:
             self._set_access_token(stored.token.access_token, update_state=False)
@@ -232,6 +229,12 @@ class api(TypedHelpers):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def redact(self, text: str) -> str:
+        """`text` (anything a server sent) with every form of every secret this client knows
+        removed: the client secret, the Basic header value, every token it was given or
+        issued. For printing server text (the CLI's error lines and --debug output)."""
+        return redact(text, self._keeper.secrets)
 
     # -- tokens -------------------------------------------------------------------------
     def _set_access_token(self, access_token: str, *, update_state: bool = True) -> None:
@@ -414,6 +417,7 @@ class api(TypedHelpers):
             secrets=self._keeper.secrets,
             access_requests=_access_requests(response) if status == 403 else "",
             retry_after=outcome.retry_after if isinstance(outcome, Throttled) else None,
+            gave_up=result.gave_up,
             response=response,
         )
 

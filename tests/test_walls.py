@@ -82,26 +82,26 @@ def test_library_never_imports_simulator_or_codegen(path: Path) -> None:
         assert name.split(".")[0] != "codegen", f"{path} imports {name}"
 
 
+def loaded(statements: str, names: tuple[str, ...]) -> str:
+    """Which of `names` are in sys.modules after running `statements` in a fresh interpreter."""
+    code = f"import sys; {statements}; print(','.join(m for m in {names!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
 def test_import_is_light() -> None:
     """`import acme_powerschool` loads none of the heavy dependencies."""
-    code = (
-        "import sys, acme_powerschool; "
-        "heavy = [m for m in ('requests', 'keyring', 'oracledb', 'pandas', 'polars', 'cattrs')"
-        " if m in sys.modules]; print(','.join(heavy))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""
+    heavy = ("requests", "keyring", "oracledb", "pandas", "polars", "cattrs")
+    assert loaded("import acme_powerschool", heavy) == ""
 
 
 def test_the_xml_parser_loads_only_for_a_403() -> None:
     """Real typed use (the client, a family, its models) imports no XML parser."""
-    code = (
-        "import sys, acme_powerschool; acme_powerschool.api; "
-        "import acme_powerschool.endpoints.students, acme_powerschool.models.students; "
-        "print(','.join(m for m in ('xml.etree.ElementTree', 'xml.sax') if m in sys.modules))"
+    typed_use = (
+        "import acme_powerschool; acme_powerschool.api; "
+        "import acme_powerschool.endpoints.students, acme_powerschool.models.students"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""
+    assert loaded(typed_use, ("xml.etree.ElementTree", "xml.sax")) == ""
 
 
 def test_every_public_name_resolves() -> None:

@@ -8,16 +8,19 @@ throttle of those counts).
 - It starts small (`initial` requests at once) and grows by one for every clean answer (a 2xx
   whose latency is not rising): it doubles once per round trip until it reaches `ceiling`, or
   until it first had to shrink; after that it grows by one per window's worth of clean answers.
-- It collapses to one request at a time, for the whole client, on the first 429 or 509: nothing
-  starts before the server's Retry-After has passed, and the window stays at one (it reads as
-  a sequential reader would) for `hold` times that wait (or the interval, if longer). A
-  throttle that comes while only one request was in flight says that even a sequential reader
-  is too fast: from then on requests start at least `interval` seconds apart (the spacing that
-  was too short plus the server's Retry-After, but at most double that spacing; again after
-  every such throttle). After the hold, clean answers relax the interval, and the window grows
-  again while the interval is not what limits it.
-- It halves (at most once per round trip) when the smoothed latency rises above
-  `latency_factor` times the lowest latency seen: more requests at once would only queue.
+- It collapses to one request at a time, for the whole client, on the first 429 or 509 (the
+  throttled request itself waits the server's Retry-After, as the retry policy says), and stays
+  at one (reading as a sequential reader would) for `hold` times that wait. A throttle that
+  comes while only one request at a time is allowed says that even a sequential reader is too
+  fast: then nothing starts before the Retry-After has passed, for the whole client, and from
+  then on requests start at least `interval` seconds apart (a quarter more than the spacing
+  that was too short, again after every such throttle). After the hold, clean answers relax
+  the interval, and the window grows again while the interval is not what limits it.
+- It halves (at most once per round trip, never below `initial`: only a throttle makes it
+  sequential) when the smoothed latency rises above
+  `latency_factor` times the lowest latency seen (which may itself creep up slowly, by
+  `baseline_drift` per answer, to follow a path that got slower): more requests at once would
+  only queue.
 
 Signals from requests that started before the last collapse or shrink describe the old window,
 so they never shrink it again. Nothing here reads a clock or sleeps: `now` and latencies are
@@ -54,6 +57,9 @@ class WindowPolicy:
     initial: int = attrs.field(default=2, validator=attrs.validators.ge(1))
     ceiling: int = attrs.field(default=16, validator=attrs.validators.ge(1))
     latency_factor: float = attrs.field(default=2.0, validator=attrs.validators.gt(1.0))
+    baseline_drift: float = attrs.field(default=0.01, validator=attrs.validators.ge(0))
+    """How fast the unloaded latency may rise per clean answer (the path or the server may get
+    slower for reasons of their own; a window that fills the server raises it faster)."""
     smoothing: float = attrs.field(
         default=0.25, validator=[attrs.validators.gt(0), attrs.validators.le(1)]
     )
@@ -76,7 +82,8 @@ class WindowState:
     threshold: float = math.inf
     """Slow start (double per round trip) below it, one per round trip above it."""
     baseline: float | None = None
-    """The lowest latency seen (seconds): what an unloaded server answers in."""
+    """The lowest latency seen (seconds), let rise by `baseline_drift` per clean answer: what
+    an unloaded server answers in now."""
     smoothed: float | None = None
     """Recent latency (exponentially weighted)."""
     not_before: float = -math.inf
@@ -160,9 +167,8 @@ def settle(
     match answer:
         case Throttled(retry_after=retry_after):
             if started < state.changed_at:
-                # Sent before the last collapse: the window already answered this throttle.
-                return _cooled(policy, state, now, retry_after)
-            return _collapsed(policy, state, now, retry_after, pace=state.limit < 2)
+                return state  # sent into the old window: the collapse already answered it
+            return _throttled(policy, state, now, retry_after, pace=True)
         case Clean(latency=latency):
             return _clean(policy, state, now, started, latency)
     return state
@@ -173,29 +179,29 @@ def note(policy: WindowPolicy, state: WindowState, now: float, answer: Answer) -
     throttle collapses the window too, but only the window's own requests set its pace."""
     if not isinstance(answer, Throttled):
         return state
-    if state.limit < 2:
-        return _cooled(policy, state, now, answer.retry_after)
-    return _collapsed(policy, state, now, answer.retry_after, pace=False)
+    return _throttled(policy, state, now, answer.retry_after, pace=False)
 
 
-def _cooled(
-    policy: WindowPolicy, state: WindowState, now: float, retry_after: float | None
-) -> WindowState:
-    """Honour a Retry-After: nothing starts before it has passed."""
-    wait = policy.default_retry_after if retry_after is None else retry_after
-    return attrs.evolve(state, not_before=max(state.not_before, now + wait))
-
-
-def _collapsed(
+def _throttled(
     policy: WindowPolicy, state: WindowState, now: float, retry_after: float | None, *, pace: bool
 ) -> WindowState:
-    """One request at a time after a throttle; `pace`: even that was too fast."""
+    """A throttle. With more than one request in flight allowed: one at a time from now on
+    (the throttled request itself waits its Retry-After). Already one at a time: the whole
+    client waits the Retry-After, and (`pace`) requests start further apart."""
     wait = policy.default_retry_after if retry_after is None else retry_after
+    if state.limit >= 2:
+        return attrs.evolve(
+            state,
+            limit=1.0,
+            threshold=max(1.0, state.limit / 2),
+            hold_until=now + policy.hold * wait,
+            changed_at=now,
+            clean=0,
+        )
     interval = _paced(policy, state, wait) if pace else state.interval
     return attrs.evolve(
-        _cooled(policy, state, now, retry_after),
-        limit=1.0,
-        threshold=max(1.0, state.limit / 2),
+        state,
+        not_before=max(state.not_before, now + wait),
         hold_until=now + policy.hold * max(wait, interval),
         interval=interval,
         changed_at=now,
@@ -204,25 +210,26 @@ def _collapsed(
 
 
 def _paced(policy: WindowPolicy, state: WindowState, wait: float) -> float:
-    """The interval after a throttle of one request at a time: the spacing that was too short,
-    plus what the server asked to wait and 5% for jitter, but at most double (a
-    Retry-After in whole seconds overstates the wait a minimum gap needs)."""
+    """The interval after a throttle of one request at a time: a quarter more than the spacing
+    that was too short (at most that spacing plus the server's Retry-After: a Retry-After in
+    whole seconds overstates what a minimum gap needs)."""
     spacing = max(state.interval, state.smoothed or 0.0)
-    doubled = max(policy.first_interval, 2 * spacing)
-    return min(policy.max_interval, doubled, (spacing + wait) * 1.05)
+    longer = max(policy.first_interval, 1.25 * spacing)
+    return min(policy.max_interval, longer, (spacing + wait) * 1.05)
 
 
 def _clean(
     policy: WindowPolicy, state: WindowState, now: float, started: float, latency: float
 ) -> WindowState:
-    baseline = latency if state.baseline is None else min(state.baseline, latency)
+    floor = latency if state.baseline is None else state.baseline * (1 + policy.baseline_drift)
+    baseline = min(floor, latency)
     previous = state.smoothed if state.smoothed is not None else latency
     smoothed = previous + policy.smoothing * (latency - previous)
     state = attrs.evolve(state, baseline=baseline, smoothed=smoothed)
     if smoothed > baseline * policy.latency_factor:
         if started < state.changed_at:
             return state  # this request was sent into the old, larger window
-        limit = max(1.0, state.limit / 2)
+        limit = max(min(state.limit, float(policy.initial)), state.limit / 2)
         return attrs.evolve(state, limit=limit, threshold=limit, changed_at=now)
     if now < state.hold_until:
         return state

@@ -142,8 +142,12 @@ class WindowAdapter(HTTPAdapter):
 THROTTLE_STATUSES = frozenset({429, 509})
 
 
-def mount_window(session: requests.Session, effects: Effects) -> Window:
-    """Put a fresh window in front of `session`'s http and https connections."""
+def mount_window(session: requests.Session, effects: Effects) -> Window | None:
+    """Put a fresh window in front of `session`'s http and https connections; None (no window)
+    when the session already has adapters of its own making (the caller's, kept as they are)."""
+    for prefix in ("https://", "http://"):
+        if type(session.get_adapter(prefix)) is not HTTPAdapter:
+            return None
     window = Window(effects)
     adapter = WindowAdapter(window)
     session.mount("https://", adapter)

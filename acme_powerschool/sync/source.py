@@ -237,6 +237,7 @@ class _Family:
     table: str  # the PowerSchool table data versions report its changes under
     pages: Callable[[_Options, Callable[[], list[Any]]], Iterator[Sequence[Any]]]
     fetch_ids: Callable[[_Options, list[str]], Iterator[Sequence[Any]]]
+    key: str = "id"  # the district has no id on real servers (captures): its uuid is the key
 
 
 def _per_school(method: str, **kwargs: Any) -> Callable[..., Iterator[Sequence[Any]]]:
@@ -303,7 +304,9 @@ def _enrollments_by_id(options: _Options, ids: list[str]) -> Iterator[Sequence[A
 
 
 _FAMILIES: dict[str, _Family] = {
-    "district": _Family("schools:District", "district", _district_pages, _one_by_one("schools")),
+    "district": _Family(
+        "schools:District", "district", _district_pages, _one_by_one("schools"), key="uuid"
+    ),
     "schools": _Family("schools:School", "schools", _schools_pages, _one_by_one("schools")),
     "students": _Family("students:Student", "students", _students_pages, _students_by_id),
     "staff": _Family(
@@ -332,10 +335,11 @@ def _model(path: str) -> type[Any]:
 
 def _family_resource(options: _Options, name: str, school_ids: Callable[[], list[Any]]) -> Any:
     family = _FAMILIES[name]
-    columns = {**model_columns(_model(family.model)), **_deletion_columns(options.deletes)}
+    key = family.key
+    columns = {**model_columns(_model(family.model), key), **_deletion_columns(options.deletes)}
 
     def read() -> Iterator[Any]:
-        tracker = options.tracker(name, "id")
+        tracker = options.tracker(name, key)
         app = options.data_version_app
         state = tracker.state
         version = state.get("dataversion")
@@ -357,7 +361,7 @@ def _family_resource(options: _Options, name: str, school_ids: Callable[[], list
     return dlt.resource(
         read,
         name=name,
-        primary_key="id",
+        primary_key=key,
         write_disposition="merge",
         columns=columns,
     )()

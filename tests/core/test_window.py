@@ -71,31 +71,39 @@ def test_clean_answers_grow_the_window_to_its_ceiling_in_a_few_round_trips() -> 
     assert round_trips <= math.ceil(math.log2(POLICY.ceiling / POLICY.initial)) + 1
 
 
-def test_a_throttle_collapses_the_window_and_nothing_starts_before_retry_after() -> None:
+def test_a_throttle_collapses_the_window_to_one_request_at_a_time() -> None:
     state = attrs.evolve(start(POLICY), limit=16.0)
     for _ in range(10):
         state = admitted(state, 1.0)
     state = settle(POLICY, state, 1.02, 1.0, Throttled(retry_after=3.0))
-    assert state.limit == 1.0 and state.not_before == pytest.approx(4.02)
-    assert admit(POLICY, state, 4.0)[1] == Wait(pytest.approx(4.02))
-    # the other nine, sent into the old window, come back: none of them changes the decision
+    assert state.limit == 1.0 and state.interval == 0.0
+    # the throttled request waits its own Retry-After; the others, sent into the old window,
+    # come back without changing anything, and then one request at a time goes out
     for _ in range(9):
+        assert admit(POLICY, state, 1.03)[1] == Wait(None)
         state = settle(POLICY, state, 1.03, 1.0, Throttled(retry_after=1.0))
     assert state.limit == 1.0 and state.interval == 0.0
-    assert admit(POLICY, state, 4.02)[1] == Go()
+    assert admit(POLICY, state, 1.03)[1] == Go()
+    # it stays sequential for the hold, however clean the answers
+    state = settle(POLICY, admitted(state, 1.03), 1.05, 1.03, Clean(0.02))
+    assert state.limit == 1.0
 
 
-def test_a_throttle_of_one_request_at_a_time_paces_the_starts_and_doubles_the_pace() -> None:
+def test_a_throttle_of_one_request_at_a_time_stops_the_client_and_paces_it() -> None:
     state = attrs.evolve(start(POLICY), limit=1.0, smoothed=0.02, baseline=0.02)
     state = settle(POLICY, admitted(state, 0.0), 0.02, 0.0, Throttled(1.0))
+    assert state.not_before == pytest.approx(1.02)
+    assert admit(POLICY, state, 1.0)[1] == Wait(pytest.approx(1.02))
     first = state.interval
-    assert first == pytest.approx(max(POLICY.first_interval, 0.04))  # doubled, not + 1 s
+    assert first == pytest.approx(max(POLICY.first_interval, 0.025))  # not + 1 s
     state = admitted(state, 1.02)
     assert admit(POLICY, settle(POLICY, state, 1.03, 1.02, Clean(0.01)), 1.03)[1] == Wait(
         pytest.approx(1.02 + first)
     )
     state = settle(POLICY, state, 1.04, 1.02, Throttled(0.005))
-    assert state.interval == pytest.approx((first + 0.005) * 1.05)  # an exact Retry-After
+    assert state.interval == pytest.approx(first * 1.25)  # a quarter more each time
+    state = settle(POLICY, admitted(state, 2.0), 2.01, 2.0, Throttled(0.001))
+    assert state.interval == pytest.approx((first * 1.25 + 0.001) * 1.05)  # an exact Retry-After
 
 
 def test_rising_latency_halves_the_window_once_per_round_trip() -> None:
@@ -110,6 +118,9 @@ def test_rising_latency_halves_the_window_once_per_round_trip() -> None:
     assert state.limit == 8.0
     state = settle(POLICY, admitted(state, 0.3), 0.5, 0.3, Clean(0.2))
     assert state.limit == 4.0
+    for began in (0.6, 0.9, 1.2):
+        state = settle(POLICY, admitted(state, began), began + 0.2, began, Clean(0.2))
+    assert state.limit == POLICY.initial  # latency alone never makes it sequential
 
 
 def test_answers() -> None:
@@ -124,8 +135,9 @@ def test_answers() -> None:
 
 
 def test_a_throttle_outside_the_window_collapses_it_but_never_sets_its_pace() -> None:
-    state = attrs.evolve(start(POLICY), limit=8.0)
-    for now in (1.0, 2.0, 3.0):
+    state = note(POLICY, attrs.evolve(start(POLICY), limit=8.0), 1.0, Throttled(1.0))
+    assert state.limit == 1.0 and state.not_before < 1.0
+    for now in (2.0, 3.0):
         state = note(POLICY, state, now, Throttled(1.0))
         assert state.limit == 1.0 and state.interval == 0.0
         assert state.not_before == now + 1.0
@@ -156,10 +168,12 @@ def test_the_window_stays_within_its_bounds_whatever_the_answers(
             else:
                 assert decision.until is None or decision.until > now
         elif flying:
-            before = state
-            state = settle(POLICY, state, now, flying.pop(0), answer)
-            if isinstance(answer, Throttled) and answer.retry_after is not None:
-                assert state.not_before >= now + answer.retry_after
+            before, started = state, flying.pop(0)
+            state = settle(POLICY, state, now, started, answer)
+            fresh = started >= before.changed_at
+            if isinstance(answer, Throttled) and before.limit < 2 and fresh:
+                wait = 1.0 if answer.retry_after is None else answer.retry_after
+                assert state.not_before >= now + wait
             if isinstance(answer, Throttled):
                 assert state.limit <= before.limit
         assert state.in_flight == len(flying)

@@ -31,7 +31,7 @@ def test_full_sync_equals_the_server_for_every_default_family(harness: Harness) 
         sections.update(by_key(client.sections.for_school(school.id), "id"))
     harness.assert_equal("staff", staff)
     harness.assert_equal("sections", sections)
-    harness.assert_equal("district", by_key([client.schools.district()], "id"))
+    harness.assert_equal("district", by_key([client.schools.district()], "uuid"), "uuid")
     assert result.resources["students"].inserted == 40
     assert result.requests > 0
 

@@ -329,3 +329,24 @@ def test_a_throttling_server_never_makes_the_default_pager_give_up(status: int) 
         assert sim.stats.statuses.get(status, 0) >= 1  # it was throttled, and read on
         window = ps._window
         assert window is not None and window.state.limit == 1.0
+
+
+def test_a_callers_session_gets_the_window_unless_it_has_adapters_of_its_own() -> None:
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    from acme_powerschool.shell.window import WindowAdapter
+
+    plain = requests.Session()
+    ps = acme_powerschool.api("http://127.0.0.1:9", access_token="t", session=plain)
+    assert ps._window is not None
+    assert isinstance(plain.get_adapter("https://x"), WindowAdapter)
+    assert plain.get_adapter("https://x").poolmanager.connection_pool_kw["maxsize"] >= 16
+
+    class Mine(HTTPAdapter):
+        pass
+
+    custom = requests.Session()
+    custom.mount("https://", Mine())
+    ps = acme_powerschool.api("http://127.0.0.1:9", access_token="t", session=custom)
+    assert ps._window is None and isinstance(custom.get_adapter("https://x"), Mine)
