@@ -510,6 +510,37 @@ def _guess_key(row: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _powerquery_pages(
+    options: _Options, spec: PowerQuerySpec, version: str | None, answered: dict[str, str]
+) -> tuple[Iterable[Sequence[Any]], dataversion.Changes | None]:
+    """The pages to read and, with a data version, the changes asked for before them."""
+    app = options.data_version_app
+    counts = options.report.counts(spec.resource_name)
+    if app and version is not None:
+        counts.method = "data version"
+        changes = options.changes(app, version)  # before the rows: nothing slips between
+        pages = dataversion.powerquery_changes(
+            options.client, spec.name, spec.args, app, version, answered,
+            prefetch=options.prefetch,
+        )  # fmt: skip
+        return pages, changes
+    counts.method = "full read"
+    if app:  # the version before the rows: what changes while paging is read again
+        answered["version"] = options.changes(app, "0").version
+    pager = options.client.powerquery(spec.name, args=dict(spec.args), prefetch=options.prefetch)
+    return pager.iter_pages(), None
+
+
+def _key_of(spec: PowerQuerySpec, row: Mapping[str, Any]) -> str:
+    key = _guess_key(row)
+    if key is None:
+        raise ValueError(
+            f"PowerQuery {spec.name}: no dcid or id column to merge on; name one "
+            f"with PowerQuerySpec(primary_key=...) (columns: {sorted(row)})"
+        )
+    return key
+
+
 def _powerquery_resource(options: _Options, spec: PowerQuerySpec) -> Any:
     name = spec.resource_name
     configured_key = spec.primary_key.replace(".", "__") if spec.primary_key else None
@@ -517,55 +548,28 @@ def _powerquery_resource(options: _Options, spec: PowerQuerySpec) -> Any:
     def read() -> Iterator[Any]:
         state = dlt.current.resource_state()
         key: str | None = configured_key or state.get("key")
-        app = options.data_version_app
-        version = state.get("dataversion") if app else None
-        counts = options.report.counts(name)
+        version = state.get("dataversion") if options.data_version_app else None
         answered: dict[str, str] = {}
-        changes: dataversion.Changes | None = None
-        pages: Iterable[Sequence[Any]]
-        if app and version is not None:
-            counts.method = "data version"
-            changes = options.changes(app, version)  # before the rows: nothing slips between
-            pages = dataversion.powerquery_changes(
-                options.client, spec.name, spec.args, app, version, answered,
-                prefetch=options.prefetch,
-            )  # fmt: skip
-        else:
-            counts.method = "full read"
-            if app:  # the version before the rows: what changes while paging is read again
-                answered["version"] = options.changes(app, "0").version
-            pages = options.client.powerquery(
-                spec.name, args=dict(spec.args), prefetch=options.prefetch
-            ).iter_pages()
+        pages, changes = _powerquery_pages(options, spec, version, answered)
         tracker: Tracker | None = None
         hinted = False  # hints once per run: dlt validates them on every marked item
         for page in pages:
             rows = [flat_row(record) for record in page]
             if not rows:
                 continue
-            if key is None:
-                key = _guess_key(rows[0])
-                if key is None:
-                    raise ValueError(
-                        f"PowerQuery {spec.name}: no dcid or id column to merge on; name one "
-                        f"with PowerQuerySpec(primary_key=...) (columns: {sorted(rows[0])})"
-                    )
-            if tracker is None:
-                tracker = options.tracker(name, key)
+            key = key or _key_of(spec, rows[0])
+            tracker = tracker or options.tracker(name, key)
             changed = tracker.changed(rows)
             if changed:
                 yield changed if hinted else _typed_as_text(changed, key)
                 hinted = True
-        if tracker is None and key is not None:
-            tracker = options.tracker(name, key)
-        if tracker is not None:
-            assert key is not None
+        if key is not None:
             state["key"] = key
-            yield from _finish_powerquery(options, spec, tracker, changes)
-        if changes is not None:
-            state["dataversion"] = changes.version
-        elif "version" in answered:
-            state["dataversion"] = answered["version"]
+            yield from _finish_powerquery(
+                options, spec, tracker or options.tracker(name, key), changes
+            )
+        if changes is not None or "version" in answered:
+            state["dataversion"] = changes.version if changes is not None else answered["version"]
 
     keys: dict[str, Any] = {"primary_key": configured_key} if configured_key else {}
     return dlt.resource(
