@@ -118,6 +118,58 @@ def typed_story(ps: acme_powerschool.api, simulator_stats: Any) -> None:
         print("denied.access_requests =", repr(denied.access_requests))
 
 
+def sync_story(ps: acme_powerschool.api, sim: Any) -> None:
+    """Sync the simulator into DuckDB, change one student, sync again, query the warehouse."""
+    import tempfile
+    from pathlib import Path
+
+    import duckdb
+
+    from acme_powerschool.sync import make_pipeline, powerschool_source, run_sync
+
+    def summary(result: Any) -> None:
+        for name, c in result.resources.items():
+            print(
+                f"  {name:<32} {c.method:<14} read {c.read:>5}  inserted {c.inserted:>5}  "
+                f"updated {c.updated:>3}  deleted {c.deleted:>3}"
+            )
+        print(f"  {result.requests} requests, {result.seconds:.1f} s")
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "powerschool.duckdb"
+        pipeline = make_pipeline(
+            duckdb_file=path, pipelines_dir=Path(folder) / "pipelines", progress=None
+        )
+
+        def sync() -> Any:
+            source = powerschool_source(
+                ps,
+                ["schools", "students"],
+                powerqueries=["com.acme.sdk.students.roster"],
+                data_version_app="acme_sync",
+            )
+            return run_sync(pipeline, source, client=ps)
+
+        step("sync the district into DuckDB: run_sync(make_pipeline(), powerschool_source(ps))")
+        summary(sync())
+
+        step("change one student in PowerSchool, then sync again: only the change moves")
+        ps.students.bulk_update([{"id": 2, "name": {"last_name": "Adair-Quartz"}}])
+        summary(sync())
+
+        step("query the warehouse")
+        with duckdb.connect(str(path), read_only=True) as db:
+            print(
+                db.sql(
+                    "select s.id, s.name__first_name, s.name__last_name, "
+                    "s.school_enrollment__grade_level as grade, c.name as school "
+                    "from powerschool_data.students s join powerschool_data.schools c "
+                    "on c.id::varchar = s.school_enrollment__school_id::varchar "
+                    "order by s.id::bigint limit 4"
+                )
+            )
+
+
 def main() -> int:
     from acme_powerschool.testing import Simulator
 
@@ -134,6 +186,7 @@ def main() -> int:
         print(ps)
         seed_story(ps)
         typed_story(ps, sim.stats)
+        sync_story(ps, sim)
         step("what the simulator saw")
         print(f"  requests: {sim.stats.requests}, token requests: {sim.stats.token_requests}")
     return 0

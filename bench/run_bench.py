@@ -477,7 +477,9 @@ def fault_soak() -> dict[str, Any] | None:
     return None
 
 
-SECTIONS = ("rows", "memory", "tokens", "profiles", "throttled", "imports", "soak", "fidelity")
+SECTIONS = (
+    "rows", "memory", "tokens", "profiles", "throttled", "imports", "soak", "fidelity", "sync",
+)  # fmt: skip
 SECTION_KEYS = {
     "rows": ("rows", "lower_bounds", "setup", "machine"),
     "memory": ("memory",),
@@ -487,6 +489,7 @@ SECTION_KEYS = {
     "imports": ("import_ms",),
     "soak": ("soak",),
     "fidelity": ("fidelity",),
+    "sync": ("sync",),
 }
 
 
@@ -559,6 +562,10 @@ def main(argv: list[str] | None = None) -> int:
     results["soak"] = fault_soak() if "soak" in wanted else None
     wants_fidelity = "fidelity" in wanted and not peers_problem
     results["fidelity"] = fidelity() if wants_fidelity else {}
+    if "sync" in wanted:  # issue 15: the dlt sync against the fastest pager read
+        from bench import bench_sync
+
+        results["sync"] = bench_sync.run()
     results["elapsed_s"] = round(time.perf_counter() - started, 1)
     if args.update:
         results = updated(results, wanted)

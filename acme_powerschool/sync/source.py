@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -59,8 +60,11 @@ asked for by name (or read as the CC table)."""
 
 DEFAULT_STUDENT_EXPANSIONS = ("demographics", "school_enrollment")
 
-ID_BATCH = 50
-"""Changed ids fetched per `q=id==(...)` request (a URL stays short)."""
+REPORTS: weakref.WeakKeyDictionary[Any, SyncReport] = weakref.WeakKeyDictionary()
+"""The report each source fills, so `run_sync` can return its counts without being given it."""
+
+ID_BATCH = 100
+"""Changed ids fetched per `q=id==(...)` request (a URL of about 800 characters)."""
 
 
 @attrs.frozen
@@ -218,6 +222,7 @@ def powerschool_source(
         return built
 
     source = powerschool()
+    REPORTS[source] = options.report  # run_sync finds the counts of the source it ran
     # PowerSchool's strings stay strings: a date-looking text column must not become a timestamp.
     source.schema.remove_type_detection("iso_timestamp")
     return source
@@ -232,7 +237,7 @@ class _Family:
     table: str  # the PowerSchool table data versions report its changes under
     pages: Callable[[_Options, Callable[[], list[Any]]], Iterator[Sequence[Any]]]
     fetch_ids: Callable[[_Options, list[str]], Iterator[Sequence[Any]]]
-    key: str = "id"  # the primary key; a real district has no id, only a uuid (edp_district)
+    key: str = "id"  # the district has no id on real servers (captures): its uuid is the key
 
 
 def _per_school(method: str, **kwargs: Any) -> Callable[..., Iterator[Sequence[Any]]]:
@@ -330,13 +335,11 @@ def _model(path: str) -> type[Any]:
 
 def _family_resource(options: _Options, name: str, school_ids: Callable[[], list[Any]]) -> Any:
     family = _FAMILIES[name]
-    columns = {
-        **model_columns(_model(family.model), family.key),
-        **_deletion_columns(options.deletes),
-    }
+    key = family.key
+    columns = {**model_columns(_model(family.model), key), **_deletion_columns(options.deletes)}
 
     def read() -> Iterator[Any]:
-        tracker = options.tracker(name, family.key)
+        tracker = options.tracker(name, key)
         app = options.data_version_app
         state = tracker.state
         version = state.get("dataversion")
@@ -358,7 +361,7 @@ def _family_resource(options: _Options, name: str, school_ids: Callable[[], list
     return dlt.resource(
         read,
         name=name,
-        primary_key=family.key,
+        primary_key=key,
         write_disposition="merge",
         columns=columns,
     )()
@@ -438,6 +441,7 @@ def _table_resource(options: _Options, spec: TableSpec) -> Any:
             counts.method = f"{cursor_column} since {start}"
             pager = table.query(q=f"{cursor_column}=ge={start}", prefetch=options.prefetch)
         newest = cursor
+        hinted = False  # hints once per run: dlt validates them on every marked item
         wanted = spec.cursor if spec.cursor not in (None, "auto") else "whenmodified"
         for page in pager.iter_pages():
             rows = [_table_row(record, key) for record in page]
@@ -448,7 +452,8 @@ def _table_resource(options: _Options, spec: TableSpec) -> Any:
                         newest, cursor_column = str(value), wanted.lower()
             changed = tracker.changed(rows)
             if changed:
-                yield _typed_as_text(changed, key)
+                yield changed if hinted else _typed_as_text(changed, key)
+                hinted = True
         if start is None:
             tombs = tracker.finish_full()
             state["reconciled_at"] = options.now.isoformat()
@@ -477,8 +482,9 @@ def _table_resource(options: _Options, spec: TableSpec) -> Any:
 
 
 def _typed_as_text(rows: list[dict[str, Any]], key: str) -> Any:
-    """Rows of strings with hints saying so: every column text (no type guessed from a value),
-    `key` the primary key."""
+    """Rows of strings with hints saying so: every column of the first rows text (no type
+    guessed from a value; a later column is text as well, nothing detects types), `key` the
+    primary key."""
     columns = text_columns(dict.fromkeys(column for row in rows for column in row))
     columns.pop(DELETED_COLUMN, None)
     columns.pop(DELETED_AT_COLUMN, None)
@@ -504,6 +510,37 @@ def _guess_key(row: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _powerquery_pages(
+    options: _Options, spec: PowerQuerySpec, version: str | None, answered: dict[str, str]
+) -> tuple[Iterable[Sequence[Any]], dataversion.Changes | None]:
+    """The pages to read and, with a data version, the changes asked for before them."""
+    app = options.data_version_app
+    counts = options.report.counts(spec.resource_name)
+    if app and version is not None:
+        counts.method = "data version"
+        changes = options.changes(app, version)  # before the rows: nothing slips between
+        pages = dataversion.powerquery_changes(
+            options.client, spec.name, spec.args, app, version, answered,
+            prefetch=options.prefetch,
+        )  # fmt: skip
+        return pages, changes
+    counts.method = "full read"
+    if app:  # the version before the rows: what changes while paging is read again
+        answered["version"] = options.changes(app, "0").version
+    pager = options.client.powerquery(spec.name, args=dict(spec.args), prefetch=options.prefetch)
+    return pager.iter_pages(), None
+
+
+def _key_of(spec: PowerQuerySpec, row: Mapping[str, Any]) -> str:
+    key = _guess_key(row)
+    if key is None:
+        raise ValueError(
+            f"PowerQuery {spec.name}: no dcid or id column to merge on; name one "
+            f"with PowerQuerySpec(primary_key=...) (columns: {sorted(row)})"
+        )
+    return key
+
+
 def _powerquery_resource(options: _Options, spec: PowerQuerySpec) -> Any:
     name = spec.resource_name
     configured_key = spec.primary_key.replace(".", "__") if spec.primary_key else None
@@ -511,57 +548,28 @@ def _powerquery_resource(options: _Options, spec: PowerQuerySpec) -> Any:
     def read() -> Iterator[Any]:
         state = dlt.current.resource_state()
         key: str | None = configured_key or state.get("key")
-        app = options.data_version_app
-        version = state.get("dataversion") if app else None
-        counts = options.report.counts(name)
+        version = state.get("dataversion") if options.data_version_app else None
         answered: dict[str, str] = {}
-        changes: dataversion.Changes | None = None
-        pages: Iterable[Sequence[Any]]
-        if app and version is not None:
-            counts.method = "data version"
-            changes = options.changes(app, version)  # before the rows: nothing slips between
-            pages = dataversion.powerquery_changes(
-                options.client, spec.name, spec.args, app, version, answered,
-                prefetch=options.prefetch,
-            )  # fmt: skip
-        elif app:
-            counts.method = "full read"
-            pages = dataversion.powerquery_changes(
-                options.client, spec.name, spec.args, app, None, answered,
-                prefetch=options.prefetch,
-            )  # fmt: skip
-        else:
-            counts.method = "full read"
-            pages = options.client.powerquery(
-                spec.name, args=dict(spec.args), prefetch=options.prefetch
-            ).iter_pages()
+        pages, changes = _powerquery_pages(options, spec, version, answered)
         tracker: Tracker | None = None
+        hinted = False  # hints once per run: dlt validates them on every marked item
         for page in pages:
             rows = [flat_row(record) for record in page]
             if not rows:
                 continue
-            if key is None:
-                key = _guess_key(rows[0])
-                if key is None:
-                    raise ValueError(
-                        f"PowerQuery {spec.name}: no dcid or id column to merge on; name one "
-                        f"with PowerQuerySpec(primary_key=...) (columns: {sorted(rows[0])})"
-                    )
-            if tracker is None:
-                tracker = options.tracker(name, key)
+            key = key or _key_of(spec, rows[0])
+            tracker = tracker or options.tracker(name, key)
             changed = tracker.changed(rows)
             if changed:
-                yield _typed_as_text(changed, key)
-        if tracker is None and key is not None:
-            tracker = options.tracker(name, key)
-        if tracker is not None:
-            assert key is not None
+                yield changed if hinted else _typed_as_text(changed, key)
+                hinted = True
+        if key is not None:
             state["key"] = key
-            yield from _finish_powerquery(options, spec, tracker, changes)
-        if changes is not None:
-            state["dataversion"] = changes.version
-        elif "version" in answered:
-            state["dataversion"] = answered["version"]
+            yield from _finish_powerquery(
+                options, spec, tracker or options.tracker(name, key), changes
+            )
+        if changes is not None or "version" in answered:
+            state["dataversion"] = changes.version if changes is not None else answered["version"]
 
     keys: dict[str, Any] = {"primary_key": configured_key} if configured_key else {}
     return dlt.resource(

@@ -3,6 +3,8 @@ deletes both report; every run compared with what the server serves."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from syncharness import Harness
 
 APP = "acme_sync"
@@ -47,3 +49,27 @@ def test_families_fetch_only_the_ids_the_server_lists(harness: Harness) -> None:
     assert second.requests <= 4  # one change list, one student page, one staff member (+token)
     harness.assert_equal("students", harness.students())
     assert "7" not in harness.rows("students")
+
+
+def test_families_and_queries_reconcile_ids_when_deletes_are_not_listed(tmp_path: Path) -> None:
+    import datetime
+
+    from acme_powerschool.testing import Simulator
+    from acme_powerschool.testing.dataversion import DataVersionOptions
+
+    omitted = DataVersionOptions(deleted_rows="omitted")
+    with Simulator(students=30, seed=4, data_versions=omitted) as sim:
+        harness = Harness(sim, tmp_path)
+        harness.sync(resources=["students"], powerqueries=[ROSTER], data_version_app=APP)
+        sim.mutate("students", "delete", 6)
+        result = harness.sync(
+            resources=["students"], powerqueries=[ROSTER], data_version_app=APP,
+            reconcile_every=datetime.timedelta(0),
+        )  # fmt: skip
+        for name in ("students", PQ_TABLE):
+            counts = result.resources[name]
+            assert counts.method == "data version + id reconciliation"
+            assert counts.deleted == 1
+        harness.assert_equal("students", harness.students())
+        key = "students__dcid"
+        harness.assert_equal(PQ_TABLE, harness.powerquery(ROSTER, key), key)

@@ -49,8 +49,8 @@ def _change(sim: Simulator, step: int) -> None:
 def test_a_sync_through_injected_faults_finishes_equal(tmp_path: Path) -> None:
     with Simulator(students=40, seed=11, max_page_size=7) as sim:
         harness = Harness(sim, tmp_path, client=client_for(sim, retry=QUICK))
-        for step in range(3):
-            sim.fault_rate(0.2, kinds=FAULTS)
+        for step in range(2):
+            sim.fault_rate(0.25, kinds=FAULTS)
             _sync(harness)
             sim.fault_rate(0.0)
             _compare(harness)

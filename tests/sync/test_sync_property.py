@@ -90,7 +90,7 @@ def _sync_and_compare(harness: Harness) -> None:
 
 
 @settings(
-    max_examples=5,
+    max_examples=4,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],

@@ -31,8 +31,7 @@ def test_full_sync_equals_the_server_for_every_default_family(harness: Harness) 
         sections.update(by_key(client.sections.for_school(school.id), "id"))
     harness.assert_equal("staff", staff)
     harness.assert_equal("sections", sections)
-    # A real district has no id (capture edp_district): it is keyed by its uuid here.
-    harness.assert_equal("district", by_key([client.schools.district()], "uuid"), key="uuid")
+    harness.assert_equal("district", by_key([client.schools.district()], "uuid"), "uuid")
     assert result.resources["students"].inserted == 40
     assert result.requests > 0
 
@@ -207,3 +206,14 @@ def test_importing_the_package_or_the_cli_imports_no_dlt() -> None:
         "assert 'duckdb' not in sys.modules, 'duckdb imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_deleted_duckdb_file_is_filled_again_by_the_next_run(harness: Harness) -> None:
+    harness.sync(resources=["schools"])
+    harness.db.unlink()
+    again = Harness(harness.sim, harness.folder)  # same pipeline name and working folder
+    result = again.sync(resources=["schools"])
+    assert result.resources["schools"].inserted == 3
+    from syncharness import by_key
+
+    again.assert_equal("schools", by_key(again.client.schools.list(), "id"))
