@@ -28,7 +28,6 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from acme_powerschool.core.paging import page_size_for
-from acme_powerschool.shell.window import windowed
 
 __all__ = ["MAX_PREFETCH", "Chain", "OnCount", "OnPage", "Page", "Pager", "chain", "flatten_record"]
 
@@ -285,6 +284,8 @@ def _inline(work: Callable[[], Any]) -> Future[Any]:
 
 
 def _read_concurrently(pagers: Iterable[Pager[T]], ahead: int) -> Iterator[Sequence[T]]:
+    from acme_powerschool.shell.window import windowed  # loaded with the first read ahead
+
     pool = ThreadPoolExecutor(max_workers=ahead, thread_name_prefix="ps-pager")
 
     def in_window(work: Callable[[], Any]) -> Any:

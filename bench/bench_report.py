@@ -451,8 +451,21 @@ def memory_table(results: dict[str, Any]) -> list[str]:
 
 def import_table(results: dict[str, Any]) -> list[str]:
     out = ["| import (fresh interpreter) | median ms | runs |", "|---|---|---|"]
+    profiles = []
     for name, value in (results.get("import_ms") or {}).items():
         out.append(f"| `{name}` | {_f(value.get('median_ms'), 1)} | {value.get('runs')} |")
+        if value.get("profile"):
+            profiles.append((name, value["profile"]))
+    for name, profile in profiles:
+        out += [
+            "",
+            f"Profile of `{name}` (`python -X importtime`, one run, slowest modules by "
+            "their own time):",
+            "",
+            "| module | self ms | cumulative ms |",
+            "|---|---|---|",
+        ]
+        out += [f"| `{module}` | {own:.1f} | {total:.1f} |" for module, own, total in profile]
     return out
 
 

@@ -14,7 +14,7 @@ throttle of those counts).
   comes while only one request at a time is allowed says that even a sequential reader is too
   fast: then nothing starts before the Retry-After has passed, for the whole client, and from
   then on requests start at least `interval` seconds apart (a quarter more than the spacing
-  that was too short, again after every such throttle). After the hold, clean answers relax
+  that was too short, doubled by every later such throttle). After the hold, clean answers relax
   the interval, and the window grows again while the interval is not what limits it.
 - It halves (at most once per round trip, never below `initial`: only a throttle makes it
   sequential) when the smoothed latency rises above
@@ -211,10 +211,11 @@ def _throttled(
 
 def _paced(policy: WindowPolicy, state: WindowState, wait: float) -> float:
     """The interval after a throttle of one request at a time: a quarter more than the spacing
-    that was too short (at most that spacing plus the server's Retry-After: a Retry-After in
-    whole seconds overstates what a minimum gap needs)."""
+    that was too short the first time, double the interval after that (at most that spacing
+    plus the server's Retry-After: a Retry-After in whole seconds overstates what a minimum gap
+    needs)."""
     spacing = max(state.interval, state.smoothed or 0.0)
-    longer = max(policy.first_interval, 1.25 * spacing)
+    longer = max(policy.first_interval, 1.25 * spacing, 2 * state.interval)
     return min(policy.max_interval, longer, (spacing + wait) * 1.05)
 
 

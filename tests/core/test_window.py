@@ -100,10 +100,10 @@ def test_a_throttle_of_one_request_at_a_time_stops_the_client_and_paces_it() -> 
     assert admit(POLICY, settle(POLICY, state, 1.03, 1.02, Clean(0.01)), 1.03)[1] == Wait(
         pytest.approx(1.02 + first)
     )
-    state = settle(POLICY, state, 1.04, 1.02, Throttled(0.005))
-    assert state.interval == pytest.approx(first * 1.25)  # a quarter more each time
-    state = settle(POLICY, admitted(state, 2.0), 2.01, 2.0, Throttled(0.001))
-    assert state.interval == pytest.approx((first * 1.25 + 0.001) * 1.05)  # an exact Retry-After
+    state = settle(POLICY, state, 1.04, 1.02, Throttled(1.0))
+    assert state.interval == pytest.approx(first * 2)  # doubled after the first time
+    state = settle(POLICY, admitted(state, 3.0), 3.01, 3.0, Throttled(0.001))
+    assert state.interval == pytest.approx((first * 2 + 0.001) * 1.05)  # an exact Retry-After
 
 
 def test_rising_latency_halves_the_window_once_per_round_trip() -> None:
