@@ -38,6 +38,7 @@ from acme_powerschool.core.token import TokenState
 from acme_powerschool.core.transport import decide_transport
 from acme_powerschool.shell.credentials import (
     CredentialStore,
+    Forgotten,
     JsonFileStore,
     KeyringStore,
     MemoryStore,
@@ -416,6 +417,22 @@ class api(TypedHelpers):
             retry_after=outcome.retry_after if isinstance(outcome, Throttled) else None,
             response=response,
         )
+
+    # -- forgetting ---------------------------------------------------------------------
+    def forget_credentials(self) -> Forgotten:
+        """Forget the credentials and cached token this client's store holds (the library
+        verb behind `acme-powerschool logout`) and drop them from this client too.
+
+        A credential file loses its credential keys (deleted when nothing else is left; a
+        symlinked file is emptied of them, never unlinked); a keyring entry is deleted.
+        Returns a `Forgotten` record saying what happened; AuthenticationError (naming the
+        file and the reason) when the store cannot or must not be changed.
+        """
+        forgotten = self._keeper.store.forget()
+        self._keeper.creds = None
+        self._keeper.token = None
+        self.session.headers.pop("Authorization", None)
+        return forgotten
 
 
 def _timeouts(timeout: float | tuple[float, float] | Timeouts | None) -> Timeouts:

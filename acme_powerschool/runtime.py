@@ -9,7 +9,9 @@ values (`decode`), one builder turns a call into a page fetcher (`page_fetcher`)
 
 from __future__ import annotations
 
+import re
 import threading
+import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
@@ -30,12 +32,14 @@ if TYPE_CHECKING:
     import requests
 
 __all__ = [
+    "MissingFieldError",
     "Operation",
     "Parameter",
     "Sender",
     "bulk_body",
-    "check_names",
     "decode",
+    "expansion_names",
+    "extension_names",
     "fetch_count",
     "fetch_list",
     "fetch_one",
@@ -45,6 +49,7 @@ __all__ = [
     "page_fetcher",
     "query_args",
     "query_params",
+    "require_field",
     "send_bulk",
     "structure_all",
 ]
@@ -127,16 +132,59 @@ def query_args(**values: Any) -> dict[str, Any]:
     }
 
 
-def check_names(what: str, given: Iterable[str], known: Sequence[str]) -> None:
-    """Raise ValueError naming every unknown value (`expansions=["contactinfo"]`): a typo would
-    otherwise come back as a silently empty field."""
-    if isinstance(given, str):
-        given = given.split(",")
-    unknown = [name for name in given if name.strip() not in known]
+_EXTENSION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def _names(given: Iterable[str] | str) -> tuple[str, ...]:
+    """Names given as a sequence or as one comma-separated string, blanks dropped."""
+    items = given.split(",") if isinstance(given, str) else given
+    return tuple(name.strip() for name in items if name and name.strip())
+
+
+def expansion_names(given: Iterable[str] | str, offered: Any) -> tuple[str, ...]:
+    """The expansions asked for, checked against the ones PowerSchool offers here (`offered`
+    is the model's Literal alias): a typo raises ValueError naming it, instead of coming back
+    as a field that is silently None."""
+    names = _names(given)
+    known = typing.get_args(offered)
+    unknown = [name for name in names if name not in known]
     if unknown:
         raise ValueError(
-            f"unknown {what} {', '.join(map(repr, unknown))}; known: {', '.join(known)}"
+            f"unknown expansion {', '.join(map(repr, unknown))}; PowerSchool offers here: "
+            f"{', '.join(known)}"
         )
+    return names
+
+
+def extension_names(given: Iterable[str] | str) -> tuple[str, ...]:
+    """Extension (table) names: letters, digits and underscores, like `u_studentsuserfields`.
+    Which ones exist only the server knows; a malformed name raises ValueError here."""
+    names = _names(given)
+    bad = [name for name in names if not _EXTENSION_NAME.match(name)]
+    if bad:
+        raise ValueError(
+            f"not an extension name: {', '.join(map(repr, bad))} (extensions are table names "
+            "such as 'u_studentsuserfields')"
+        )
+    return names
+
+
+class MissingFieldError(LookupError):
+    """`record.require(name)` on a field PowerSchool did not send."""
+
+
+def require_field(record: object, name: str, offered: Any = None) -> Any:
+    """`record.<name>`, or MissingFieldError saying why it is None and what to ask for."""
+    value = getattr(record, name)
+    if value is not None:
+        return value
+    where = f"{type(record).__name__}.{name}"
+    if offered is not None and name in typing.get_args(offered):
+        raise MissingFieldError(
+            f"{where} is None: PowerSchool sends it only when asked, with "
+            f"expansions=[{name!r}, ...]"
+        )
+    raise MissingFieldError(f"{where} is None: PowerSchool did not send it")
 
 
 # -- the one decode path --------------------------------------------------------------------

@@ -25,6 +25,7 @@ DOCS_FILE = "docs/endpoints.md"
 LINE = 100
 
 _LIST = re.compile(r"^list\[(.+)\]$")
+_LITERAL = re.compile(r"^literal\[(.+)\]$")
 _SCALARS = {
     "id": "Id",
     "str": "str",
@@ -43,7 +44,15 @@ def model_type(text: str) -> str:
     inner = _LIST.match(text)
     if inner:
         return f"tuple[{model_type(inner.group(1))}, ...]"
-    return _SCALARS.get(text, text)
+    return _literal(text) or _SCALARS.get(text, text)
+
+
+def _literal(text: str) -> str:
+    """`literal[A, B]` as `Literal["A", "B"]` ("" when it is not a literal)."""
+    values = _LITERAL.match(text)
+    if not values:
+        return ""
+    return "Literal[" + ", ".join(_pyrepr(v.strip()) for v in values.group(1).split(",")) + "]"
 
 
 def param_type(text: str) -> str:
@@ -147,6 +156,8 @@ class Renderer:
         ]
         if aliases:
             imports.add("from typing import Literal, TypeAlias")
+        if any(self.narrowable(m) for m in family.models):
+            imports.update({"from typing import Literal, overload", "from typing import Any"})
         exports = sorted([m.name for m in family.models] + [a for a, _ in aliases])
         return self.env.get_template("models.py.j2").render(
             family=family,
@@ -155,7 +166,25 @@ class Renderer:
             aliases=aliases,
             exports=exports,
             fields=_field_views,
+            narrowable=self.narrowable,
+            offered=self.offered,
         )
+
+    def narrowable(self, model: ModelSpec) -> list[tuple[str, str]]:
+        """(field, type) of each field `require(name)` narrows: the model's expansions and its
+        optional nested blocks, which are None when PowerSchool did not send them."""
+        expansions = self.expansions.get(model.name, ("", ()))[1]
+        return [
+            (f.name, model_type(f.type))
+            for f in model.fields
+            if not f.required
+            and not _LIST.match(f.type)
+            and (f.name in expansions or f.type in self.owner)
+        ]
+
+    def offered(self, model: ModelSpec) -> str:
+        """The model's expansion alias, or "None" when it has no expansions."""
+        return expansion_alias(model.name) if model.name in self.expansions else "None"
 
     # -- endpoints ------------------------------------------------------------------------
 
@@ -175,8 +204,14 @@ class Renderer:
                 module, _ = self.expansions[ep.model]
                 models.setdefault(module, set()).add(expansion_alias(ep.model))
         helpers = sorted({h for m in methods for h in m["helpers"]} | {"Sender"})
-        if any(ep.query and not ep.same_as for ep in family.endpoints):
-            helpers = sorted({*helpers, "query_params"})
+        queries = {q for ep in family.endpoints if not ep.same_as for q in ep.query}
+        if queries:
+            helpers.append("query_params")
+        if "extensions" in queries:
+            helpers.append("extension_names")
+        if any(ep.expansions and not ep.same_as for ep in family.endpoints):
+            helpers.append("expansion_names")
+        helpers = sorted(set(helpers))
         delegates = sorted({m["delegate"][:2] for m in methods if m["delegate"]})
         return self.env.get_template("endpoints.py.j2").render(
             family=family,
@@ -232,12 +267,21 @@ class Renderer:
             "helpers": set() if delegate else {helper, *_COMPANIONS.get(helper, ())},
             "delegate": delegate,
             "annotations": annotations,
-            "query_args": [q for q in ep.query],
+            "query_args": [(q, self._query_value(ep, q)) for q in ep.query],
             "count_path": ep.count.path if ep.count else "",
             "count_shape": ep.count.shape if ep.count else "resource",
             "arg_names": [(a.name, a.name) for a in ep.args],
             "path_param_names": [p.name for p in ep.path_params],
         }
+
+    @staticmethod
+    def _query_value(ep: EndpointSpec, name: str) -> str:
+        """The expression a query parameter is sent as: expansions and extensions checked."""
+        if name == "expansions" and ep.expansions:
+            return f"expansion_names(expansions, {expansion_alias(ep.model)})"
+        if name == "extensions":
+            return "extension_names(extensions)"
+        return name
 
     @staticmethod
     def _returns(ep: EndpointSpec) -> tuple[str, str]:
@@ -429,6 +473,8 @@ def _typing_imports(text: str) -> set[str]:
         imports.add(f"from collections.abc import {', '.join(abc)}")
     if re.search(r"\bAny\b", text):
         imports.add("from typing import Any")
+    if "Literal[" in text:
+        imports.add("from typing import Literal")
     if re.search(r"\bId\b", text):
         imports.add("from acme_powerschool.types import Id")
     return imports

@@ -30,6 +30,7 @@ METADATA_MODEL = "Metadata"
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 _CLASS = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 _LIST = re.compile(r"^list\[(.+)\]$")
+_LITERAL = re.compile(r"^literal\[(.+)\]$")
 _PLACEHOLDER = re.compile(r"\{([^}]*)\}")
 _TARGET = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 
@@ -571,6 +572,8 @@ def referenced_models(type_text: str) -> tuple[str, ...]:
     inner = _LIST.match(type_text)
     if inner:
         return referenced_models(inner.group(1))
+    if _LITERAL.match(type_text):
+        return ()
     return () if type_text in SCALAR_TYPES else (type_text,)
 
 

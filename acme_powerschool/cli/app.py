@@ -218,10 +218,11 @@ def _register() -> None:
     from acme_powerschool.cli.raw import RAW_COMMANDS
     from acme_powerschool.cli.simulate import simulate
     from acme_powerschool.cli.sql import sql
+    from acme_powerschool.cli.sync import sync
 
     for command in (*RAW_COMMANDS, query_command, access_requests_command):
         cli.add_command(command)
-    for command in (login, logout, token, sql, simulate):
+    for command in (login, logout, token, sql, simulate, sync):
         cli.add_command(command)
 
 

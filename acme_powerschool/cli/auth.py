@@ -5,7 +5,6 @@ neither the secret nor the token is ever printed (the token only with `token --s
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import json
 import os
@@ -29,8 +28,6 @@ from acme_powerschool.cli.common import (
     hidden_prompt,
     state,
 )
-
-CREDENTIAL_KEYS = ("client_id", "client_secret", "access_token", "expires_at")
 
 
 def _store_target(conn: Connection) -> str:
@@ -109,8 +106,9 @@ def login(conn: Connection) -> None:
         from acme_powerschool.shell.credentials import KeyringStore
 
         assert conn.plugin is not None
-        KeyringStore(service, conn.plugin).save_token(creds, token)
-        where = f"the OS keyring (service {service!r}, name {conn.plugin!r})"
+        keyring_store = KeyringStore(service, conn.plugin)
+        keyring_store.save_token(creds, token)
+        where = f"the {keyring_store.description}"
     else:
         assert conn.credential_file is not None
         _write_credential_file(Path(conn.credential_file).expanduser(), creds, token)
@@ -163,39 +161,17 @@ def _write_credential_file(path: Path, creds: Any, token: Any) -> None:
 )
 @connection_options
 def logout(conn: Connection) -> None:
-    target = _store_target(conn)
-    if target == "keyring":
-        from keyring.errors import PasswordDeleteError
+    from acme_powerschool.shell.credentials import JsonFileStore, KeyringStore
 
-        from acme_powerschool.shell.keyrings import load_keyring
-
+    store: JsonFileStore | KeyringStore
+    if _store_target(conn) == "keyring":
+        assert conn.plugin is not None
         service = _service(conn.require_server())
-        keyring = load_keyring()
-        try:
-            keyring.delete_password(service, conn.plugin)
-        except PasswordDeleteError:
-            echo_err(f"nothing was stored for plugin {conn.plugin!r} on {service}")
-            return
-        echo_err(f"logged out: keyring entry {conn.plugin!r} of {service} deleted")
-        return
-    assert conn.credential_file is not None
-    path = Path(conn.credential_file).expanduser()
-    payload = _read_json_object(path)
-    if payload is None or not any(key in payload for key in CREDENTIAL_KEYS):
-        echo_err(f"nothing was stored in {path}")
-        return
-    for key in CREDENTIAL_KEYS:
-        payload.pop(key, None)
-    if payload:
-        from acme_powerschool.shell.credentials import atomic_write_json
-
-        atomic_write_json(path, payload)
-        echo_err(f"logged out: credentials removed from {path} (its other keys were kept)")
+        store = KeyringStore(service, conn.plugin, interactive=lambda: False)
     else:
-        path.unlink()
-        with contextlib.suppress(OSError):
-            path.with_name(f".{path.name}.lock").unlink()
-        echo_err(f"logged out: {path} deleted")
+        assert conn.credential_file is not None
+        store = JsonFileStore(conn.credential_file)
+    echo_err(store.forget().message)
 
 
 @click.command(

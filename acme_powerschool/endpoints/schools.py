@@ -10,7 +10,14 @@ from acme_powerschool.endpoints.students import Students
 from acme_powerschool.models.schools import District, DistrictExpansion, School, SchoolExpansion
 from acme_powerschool.models.students import Student, StudentExpansion
 from acme_powerschool.pager import Pager
-from acme_powerschool.runtime import Sender, fetch_count, fetch_list, fetch_one, query_params
+from acme_powerschool.runtime import (
+    Sender,
+    expansion_names,
+    fetch_count,
+    fetch_list,
+    fetch_one,
+    query_params,
+)
 from acme_powerschool.types import Id
 
 __all__ = ["Schools"]
@@ -29,7 +36,7 @@ class Schools:
         call = Call(
             "GET",
             "/ws/v1/district",
-            params=query_params(expansions=expansions),
+            params=query_params(expansions=expansion_names(expansions, DistrictExpansion)),
         )
         return fetch_one(self._client, call, District, singular="district")
 
@@ -44,7 +51,7 @@ class Schools:
         call = Call(
             "GET",
             "/ws/v1/district/school",
-            params=query_params(expansions=expansions),
+            params=query_params(expansions=expansion_names(expansions, SchoolExpansion)),
         )
         return fetch_list(
             self._client,
@@ -72,7 +79,7 @@ class Schools:
             "GET",
             "/ws/v1/school/{id}",
             path_params={"id": id},
-            params=query_params(expansions=expansions),
+            params=query_params(expansions=expansion_names(expansions, SchoolExpansion)),
         )
         return fetch_one(self._client, call, School, singular="school")
 

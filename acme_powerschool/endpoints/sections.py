@@ -8,7 +8,14 @@ from collections.abc import Sequence
 from acme_powerschool.core.call import Call
 from acme_powerschool.models.sections import Section, SectionEnrollment, SectionExpansion
 from acme_powerschool.pager import Pager
-from acme_powerschool.runtime import Sender, fetch_count, fetch_list, fetch_one, query_params
+from acme_powerschool.runtime import (
+    Sender,
+    expansion_names,
+    fetch_count,
+    fetch_list,
+    fetch_one,
+    query_params,
+)
 from acme_powerschool.types import Id
 
 __all__ = ["Sections"]
@@ -28,7 +35,7 @@ class Sections:
             "GET",
             "/ws/v1/section/{id}",
             path_params={"id": id},
-            params=query_params(expansions=expansions),
+            params=query_params(expansions=expansion_names(expansions, SectionExpansion)),
         )
         return fetch_one(self._client, call, Section, singular="section")
 
@@ -46,7 +53,7 @@ class Sections:
             "GET",
             "/ws/v1/school/{school_id}/section",
             path_params={"school_id": school_id},
-            params=query_params(q=q, expansions=expansions),
+            params=query_params(q=q, expansions=expansion_names(expansions, SectionExpansion)),
         )
         return fetch_list(
             self._client,

@@ -8,7 +8,15 @@ from collections.abc import Sequence
 from acme_powerschool.core.call import Call
 from acme_powerschool.models.staff import StaffMember, StaffMemberExpansion
 from acme_powerschool.pager import Pager
-from acme_powerschool.runtime import Sender, fetch_count, fetch_list, fetch_one, query_params
+from acme_powerschool.runtime import (
+    Sender,
+    expansion_names,
+    extension_names,
+    fetch_count,
+    fetch_list,
+    fetch_one,
+    query_params,
+)
 from acme_powerschool.types import Id
 
 __all__ = ["Staff"]
@@ -32,7 +40,10 @@ class Staff:
             "GET",
             "/ws/v1/staff/{id}",
             path_params={"id": id},
-            params=query_params(expansions=expansions, extensions=extensions),
+            params=query_params(
+                expansions=expansion_names(expansions, StaffMemberExpansion),
+                extensions=extension_names(extensions),
+            ),
         )
         return fetch_one(self._client, call, StaffMember, singular="staff")
 
@@ -51,7 +62,11 @@ class Staff:
             "GET",
             "/ws/v1/school/{school_id}/staff",
             path_params={"school_id": school_id},
-            params=query_params(q=q, expansions=expansions, extensions=extensions),
+            params=query_params(
+                q=q,
+                expansions=expansion_names(expansions, StaffMemberExpansion),
+                extensions=extension_names(extensions),
+            ),
         )
         return fetch_list(
             self._client,

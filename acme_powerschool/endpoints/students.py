@@ -13,6 +13,8 @@ from acme_powerschool.pager import Pager
 from acme_powerschool.runtime import (
     Sender,
     bulk_body,
+    expansion_names,
+    extension_names,
     fetch_count,
     fetch_list,
     fetch_one,
@@ -40,7 +42,10 @@ class Students:
             "GET",
             "/ws/v1/student/{id}",
             path_params={"id": id},
-            params=query_params(expansions=expansions, extensions=extensions),
+            params=query_params(
+                expansions=expansion_names(expansions, StudentExpansion),
+                extensions=extension_names(extensions),
+            ),
         )
         return fetch_one(self._client, call, Student, singular="student")
 
@@ -59,7 +64,11 @@ class Students:
         call = Call(
             "GET",
             "/ws/v1/district/student",
-            params=query_params(q=q, expansions=expansions, extensions=extensions),
+            params=query_params(
+                q=q,
+                expansions=expansion_names(expansions, StudentExpansion),
+                extensions=extension_names(extensions),
+            ),
         )
         return fetch_list(
             self._client,
@@ -97,7 +106,11 @@ class Students:
             "GET",
             "/ws/v1/school/{school_id}/student",
             path_params={"school_id": school_id},
-            params=query_params(q=q, expansions=expansions, extensions=extensions),
+            params=query_params(
+                q=q,
+                expansions=expansion_names(expansions, StudentExpansion),
+                extensions=extension_names(extensions),
+            ),
         )
         return fetch_list(
             self._client,

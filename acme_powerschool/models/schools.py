@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, overload
 
 import attrs
 
@@ -79,6 +79,46 @@ class District:
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
+    @overload
+    def require(self, name: Literal["addresses"]) -> Addresses: ...
+
+    @overload
+    def require(self, name: Literal["phones"]) -> Phones: ...
+
+    @overload
+    def require(self, name: Literal["entry_codes"]) -> Any: ...
+
+    @overload
+    def require(self, name: Literal["exit_codes"]) -> Any: ...
+
+    @overload
+    def require(self, name: Literal["test_setup"]) -> Any: ...
+
+    @overload
+    def require(self, name: Literal["districts_of_residence"]) -> Any: ...
+
+    @overload
+    def require(self, name: Literal["federal_race_categories"]) -> Any: ...
+
+    @overload
+    def require(self, name: Literal["district_race_codes"]) -> Any: ...
+
+    @overload
+    def require(self, name: Literal["ethnicity_race_decline_to_specify"]) -> Any: ...
+
+    @overload
+    def require(self, name: Literal["scheduling_reporting_ethnicities"]) -> Any: ...
+
+    @overload
+    def require(self, name: Literal["fees_payment_methods"]) -> Any: ...
+
+    def require(self, name: str) -> Any:
+        """The field `name`, never None: MissingFieldError naming it (and the expansion to ask
+        for) when PowerSchool did not send it, e.g. `student.require("contact_info").email`."""
+        from acme_powerschool.runtime import require_field
+
+        return require_field(self, name, DistrictExpansion)
+
 
 @attrs.frozen(kw_only=True)
 class School:
@@ -111,6 +151,34 @@ class School:
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
+    @overload
+    def require(self, name: Literal["addresses"]) -> Addresses: ...
+
+    @overload
+    def require(self, name: Literal["phones"]) -> Phones: ...
+
+    @overload
+    def require(self, name: Literal["principal"]) -> SchoolLeader: ...
+
+    @overload
+    def require(self, name: Literal["assistant_principal"]) -> SchoolLeader: ...
+
+    @overload
+    def require(self, name: Literal["school_boundary"]) -> Any: ...
+
+    @overload
+    def require(self, name: Literal["full_time_equivalencies"]) -> Any: ...
+
+    @overload
+    def require(self, name: Literal["school_fees_setup"]) -> Any: ...
+
+    def require(self, name: str) -> Any:
+        """The field `name`, never None: MissingFieldError naming it (and the expansion to ask
+        for) when PowerSchool did not send it, e.g. `student.require("contact_info").email`."""
+        from acme_powerschool.runtime import require_field
+
+        return require_field(self, name, SchoolExpansion)
+
 
 @attrs.frozen(kw_only=True)
 class SchoolLeader:
@@ -121,3 +189,11 @@ class SchoolLeader:
     phone: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
+
+    def require(self, name: Literal["name"]) -> PersonName:
+        """The field `name`, never None: MissingFieldError naming it (and the expansion to ask
+        for) when PowerSchool did not send it, e.g. `student.require("contact_info").email`."""
+        from acme_powerschool.runtime import require_field
+
+        value: PersonName = require_field(self, name, None)
+        return value

@@ -47,6 +47,14 @@ class Section:
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
+    def require(self, name: Literal["term"]) -> Term:
+        """The field `name`, never None: MissingFieldError naming it (and the expansion to ask
+        for) when PowerSchool did not send it, e.g. `student.require("contact_info").email`."""
+        from acme_powerschool.runtime import require_field
+
+        value: Term = require_field(self, name, SectionExpansion)
+        return value
+
 
 @attrs.frozen(kw_only=True)
 class SectionEnrollment:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, overload
 
 import attrs
 
@@ -52,6 +52,28 @@ class StaffMember:
     """Expansion school_affiliations."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
+
+    @overload
+    def require(self, name: Literal["name"]) -> PersonName: ...
+
+    @overload
+    def require(self, name: Literal["addresses"]) -> Addresses: ...
+
+    @overload
+    def require(self, name: Literal["emails"]) -> StaffEmails: ...
+
+    @overload
+    def require(self, name: Literal["phones"]) -> StaffPhones: ...
+
+    @overload
+    def require(self, name: Literal["school_affiliations"]) -> SchoolAffiliations: ...
+
+    def require(self, name: str) -> Any:
+        """The field `name`, never None: MissingFieldError naming it (and the expansion to ask
+        for) when PowerSchool did not send it, e.g. `student.require("contact_info").email`."""
+        from acme_powerschool.runtime import require_field
+
+        return require_field(self, name, StaffMemberExpansion)
 
 
 @attrs.frozen(kw_only=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, overload
 
 import attrs
 
@@ -66,16 +66,16 @@ fees, lunch, counselors, global_id.
 class Student:
     """A student as /ws/v1 returns it; expansion blocks are None unless asked for."""
 
-    id: Id
-    """STUDENTS.DCID."""
+    id: int
+    """STUDENTS.DCID (always a whole number)."""
+    name: PersonName
+    """First, middle and last name (always sent)."""
     local_id: Id | None = None
     """The student number (STUDENTS.STUDENT_NUMBER)."""
     student_username: str | None = None
     """The student's sign-in name."""
     state_province_id: Id | None = None
     """The state student number."""
-    name: PersonName | None = None
-    """First, middle and last name."""
     demographics: Demographics | None = None
     """Expansion demographics."""
     addresses: Addresses | None = None
@@ -111,14 +111,66 @@ class Student:
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
+    @overload
+    def require(self, name: Literal["demographics"]) -> Demographics: ...
+
+    @overload
+    def require(self, name: Literal["addresses"]) -> Addresses: ...
+
+    @overload
+    def require(self, name: Literal["alerts"]) -> Alerts: ...
+
+    @overload
+    def require(self, name: Literal["phones"]) -> Phones: ...
+
+    @overload
+    def require(self, name: Literal["school_enrollment"]) -> SchoolEnrollment: ...
+
+    @overload
+    def require(self, name: Literal["ethnicity_race"]) -> EthnicityRace: ...
+
+    @overload
+    def require(self, name: Literal["contact"]) -> Contact: ...
+
+    @overload
+    def require(self, name: Literal["contact_info"]) -> ContactInfo: ...
+
+    @overload
+    def require(self, name: Literal["initial_enrollment"]) -> InitialEnrollment: ...
+
+    @overload
+    def require(self, name: Literal["schedule_setup"]) -> ScheduleSetup: ...
+
+    @overload
+    def require(self, name: Literal["fees"]) -> Fees: ...
+
+    @overload
+    def require(self, name: Literal["lunch"]) -> Lunch: ...
+
+    @overload
+    def require(self, name: Literal["counselors"]) -> Any: ...
+
+    @overload
+    def require(self, name: Literal["global_id"]) -> str: ...
+
+    @overload
+    def require(self, name: Literal["extension_data"]) -> ExtensionData: ...
+
+    def require(self, name: str) -> Any:
+        """The field `name`, never None: MissingFieldError naming it (and the expansion to ask
+        for) when PowerSchool did not send it, e.g. `student.require("contact_info").email`."""
+        from acme_powerschool.runtime import require_field
+
+        return require_field(self, name, StudentExpansion)
+
 
 @attrs.frozen(kw_only=True)
 class PersonName:
-    """A person's name."""
+    """A person's name; PowerSchool always sends the first and last name."""
 
-    first_name: str | None = None
+    first_name: str
+    last_name: str
     middle_name: str | None = None
-    last_name: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
@@ -145,6 +197,19 @@ class Addresses:
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
+    @overload
+    def require(self, name: Literal["physical"]) -> Address: ...
+
+    @overload
+    def require(self, name: Literal["mailing"]) -> Address: ...
+
+    def require(self, name: str) -> Any:
+        """The field `name`, never None: MissingFieldError naming it (and the expansion to ask
+        for) when PowerSchool did not send it, e.g. `student.require("contact_info").email`."""
+        from acme_powerschool.runtime import require_field
+
+        return require_field(self, name, None)
+
 
 @attrs.frozen(kw_only=True)
 class Address:
@@ -170,6 +235,25 @@ class Alerts:
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
+    @overload
+    def require(self, name: Literal["discipline"]) -> Alert: ...
+
+    @overload
+    def require(self, name: Literal["guardian"]) -> Alert: ...
+
+    @overload
+    def require(self, name: Literal["medical"]) -> Alert: ...
+
+    @overload
+    def require(self, name: Literal["other"]) -> Alert: ...
+
+    def require(self, name: str) -> Any:
+        """The field `name`, never None: MissingFieldError naming it (and the expansion to ask
+        for) when PowerSchool did not send it, e.g. `student.require("contact_info").email`."""
+        from acme_powerschool.runtime import require_field
+
+        return require_field(self, name, None)
+
 
 @attrs.frozen(kw_only=True)
 class Alert:
@@ -189,6 +273,14 @@ class Phones:
     home_phone: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
+
+    def require(self, name: Literal["main"]) -> Phone:
+        """The field `name`, never None: MissingFieldError naming it (and the expansion to ask
+        for) when PowerSchool did not send it, e.g. `student.require("contact_info").email`."""
+        from acme_powerschool.runtime import require_field
+
+        value: Phone = require_field(self, name, None)
+        return value
 
 
 @attrs.frozen(kw_only=True)
@@ -224,6 +316,14 @@ class SchoolEnrollment:
     full_time_equivalency: FullTimeEquivalency | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
+
+    def require(self, name: Literal["full_time_equivalency"]) -> FullTimeEquivalency:
+        """The field `name`, never None: MissingFieldError naming it (and the expansion to ask
+        for) when PowerSchool did not send it, e.g. `student.require("contact_info").email`."""
+        from acme_powerschool.runtime import require_field
+
+        value: FullTimeEquivalency = require_field(self, name, None)
+        return value
 
 
 @attrs.frozen(kw_only=True)
@@ -412,3 +512,40 @@ class StudentWrite:
     )
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
+
+    @overload
+    def require(self, name: Literal["name"]) -> PersonName: ...
+
+    @overload
+    def require(self, name: Literal["demographics"]) -> Demographics: ...
+
+    @overload
+    def require(self, name: Literal["addresses"]) -> Addresses: ...
+
+    @overload
+    def require(self, name: Literal["school_enrollment"]) -> SchoolEnrollment: ...
+
+    @overload
+    def require(self, name: Literal["contact"]) -> Contact: ...
+
+    @overload
+    def require(self, name: Literal["contact_info"]) -> ContactInfo: ...
+
+    @overload
+    def require(self, name: Literal["phones"]) -> Phones: ...
+
+    @overload
+    def require(self, name: Literal["schedule_setup"]) -> ScheduleSetup: ...
+
+    @overload
+    def require(self, name: Literal["initial_enrollment"]) -> InitialEnrollment: ...
+
+    @overload
+    def require(self, name: Literal["extension_data"]) -> ExtensionData: ...
+
+    def require(self, name: str) -> Any:
+        """The field `name`, never None: MissingFieldError naming it (and the expansion to ask
+        for) when PowerSchool did not send it, e.g. `student.require("contact_info").email`."""
+        from acme_powerschool.runtime import require_field
+
+        return require_field(self, name, None)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
 import attrs
 
@@ -37,12 +37,12 @@ class WriteResult:
 
 @attrs.frozen(kw_only=True)
 class WriteItemResult:
-    """The outcome of one item; status is "SUCCESS" or "ERROR"."""
+    """The outcome of one item; status is always sent."""
 
+    status: Literal["SUCCESS", "ERROR", "WARNING"]
+    """Either "SUCCESS", "ERROR" or "WARNING"."""
     client_uid: Id | None = None
     """The caller's correlation id, echoed back."""
-    status: str | None = None
-    """Either "SUCCESS" or "ERROR"."""
     action: str | None = None
     """One of "INSERT", "UPDATE" or "DELETE"."""
     success_message: WriteSuccess | None = None
@@ -52,13 +52,26 @@ class WriteItemResult:
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
+    @overload
+    def require(self, name: Literal["success_message"]) -> WriteSuccess: ...
+
+    @overload
+    def require(self, name: Literal["error_message"]) -> WriteErrors: ...
+
+    def require(self, name: str) -> Any:
+        """The field `name`, never None: MissingFieldError naming it (and the expansion to ask
+        for) when PowerSchool did not send it, e.g. `student.require("contact_info").email`."""
+        from acme_powerschool.runtime import require_field
+
+        return require_field(self, name, None)
+
 
 @attrs.frozen(kw_only=True)
 class WriteSuccess:
     """Where the written record lives."""
 
-    id: Id | None = None
-    """The record's id (DCID for students)."""
+    id: Id
+    """The record's id (DCID for students); always sent."""
     ref: str | None = None
     """The record's URL."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)

@@ -12,6 +12,7 @@ import copy
 import random
 from array import array
 from collections.abc import Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 import attrs
@@ -207,21 +208,48 @@ class District:
         self.inserted_students: list[int] = []
         self.local_id_index: dict[str, int] = {}  # local ids whose owner is not the formula's
         self.next_student_id = students + 1
+        self.deleted_students: set[int] = set()
 
     # ----- students -----
 
     @property
     def student_count(self) -> int:
-        return self.base_students + len(self.inserted_students)
+        return self.base_students + len(self.inserted_students) - len(self.deleted_students)
 
     def student_exists(self, dcid: int) -> bool:
+        if dcid in self.deleted_students:
+            return False
         return 1 <= dcid <= self.base_students or dcid in self.student_overrides
 
     def student_ids(self) -> Iterator[int]:
-        yield from range(1, self.base_students + 1)
+        deleted = self.deleted_students
+        yield from (i for i in range(1, self.base_students + 1) if i not in deleted)
         yield from self.inserted_students
 
+    def school_students(self, s: School) -> list[int]:
+        """The dcids of a school's students (deleted ones left out), in enrollment order."""
+        deleted = self.deleted_students
+        return [d for d in s.students if d not in deleted] if deleted else list(s.students)
+
+    def delete_student(self, dcid: int) -> None:
+        """Remove a student (a test hook: the API has no student DELETE). The school's generated
+        section rosters keep their other students and slots; the student's enrollments vanish."""
+        if not self.student_exists(dcid):
+            raise KeyError(dcid)
+        rec = self.student_overrides.pop(dcid, None)
+        if rec is not None:
+            self.local_id_index.pop(str(rec["local_id"]), None)
+        if dcid in self.inserted_students:
+            self.inserted_students.remove(dcid)
+            for s in self.schools:
+                if dcid in s.students:
+                    s.students.remove(dcid)
+        else:
+            self.deleted_students.add(dcid)
+
     def student_id_page(self, offset: int, limit: int) -> list[int]:
+        if self.deleted_students:
+            return list(islice(self.student_ids(), offset, offset + limit))
         base = self.base_students
         out = list(range(1 + offset, min(base, offset + limit) + 1)) if offset < base else []
         if len(out) < limit:
@@ -248,6 +276,8 @@ class District:
 
     def student(self, dcid: int, blocks: Sequence[str] = ()) -> Json | None:
         """The v1 record: core fields plus the requested expansion blocks ("" when empty)."""
+        if dcid in self.deleted_students:
+            return None
         rec = self.student_overrides.get(dcid)
         if rec is not None:
             out = {k: rec[k] for k in ("id", "local_id", "student_username", "name")}
@@ -583,11 +613,18 @@ class District:
         roster = self.section_roster(section_id) if slot >= 1 else []
         if not 1 <= slot <= len(roster):  # slot 0 (an id like 600) is nobody's enrollment
             return None
+        if roster[slot - 1] in self.deleted_students:
+            return None
         return self._enrollment(section_id, slot, roster[slot - 1])
 
     def section_enrollments(self, section_id: int) -> list[Json]:
         roster = self.section_roster(section_id)
-        return [self._enrollment(section_id, i, d) for i, d in enumerate(roster, start=1)]
+        deleted = self.deleted_students
+        return [
+            self._enrollment(section_id, i, d)
+            for i, d in enumerate(roster, start=1)
+            if d not in deleted
+        ]
 
     def _enrollment(self, section_id: int, slot: int, student_id: int) -> Json:
         term = self.term(self.section(section_id)["term_id"])  # type: ignore[index]

@@ -1,6 +1,8 @@
 """Which fault, if any, the simulator injects into a request: scripted or seeded random faults.
 
-Only the decision lives here (pure bookkeeping under a lock); the server carries a fault out.
+Each fault kind is ONE `FaultKind` record in `FAULTS`: what is answered instead of the request
+(or nothing: the request is applied) and how the answer is delivered. Adding a kind is adding a
+record. The plan (which request gets which fault) is bookkeeping under a lock.
 Random faults draw from `random.Random(seed)`, never from the global generator, so a run is
 repeatable for a given seed and request order.
 """
@@ -10,18 +12,100 @@ from __future__ import annotations
 import fnmatch
 import random
 import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
 
 import attrs
 
-# "500", "502", "503": answered at once, the request is not applied.
-# "503" carries PowerSchool's HTML maintenance page, "502" a proxy's HTML page.
-# "429": throttled answer with Retry-After; not applied.
-# "reset": the connection is dropped (TCP RST) before the request is applied.
-# "reset_after": the request IS applied (a write lands), then the connection is dropped.
-# "truncated": the request is applied, the answer's body is cut short and the connection closed.
-# "slow": the request is applied and answered after `slow_ms` milliseconds.
-FAULT_KINDS = ("500", "502", "503", "429", "reset", "reset_after", "truncated", "slow")
-APPLIES_REQUEST = frozenset({"reset_after", "truncated", "slow"})
+from acme_powerschool.testing import wire
+from acme_powerschool.testing.messages import Reply
+
+
+class Transport(Protocol):
+    """What a fault may do to the connection (the HTTP layer implements it)."""
+
+    def send(self, outgoing: Outgoing, truncated: bool = False) -> None: ...
+
+    def reset(self) -> None: ...
+
+
+@attrs.frozen
+class Outgoing:
+    """An encoded answer, ready to be written."""
+
+    reply: Reply
+    payload: bytes
+    content_type: str
+
+
+def send(transport: Transport, out: Outgoing, slow_ms: float) -> None:
+    transport.send(out)
+
+
+def _reset(transport: Transport, out: Outgoing, slow_ms: float) -> None:
+    transport.reset()
+
+
+def _truncate(transport: Transport, out: Outgoing, slow_ms: float) -> None:
+    transport.send(out, truncated=True)
+
+
+def _slow(transport: Transport, out: Outgoing, slow_ms: float) -> None:
+    time.sleep(slow_ms / 1000)
+    transport.send(out)
+
+
+@attrs.frozen
+class FaultKind:
+    """One fault kind, whole. `answer`: the reply sent INSTEAD of handling the request (the
+    request is not applied), or None: the request is handled (a write lands). `deliver`: how
+    the answer leaves (normally, cut short, after a wait, or not at all: a TCP reset)."""
+
+    name: str
+    answer: Callable[[], Reply] | None
+    deliver: Callable[[Transport, Outgoing, float], None] = send
+    doc: str = ""
+
+    @property
+    def applies_request(self) -> bool:
+        return self.answer is None
+
+
+def _json(status: int, message: str, **headers: str) -> Callable[[], Reply]:
+    return lambda: Reply(status, {"message": message}, headers=dict(headers))
+
+
+def _html(status: int, page: bytes, **headers: str) -> Callable[[], Reply]:
+    return lambda: Reply(status, page, "text/html", headers=dict(headers))
+
+
+FAULTS: dict[str, FaultKind] = {
+    k.name: k
+    for k in (
+        FaultKind(
+            "500",
+            _json(500, "org.hibernate.exception.SQLGrammarException: could not extract ResultSet"),
+            doc="a server error, not applied",
+        ),
+        FaultKind("502", _html(502, wire.BAD_GATEWAY_HTML), doc="a proxy's HTML page"),
+        FaultKind(
+            "503",
+            _html(503, wire.MAINTENANCE_HTML, **{"Retry-After": "1"}),
+            doc="PowerSchool's HTML maintenance page, with Retry-After",
+        ),
+        FaultKind(
+            "429",
+            _json(429, "Too many requests. Please wait 1 seconds.", **{"Retry-After": "1"}),
+            doc="throttled, with Retry-After",
+        ),
+        FaultKind("reset", lambda: Reply(0), _reset, doc="TCP reset before it is applied"),
+        FaultKind("reset_after", None, _reset, doc="applied, then a TCP reset"),
+        FaultKind("truncated", None, _truncate, doc="applied, the body cut short"),
+        FaultKind("slow", None, _slow, doc="applied, answered after slow_ms"),
+    )
+}
+FAULT_KINDS = tuple(FAULTS)
 
 
 def route_matches(pattern: str, method: str, path: str, route: str) -> bool:
@@ -41,7 +125,7 @@ def route_matches(pattern: str, method: str, path: str, route: str) -> bool:
 @attrs.define
 class _Scripted:
     pattern: str
-    kind: str
+    kind: FaultKind
     remaining: int
 
 
@@ -53,25 +137,24 @@ class FaultPlan:
         self._scripted: list[_Scripted] = []
         self._rng = random.Random(seed)
         self._rate = 0.0
-        self._kinds: tuple[str, ...] = ()
+        self._kinds: tuple[FaultKind, ...] = ()
         self._rate_pattern = "/ws/"
 
     def inject(self, pattern: str, kind: str, times: int = 1) -> None:
-        _check_kind(kind)
+        fault = lookup(kind)
         if times < 1:
             raise ValueError("times must be >= 1")
         with self._lock:
-            self._scripted.append(_Scripted(pattern, kind, times))
+            self._scripted.append(_Scripted(pattern, fault, times))
 
     def set_rate(self, rate: float, kinds: tuple[str, ...], pattern: str) -> None:
         if not 0.0 <= rate <= 1.0:
             raise ValueError("rate must be between 0 and 1")
-        for kind in kinds:
-            _check_kind(kind)
-        if rate and not kinds:
+        faults = tuple(lookup(kind) for kind in kinds)
+        if rate and not faults:
             raise ValueError("kinds must not be empty")
         with self._lock:
-            self._rate, self._kinds, self._rate_pattern = rate, kinds, pattern
+            self._rate, self._kinds, self._rate_pattern = rate, faults, pattern
 
     def clear(self) -> None:
         with self._lock:
@@ -82,7 +165,7 @@ class FaultPlan:
         with self._lock:
             return sum(s.remaining for s in self._scripted)
 
-    def pick(self, method: str, path: str, route: str) -> str | None:
+    def pick(self, method: str, path: str, route: str) -> FaultKind | None:
         with self._lock:
             for s in self._scripted:
                 if s.remaining > 0 and route_matches(s.pattern, method, path, route):
@@ -98,6 +181,8 @@ class FaultPlan:
         return None
 
 
-def _check_kind(kind: str) -> None:
-    if kind not in FAULT_KINDS:
+def lookup(kind: str) -> FaultKind:
+    fault = FAULTS.get(kind)
+    if fault is None:
         raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
+    return fault

@@ -51,6 +51,8 @@ class PowerQuery:
     count: Callable[[District], int] | None = None  # the unfiltered total, when it is cheap
     # Rows start..stop of the unfiltered result, straight from the index (no scan from row 1).
     sliced: Callable[[District, int, int | None], Iterator[LazyRow]] | None = None
+    # The row of one core-table id (data versions read only the changed rows), when cheap.
+    row_of: Callable[[District, Mapping[str, Table], int], Row | None] | None = None
 
     def arg(self, name: str) -> Arg | None:
         return next((a for a in self.args if a.name == name), None)
@@ -139,7 +141,7 @@ def _by_school(district: District, tables: Mapping[str, Table], args: Args) -> I
     grades = {int(g) for g in args.get("grade_levels") or ()}
     if school is None:
         return
-    for dcid in list(school.students):
+    for dcid in district.school_students(school):
         if district.school_of_student(dcid) is not school:
             continue
         if not grades:
@@ -217,6 +219,7 @@ QUERIES: dict[str, PowerQuery] = {
             columns=_cols(*(f"attendance.{k}" for k in _ATT_KEYS)),
             id_alias="attendance.id",
             rows=_daily_attendance,
+            row_of=lambda d, t, i: _attendance_row(t["attendance"], i),
         ),
         PowerQuery(
             name="com.acme.sdk.students.roster",
@@ -230,6 +233,7 @@ QUERIES: dict[str, PowerQuery] = {
             rows=_roster,
             count=lambda d: d.student_count,
             sliced=_student_slice(_roster_row),
+            row_of=lambda d, t, i: _roster_row(d, i),
         ),
         PowerQuery(
             name="com.acme.sdk.students.flat",
@@ -249,6 +253,7 @@ QUERIES: dict[str, PowerQuery] = {
             rows=_flat,
             count=lambda d: d.student_count,
             sliced=_student_slice(_flat_row),
+            row_of=lambda d, t, i: _flat_row(d, i),
         ),
         PowerQuery(
             name="com.acme.sdk.students.by_school",

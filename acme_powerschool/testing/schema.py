@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote
 
 from acme_powerschool.testing.district import (
@@ -26,6 +26,7 @@ from acme_powerschool.testing.routing import (
     fail,
     route,
 )
+from acme_powerschool.testing.state import State
 from acme_powerschool.testing.tables import (
     REFUSED_TABLES,
     Row,
@@ -34,15 +35,12 @@ from acme_powerschool.testing.tables import (
     text,
 )
 
-if TYPE_CHECKING:
-    from acme_powerschool.testing.server import Simulator
-
 # =====================================================================================
 # /ws/schema/table (§4)
 # =====================================================================================
 
 
-def _table(sim: Simulator, req: Request) -> Table:
+def _table(sim: State, req: Request) -> Table:
     name = unquote(req.params["table"]).lower()
     if name in REFUSED_TABLES:
         raise fail(405, REFUSED_TABLES[name])
@@ -78,7 +76,7 @@ def _columns(table: Table, names: Iterable[str]) -> list[str]:
     return out
 
 
-def _check_grants(sim: Simulator, table: Table, columns: Iterable[str]) -> None:
+def _check_grants(sim: State, table: Table, columns: Iterable[str]) -> None:
     missing = []
     for col in dict.fromkeys(columns):
         if not sim.is_granted(table.key, col):
@@ -118,7 +116,7 @@ def _sort_key(table: Table, column: str) -> Callable[[Row], Any]:
     return lambda row: row.get(column, "").lower()
 
 
-def _rows_for(sim: Simulator, table: Table, req: Request) -> tuple[list[Row], int]:
+def _rows_for(sim: State, table: Table, req: Request) -> tuple[list[Row], int]:
     clauses = _table_clauses(table, req)
     sort = req.query.get("sort", "")
     sort_cols = [c.lower() for c in _columns(table, sort.split(","))] if sort else []
@@ -135,11 +133,11 @@ def _rows_for(sim: Simulator, table: Table, req: Request) -> tuple[list[Row], in
     return rows[offset : offset + limit], len(rows)
 
 
-def _projection(sim: Simulator, table: Table, req: Request) -> list[str]:
+def _projection(sim: State, table: Table, req: Request) -> list[str]:
     """The projected columns; without a projection, 400 or (require_projection=False) all."""
     columns = _columns(table, req.query.get("projection", "").split(","))
     if not columns:
-        if sim.require_projection:
+        if sim.behaviour.require_projection:
             raise fail(400, "The projection parameter is required")
         return list(table.columns)
     return columns
@@ -150,7 +148,7 @@ def _project(row: Row, columns: list[str]) -> Row:
 
 
 @route("GET", "/ws/schema/table/{table}")
-def _table_list(sim: Simulator, req: Request) -> Reply:
+def _table_list(sim: State, req: Request) -> Reply:
     table = _table(sim, req)
     columns = _projection(sim, table, req)
     _check_grants(sim, table, columns)
@@ -160,7 +158,7 @@ def _table_list(sim: Simulator, req: Request) -> Reply:
 
 
 @route("GET", "/ws/schema/table/{table}/count")
-def _table_count(sim: Simulator, req: Request) -> Reply:
+def _table_count(sim: State, req: Request) -> Reply:
     table = _table(sim, req)
     if not req.query.get("q"):
         return Reply(200, {"count": table.count()})
@@ -169,7 +167,7 @@ def _table_count(sim: Simulator, req: Request) -> Reply:
 
 
 @route("GET", "/ws/schema/table/{table}/metadata")
-def _table_metadata(sim: Simulator, req: Request) -> Reply:
+def _table_metadata(sim: State, req: Request) -> Reply:
     """Fact sheet §4.6: the table's description, each column with the plugin's access."""
     table = _table(sim, req)
     writable = bool(table.verbs & {"POST", "PUT"})
@@ -202,7 +200,7 @@ def _row_id(req: Request) -> int:
 
 
 @route("GET", "/ws/schema/table/{table}/{id}")
-def _table_row(sim: Simulator, req: Request) -> Reply:
+def _table_row(sim: State, req: Request) -> Reply:
     table = _table(sim, req)
     columns = _projection(sim, table, req)
     _check_grants(sim, table, columns)
@@ -215,7 +213,7 @@ def _table_row(sim: Simulator, req: Request) -> Reply:
     )
 
 
-def _write_values(sim: Simulator, table: Table, req: Request) -> Row:
+def _write_values(sim: State, table: Table, req: Request) -> Row:
     body = req.json_body()
     tables = body.get("tables") if isinstance(body, dict) else None
     if not isinstance(tables, dict):
@@ -242,7 +240,7 @@ def _write_values(sim: Simulator, table: Table, req: Request) -> Row:
     return row
 
 
-def _write_reply(sim: Simulator, table: Table, action: str, row_id: int) -> Reply:
+def _write_reply(sim: State, table: Table, action: str, row_id: int) -> Reply:
     result = {
         "status": "SUCCESS",
         "action": action,
@@ -254,7 +252,7 @@ def _write_reply(sim: Simulator, table: Table, action: str, row_id: int) -> Repl
         "delete_count": 0,
         "result": [result],
     }
-    return Reply(200, {"results": body} if sim.schema_write_shape == "results" else body)
+    return Reply(200, {"results": body} if sim.behaviour.schema_write_shape == "results" else body)
 
 
 def _check_verb(table: Table, verb: str) -> None:
@@ -263,7 +261,7 @@ def _check_verb(table: Table, verb: str) -> None:
 
 
 @route("POST", "/ws/schema/table/{table}")
-def _table_insert(sim: Simulator, req: Request) -> Reply:
+def _table_insert(sim: State, req: Request) -> Reply:
     table = _table(sim, req)
     _check_verb(table, "POST")
     values = _write_values(sim, table, req)
@@ -272,11 +270,12 @@ def _table_insert(sim: Simulator, req: Request) -> Reply:
     except TableError as exc:
         raise fail(exc.status, exc.message) from None
     sim.writes.append(Write("POST", req.path, req.json_body(), (str(row_id),)))
+    sim.record_change(table.key, row_id)
     return _write_reply(sim, table, "INSERT", row_id)
 
 
 @route("PUT", "/ws/schema/table/{table}/{id}")
-def _table_update(sim: Simulator, req: Request) -> Reply:
+def _table_update(sim: State, req: Request) -> Reply:
     table = _table(sim, req)
     _check_verb(table, "PUT")
     row_id = _row_id(req)
@@ -286,11 +285,12 @@ def _table_update(sim: Simulator, req: Request) -> Reply:
     except TableError as exc:
         raise fail(exc.status, exc.message) from None
     sim.writes.append(Write("PUT", req.path, req.json_body(), (str(row_id),)))
+    sim.record_change(table.key, row_id)
     return _write_reply(sim, table, "UPDATE", row_id)
 
 
 @route("DELETE", "/ws/schema/table/{table}/{id}")
-def _table_delete(sim: Simulator, req: Request) -> Reply:
+def _table_delete(sim: State, req: Request) -> Reply:
     table = _table(sim, req)
     _check_verb(table, "DELETE")
     row_id = _row_id(req)
@@ -299,6 +299,7 @@ def _table_delete(sim: Simulator, req: Request) -> Reply:
     _check_grants(sim, table, table.columns)  # delete needs access to every column (§4.10)
     table.delete(row_id)
     sim.writes.append(Write("DELETE", req.path, None, (str(row_id),)))
+    sim.record_change(table.key, row_id, deleted=True)
     return Reply(204, b"")
 
 
@@ -307,7 +308,7 @@ def _table_delete(sim: Simulator, req: Request) -> Reply:
 # =====================================================================================
 
 
-def _query(sim: Simulator, req: Request) -> PowerQuery:
+def _query(sim: State, req: Request) -> PowerQuery:
     name = unquote(req.params["name"])
     query = sim.queries.get(name)
     if query is None:
@@ -315,7 +316,7 @@ def _query(sim: Simulator, req: Request) -> PowerQuery:
     return query
 
 
-def _query_forbidden(sim: Simulator, query: PowerQuery) -> None:
+def _query_forbidden(sim: State, query: PowerQuery) -> None:
     missing = [
         {"resource": query.name, "field": f"{c.table}.{c.column}", "code": "No access to the field"}
         for c in query.columns
@@ -335,7 +336,7 @@ def _bad_arg(query: PowerQuery, field: str, code: str) -> HttpError:
     )
 
 
-def _query_filter(sim: Simulator, query: PowerQuery, raw: Any) -> list[Clause]:
+def _query_filter(sim: State, query: PowerQuery, raw: Any) -> list[Clause]:
     """A `$q` filter over the query's column aliases; 400 for a bad one (§3.5, §5.9)."""
     if not isinstance(raw, str):
         raise _bad_arg(query, "$q", "$q must be a string")
@@ -353,9 +354,7 @@ def _query_filter(sim: Simulator, query: PowerQuery, raw: Any) -> list[Clause]:
     return clauses
 
 
-def _query_args(
-    sim: Simulator, query: PowerQuery, req: Request
-) -> tuple[dict[str, Any], list[Clause]]:
+def _query_args(sim: State, query: PowerQuery, req: Request) -> tuple[dict[str, Any], list[Clause]]:
     body = req.json_body() if req.body.strip() else {}
     if body is None:
         body = {}
@@ -394,16 +393,9 @@ def _is_integer(value: Any) -> bool:
     return isinstance(value, (str, int)) and is_digits(str(value).strip().removeprefix("-"))
 
 
-def _query_rows(
-    sim: Simulator, query: PowerQuery, req: Request, start: int, stop: int | None, total: bool
-) -> tuple[list[Row], int]:
-    """This page's rows and (when `total`) the number of rows of all pages, else -1."""
-    _query_forbidden(sim, query)
-    args, clauses = _query_args(sim, query, req)
-    start = min(start, sys.maxsize)  # islice's bounds; a page that far out is empty anyway
-    stop = None if stop is None else min(stop, sys.maxsize)
-    order = req.query.get("order", "")
+def _order_keys(query: PowerQuery, req: Request) -> list[tuple[str, bool]]:
     keys = []
+    order = req.query.get("order", "")
     if order:
         aliases = {c.alias for c in query.columns}
         for part in order.split(","):
@@ -411,13 +403,29 @@ def _query_rows(
             if alias not in aliases:
                 raise _bad_arg(query, alias, "Invalid order column")
             keys.append((alias, direction.strip().lower() == "desc"))
-    thunks = query.rows(sim.district, sim.tables, args)
-    if clauses or keys:
-        rows = [r for r in (t() for t in thunks) if r is not None]
+    return keys
+
+
+def _query_rows(
+    sim: State, query: PowerQuery, req: Request, start: int, stop: int | None, total: bool
+) -> tuple[list[Row], int]:
+    """This page's rows and (when `total`) the number of rows of all pages, else -1."""
+    _query_forbidden(sim, query)
+    args, clauses = _query_args(sim, query, req)
+    since = data_version_since(sim, query, req)
+    start = min(start, sys.maxsize)  # islice's bounds; a page that far out is empty anyway
+    stop = None if stop is None else min(stop, sys.maxsize)
+    keys = _order_keys(query, req)
+    if since is not None or clauses or keys:
+        if since is not None:
+            rows = _changed_rows(sim, query, args, *since)
+        else:
+            rows = [r for r in (t() for t in query.rows(sim.district, sim.tables, args)) if r]
         rows = [r for r in rows if all(matches(c, r.get(c.field)) for c in clauses)]
         for alias, desc in reversed(keys):
             rows.sort(key=_order_key(alias), reverse=desc)
         return rows[start:stop], len(rows)
+    thunks = query.rows(sim.district, sim.tables, args)
     count = -1
     if total:
         if query.count is not None:
@@ -431,6 +439,82 @@ def _query_rows(
     return page, count
 
 
+# ----- data versions (PowerSchool 10.0+) -----
+
+
+def _version_number(value: Any) -> int | None:
+    """A data version: a whole number >= 0, sent as a string (the doc's example) or a number."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    raw = str(value).strip()
+    return int(raw) if is_digits(raw) else None
+
+
+def data_version_since(
+    sim: State, query: PowerQuery, req: Request
+) -> tuple[int, tuple[str, ...]] | None:
+    """(version, subscribed tables) when the body carries `$dataversion` and
+    `$dataversion_applicationname` (both or neither, DEV "PowerQueries"), else None."""
+    body = req.json_body() if req.body.strip() else None
+    if not isinstance(body, dict):
+        return None
+    has_version = "$dataversion" in body
+    has_app = "$dataversion_applicationname" in body
+    if not has_version and not has_app:
+        return None
+    if has_version != has_app:
+        missing = "$dataversion_applicationname" if has_version else "$dataversion"
+        raise _bad_arg(query, missing, "$dataversion and $dataversion_applicationname go together")
+    version = _version_number(body["$dataversion"])
+    if version is None:
+        raise _bad_arg(query, "$dataversion", "The data version must be a whole number >= 0")
+    tables = sim.changes.subscription(str(body["$dataversion_applicationname"]))
+    if tables is None:
+        raise _bad_arg(
+            query, "$dataversion_applicationname", "No data version subscription by that name"
+        )
+    return version, tables
+
+
+def _changed_rows(
+    sim: State, query: PowerQuery, args: dict[str, Any], since: int, tables: tuple[str, ...]
+) -> list[Row]:
+    """The query's rows whose core-table row changed after `since` (rows of a core table the
+    subscription does not follow never count as changed)."""
+    core = query.core_table
+    if core not in tables:
+        return []
+    if query.row_of is not None and not args and since >= sim.changes.options.start:
+        ids = sorted(sim.changes.changed_since(core, since, lambda: iter(())))
+        found = (query.row_of(sim.district, sim.tables, i) for i in ids)
+        return [r for r in found if r is not None]
+    rows = [r for r in (t() for t in query.rows(sim.district, sim.tables, args)) if r]
+    return [r for r in rows if _row_changed(sim, core, r.get(query.id_alias, ""), since)]
+
+
+def _row_changed(sim: State, table: str, ident: str, since: int) -> bool:
+    return is_digits(ident) and sim.changes.changed_after(table, int(ident), since)
+
+
+@route("GET", "/ws/dataversion/{application}/{version}")
+def _dataversion(sim: State, req: Request) -> Reply:
+    """The ids that changed per subscribed table since a version (API explorer "dataversion";
+    the shape is grantholle/powerschool-api's published response)."""
+    tables = sim.changes.subscription(unquote(req.params["application"]))
+    if tables is None:
+        raise fail(400, "No data version subscription by that application name")
+    since = _version_number(unquote(req.params["version"]))
+    if since is None:
+        raise fail(400, "The data version must be a whole number >= 0")
+    current = sim.changes.version
+    out: Json = {}
+    for table in tables:
+        ids = sim.changes.changed_since(table, since, lambda t=table: sim.all_ids(t))  # type: ignore[misc]
+        if ids:
+            out[table] = ids
+    return Reply(200, {"$dataversion": str(current), "tables": out})
+
+
 def _order_key(alias: str) -> Callable[[Row], tuple[int, float, str]]:
     return lambda row: _order_value(row.get(alias, ""))
 
@@ -440,7 +524,7 @@ def _order_value(value: str) -> tuple[int, float, str]:
 
 
 @route("POST", "/ws/schema/query/{name}")
-def _query_run(sim: Simulator, req: Request) -> Reply:
+def _query_run(sim: State, req: Request) -> Reply:
     query = _query(sim, req)
     try:
         page = max(1, int(req.query.get("page", "1") or "1"))
@@ -452,20 +536,23 @@ def _query_run(sim: Simulator, req: Request) -> Reply:
         rows, total = _query_rows(sim, query, req, 0, None, want_count)
     else:
         rows, total = _query_rows(sim, query, req, (page - 1) * size, page * size, want_count)
-    body: Json = {"name": query.record_name, "record": [record_of(query, r) for r in rows]}
+    body: Json = {"name": query.record_name}
+    if data_version_since(sim, query, req) is not None:
+        body["$dataversion"] = str(sim.changes.version)
+    body["record"] = [record_of(query, r) for r in rows]
     if want_count:
         body["count"] = total
     return Reply(200, body)
 
 
 @route("POST", "/ws/schema/query/{name}/count")
-def _query_count(sim: Simulator, req: Request) -> Reply:
+def _query_count(sim: State, req: Request) -> Reply:
     query = _query(sim, req)
     return Reply(200, {"count": _query_rows(sim, query, req, 0, 0, True)[1]})
 
 
 @route("GET", "/ws/schema/query/api")
-def _query_api(sim: Simulator, req: Request) -> Reply:
+def _query_api(sim: State, req: Request) -> Reply:
     paths: Json = {}
     definitions: Json = {}
     for q in sim.queries.values():
@@ -517,10 +604,10 @@ def _access_list(queries: Iterable[PowerQuery]) -> Reply:
 
 
 @route("GET", "/ws/powerqueryaccesslist")
-def _access_list_all(sim: Simulator, req: Request) -> Reply:
+def _access_list_all(sim: State, req: Request) -> Reply:
     return _access_list(sim.queries.values())
 
 
 @route("GET", "/ws/powerqueryaccesslist/{name}")
-def _access_list_one(sim: Simulator, req: Request) -> Reply:
+def _access_list_one(sim: State, req: Request) -> Reply:
     return _access_list([_query(sim, req)])

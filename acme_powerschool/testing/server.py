@@ -3,129 +3,83 @@
 Standard library HTTP (ThreadingHTTPServer, keep-alive, exact Content-Length) over the seeded
 district. It must never import the client side of this package; every answer shape here is
 read from /work/shared/powerschool-api.md, not from the SDK.
+
+The parts: `SimState` (state.py: data, change log, grants, tokens, options) is all a handler
+sees; the request pipeline (pipeline.py) is a list of steps; fault kinds are records
+(faults.py); the HTTP layer below only reads bytes, runs the pipeline and writes the answer.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
-import math
-import random
+import ipaddress
 import socket
 import struct
 import threading
 import time
 import traceback
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from acme_powerschool.testing import schema, v1, wire
-from acme_powerschool.testing.district import District, mix_seed, seeded_uuid
-from acme_powerschool.testing.faults import APPLIES_REQUEST, FaultPlan
-from acme_powerschool.testing.queries import QUERIES, PowerQuery
-from acme_powerschool.testing.routing import (
-    JSON_TYPE,
-    ROUTES,
-    XML_TYPE,
-    HttpError,
-    Reply,
-    Request,
-    Write,
+from acme_powerschool.testing import pipeline, schema, v1, wire
+from acme_powerschool.testing.dataversion import DataVersionOptions
+from acme_powerschool.testing.district import District, mix_seed
+from acme_powerschool.testing.faults import FaultKind, FaultPlan, Outgoing
+from acme_powerschool.testing.messages import JSON_TYPE, XML_TYPE, Reply, Request, Write
+from acme_powerschool.testing.options import (
+    DEFAULT_TOKEN_LIFETIME,
+    Access,
+    Behaviour,
+    Paging,
+    Timing,
+    split_legacy,
 )
-from acme_powerschool.testing.tables import Table, build_tables
+from acme_powerschool.testing.queries import PowerQuery
+from acme_powerschool.testing.state import DEFAULT_DENIED, SimState
+from acme_powerschool.testing.stats import Stats
+from acme_powerschool.testing.tables import Table
 
 # Importing the route modules registers their handlers in ROUTES.
 _ROUTE_MODULES = (v1, schema)
-__all__ = ["Simulator", "Stats", "Write"]
-
-DEFAULT_TOKEN_LIFETIME = 30 * 24 * 3600  # fact sheet §1.6: 30 days
-# The one default denial: the original README's 403 example must happen out of the box.
-DEFAULT_DENIED = frozenset({("attendance", "studentid")})
+__all__ = ["DEFAULT_DENIED", "DEFAULT_TOKEN_LIFETIME", "Simulator", "Stats", "Write"]
+MAX_BODY = 64 * 1024 * 1024  # a request body above this is refused with 400 (never read)
 
 
-class Stats:
-    """Request counters, thread-safe. `requests` excludes token requests (`token_requests`)."""
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost (a trailing dot allowed): served without allow_remote."""
+    name = host.strip().lower().rstrip(".")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._requests = 0
-        self._token_requests = 0
-        self._by_route: collections.Counter[str] = collections.Counter()
-        self._statuses: collections.Counter[int] = collections.Counter()
-        self._faults: collections.Counter[str] = collections.Counter()
 
-    def count(self, route: str, token: bool) -> None:
-        with self._lock:
-            if token:
-                self._token_requests += 1
-            else:
-                self._requests += 1
-            self._by_route[route] += 1
+def _option(record: str, name: str) -> property:
+    """A Simulator attribute that reads and writes one field of an option record."""
 
-    def status(self, status: int) -> None:
-        with self._lock:
-            self._statuses[status] += 1
+    def get(self: Simulator) -> Any:
+        return getattr(getattr(self, record), name)
 
-    def fault(self, kind: str) -> None:
-        with self._lock:
-            self._faults[kind] += 1
+    def put(self: Simulator, value: Any) -> None:
+        setattr(getattr(self, record), name, value)
 
-    def reset(self) -> None:
-        with self._lock:
-            self._requests = self._token_requests = 0
-            self._by_route.clear()
-            self._statuses.clear()
-            self._faults.clear()
-
-    @property
-    def requests(self) -> int:
-        with self._lock:
-            return self._requests
-
-    @property
-    def token_requests(self) -> int:
-        with self._lock:
-            return self._token_requests
-
-    @property
-    def by_route(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._by_route)
-
-    @property
-    def statuses(self) -> dict[int, int]:
-        with self._lock:
-            return dict(self._statuses)
-
-    @property
-    def faults(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._faults)
-
-    def __repr__(self) -> str:
-        return (
-            f"Stats(requests={self.requests}, token_requests={self.token_requests}, "
-            f"by_route={self.by_route})"
-        )
+    return property(get, put, doc=f"Shortcut for `{record}.{name}`.")
 
 
 class Simulator:
     """A running PowerSchool on 127.0.0.1: `with Simulator(students=5000, seed=1) as sim:`.
 
-    Controls (safe to change while running): `token_lifetime` (seconds), `latency_ms` (added
-    to every request), `throttle_ms` (minimum interval between requests; faster ones get
-    `throttle_status`, 429 or 509, with Retry-After), `slow_ms` (delay of the "slow" fault),
-    `xml_quirks` (numeric-looking strings become numbers in /ws/v1 JSON), `max_page_size` and
-    `max_page_sizes` (per resource: "student", "staff", "section", "section_enrollment",
-    "school", "course", "term", "schema_table_query"), `v1_access` ("FULL", "READ" or None, the
-    plugin's accessLevelV1Api), `schema_write_shape` ("top" or "results").
-
-    Inferred choices (fact sheet §9: each one configurable): `throttle_status` (429 or 509),
-    `require_projection` (True: a schema-table GET without projection is 400; False: all
-    columns), `oversize_pagesize` ("cap": a pagesize above the max is silently capped; "error":
-    400), `default_format` ("json" or "xml": the answer when the request states no Accept).
+    Options come in records: `paging` (Paging: max_page_size, max_page_sizes, oversize_pagesize),
+    `timing` (Timing: latency_ms, throttle_ms, throttle_status, slow_ms), `access` (Access:
+    client_id, client_secret, token_lifetime, v1_access, plugin_id), `behaviour` (Behaviour: the
+    wire choices), `data_versions` (DataVersionOptions). Every field is also accepted as a flat
+    keyword (`Simulator(throttle_ms=100, xml_quirks=True)`) and is an attribute you can change
+    while it runs (`sim.latency_ms = 5`). `host` must be loopback unless `allow_remote=True`.
     """
 
     def __init__(
@@ -136,79 +90,107 @@ class Simulator:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        max_page_size: int = 100,
-        token_lifetime: float = DEFAULT_TOKEN_LIFETIME,
-        latency_ms: float = 0.0,
-        throttle_ms: float = 0.0,
-        slow_ms: float = 2000.0,
-        xml_quirks: bool = False,
+        allow_remote: bool = False,
         grants: Iterable[tuple[str, str]] | None = None,
-        v1_access: str | None = "FULL",
-        schema_write_shape: str = "top",
-        plugin_id: int = 1234,
-        max_page_sizes: Mapping[str, int] | None = None,
-        throttle_status: int = 429,
-        require_projection: bool = True,
-        oversize_pagesize: str = "cap",
-        default_format: str = "json",
+        paging: Paging | None = None,
+        timing: Timing | None = None,
+        access: Access | None = None,
+        behaviour: Behaviour | None = None,
+        data_versions: DataVersionOptions | None = None,
+        clock: Callable[[], float] = time.time,
+        **options: Any,
     ) -> None:
-        if max_page_size < 1:
-            raise ValueError("max_page_size must be >= 1")
-        sizes = dict(max_page_sizes or {})
-        unknown = sorted(set(sizes) - set(v1.PAGE_SIZE_KINDS))
-        if unknown:
-            raise ValueError(f"unknown max_page_sizes keys {unknown}: use {v1.PAGE_SIZE_KINDS}")
-        if any(size < 1 for size in sizes.values()):
-            raise ValueError("every max_page_sizes value must be >= 1")
-        if throttle_status not in (429, 509):
-            raise ValueError("throttle_status must be 429 or 509")
-        if oversize_pagesize not in ("cap", "error"):
-            raise ValueError('oversize_pagesize must be "cap" or "error"')
-        if default_format not in ("json", "xml"):
-            raise ValueError('default_format must be "json" or "xml"')
+        if not is_loopback(host) and not allow_remote:
+            raise ValueError(
+                f"host {host!r} is not a loopback address; the simulator's credentials are "
+                "predictable. Use 127.0.0.1, ::1 or localhost, or pass allow_remote=True."
+            )
+        records = split_legacy(
+            options, {"paging": paging, "timing": timing, "access": access, "behaviour": behaviour}
+        )
+        self.paging_options: Paging = records["paging"]
+        self.timing: Timing = records["timing"]
+        self.access: Access = records["access"]
+        self.behaviour: Behaviour = records["behaviour"]
         self.seed = seed
-        self.district = District(students=students, schools=schools, seed=seed)
-        self.tables: dict[str, Table] = build_tables(self.district)
-        self.queries: dict[str, PowerQuery] = dict(QUERIES)
-        ident = random.Random(mix_seed(seed, 99))
-        self.client_id = client_id or seeded_uuid(ident)
-        self.client_secret = client_secret or seeded_uuid(ident)
-        self._token_rng = random.Random(mix_seed(seed, 98))
-        self.max_page_size = max_page_size
-        # Per-resource overrides; a kind without one uses max_page_size (see page_size).
-        self.max_page_sizes: dict[str, int] = sizes
-        self.throttle_status = throttle_status
-        self.require_projection = require_projection
-        self.oversize_pagesize = oversize_pagesize
-        self.default_format = default_format
-        self.token_lifetime = token_lifetime
-        self.latency_ms = latency_ms
-        self.throttle_ms = throttle_ms
-        self.slow_ms = slow_ms
-        self.xml_quirks = xml_quirks
-        self.v1_access = v1_access
-        self.schema_write_shape = schema_write_shape
-        self.plugin_id = plugin_id
+        self.state = SimState(
+            District(students=students, schools=schools, seed=seed),
+            paging=self.paging_options,
+            behaviour=self.behaviour,
+            access=self.access,
+            data_versions=data_versions or DataVersionOptions(),
+            grants=grants,
+            clock=clock,
+        )
         self.stats = Stats()
-        self.writes: list[Write] = []
-        self.lock = threading.RLock()
         self._faults = FaultPlan(mix_seed(seed, 97))
-        self._tokens: dict[str, float] = {}  # token -> monotonic expiry
-        self._current_token: str | None = None
-        self._last_request = -math.inf
-        self._throttle_lock = threading.Lock()
-        self._grants: set[tuple[str, str]] | None = None
-        self._denied: set[tuple[str, str]] = set(DEFAULT_DENIED)
-        if grants is not None:
-            self.set_grants(grants)
-        self._host, self._port = host, port
+        self.steps: list[pipeline.Step] = pipeline.default_steps(
+            self.state, self.stats, self.timing, self._faults, self.access
+        )
+        self._host, self._port = host.strip().rstrip(".") or host, port
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
-        self.started_at = time.time()
+
+    # The older flat attributes, kept: each reads and writes its option record.
+    max_page_size = _option("paging_options", "max_page_size")
+    max_page_sizes = _option("paging_options", "max_page_sizes")
+    oversize_pagesize = _option("paging_options", "oversize_pagesize")
+    latency_ms = _option("timing", "latency_ms")
+    throttle_ms = _option("timing", "throttle_ms")
+    throttle_status = _option("timing", "throttle_status")
+    slow_ms = _option("timing", "slow_ms")
+    token_lifetime = _option("access", "token_lifetime")
+    v1_access = _option("access", "v1_access")
+    plugin_id = _option("access", "plugin_id")
+    xml_quirks = _option("behaviour", "xml_quirks")
+    require_projection = _option("behaviour", "require_projection")
+    schema_write_shape = _option("behaviour", "schema_write_shape")
+    default_format = _option("behaviour", "default_format")
+
+    # ----- the state, as before -----
+
+    @property
+    def district(self) -> District:
+        return self.state.district
+
+    @property
+    def tables(self) -> dict[str, Table]:
+        return self.state.tables
+
+    @property
+    def queries(self) -> dict[str, PowerQuery]:
+        return self.state.queries
+
+    @property
+    def writes(self) -> list[Write]:
+        return self.state.writes
+
+    @property
+    def lock(self) -> threading.RLock:
+        return self.state.lock
+
+    @property
+    def client_id(self) -> str:
+        return self.state.client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self.state.client_secret
+
+    @property
+    def started_at(self) -> float:
+        return self.state.started_at
+
+    def page_size(self, kind: str) -> int:
+        return self.state.page_size(kind)
+
+    def paging(self, req: Request, kind: str) -> tuple[int, int]:
+        return self.state.paging(req, kind)
+
+    def ref(self, path: str) -> str:
+        return self.state.ref(path)
 
     # ----- lifecycle -----
 
@@ -219,6 +201,7 @@ class Simulator:
         server = server_class((self._host, self._port), _RequestHandler)
         server.simulator = self
         self._server = server
+        self.state.base_url = self.base_url
         self._thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -268,93 +251,48 @@ class Simulator:
 
     def revoke_tokens(self) -> None:
         """Forget every token (as "Regenerate Client ID and Secret" does): they become invalid."""
-        with self.lock:
-            self._tokens.clear()
-            self._current_token = None
+        self.state.tokens.revoke()
 
     def expire_tokens(self) -> None:
         """Make every issued token expired (401 "The access token has expired")."""
-        with self.lock:
-            now = time.monotonic()
-            for token in self._tokens:
-                self._tokens[token] = now - 1
-            self._current_token = None
+        self.state.tokens.expire()
 
     def issue_token(self) -> str:
         """A valid token without a round trip (for tests of code that is handed a token)."""
-        with self.lock:
-            return self._token_for_client()[0]
+        return self.state.tokens.issue()[0]
 
     def _token_for_client(self) -> tuple[str, int]:
-        now = time.monotonic()
-        current = self._current_token
-        if current is not None and self._tokens.get(current, -math.inf) > now:
-            return current, int(self._tokens[current] - now)
-        token = seeded_uuid(self._token_rng)
-        self._tokens[token] = now + self.token_lifetime
-        self._current_token = token
-        return token, int(self.token_lifetime)
+        return self.state.tokens.issue()
 
     def _token_problem(self, header: str) -> str | None:
-        """None when the Bearer token is good; otherwise the error_description to send."""
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return "The access token is invalid"
-        with self.lock:
-            expiry = self._tokens.get(token.strip())
-        if expiry is None:
-            return "The access token is invalid"
-        if expiry <= time.monotonic():
-            return "The access token has expired"
-        return None
+        return self.state.tokens.problem(header)
 
     # ----- grants (plugin.xml <access_request>) -----
 
     @property
     def grants(self) -> frozenset[tuple[str, str]] | None:
         """The explicit grant set, or None for the default (all fields except the denied ones)."""
-        with self.lock:
-            return None if self._grants is None else frozenset(self._grants)
+        return self.state.grants.granted
 
     @property
     def denied(self) -> frozenset[tuple[str, str]]:
-        with self.lock:
-            return frozenset(self._denied)
+        return self.state.grants.denied
 
     def set_grants(self, grants: Iterable[tuple[str, str]]) -> None:
         """Grant exactly these (table, field) pairs; field "*" grants a whole table."""
-        with self.lock:
-            self._grants = {(t.lower(), f.lower()) for t, f in grants}
-            self._denied = set()
+        self.state.grants.set(grants)
 
     def grant(self, table: str, field: str = "*") -> None:
-        with self.lock:
-            pair = (table.lower(), field.lower())
-            self._denied.discard(pair)
-            if field == "*":
-                self._denied = {d for d in self._denied if d[0] != pair[0]}
-            if self._grants is not None:
-                self._grants.add(pair)
+        self.state.grants.grant(table, field)
 
     def deny(self, table: str, field: str) -> None:
-        with self.lock:
-            pair = (table.lower(), field.lower())
-            self._denied.add(pair)
-            if self._grants is not None:
-                self._grants.discard(pair)
+        self.state.grants.deny(table, field)
 
     def reset_grants(self) -> None:
-        with self.lock:
-            self._grants, self._denied = None, set(DEFAULT_DENIED)
+        self.state.grants.reset()
 
     def is_granted(self, table: str, field: str) -> bool:
-        pair = (table.lower(), field.lower())
-        with self.lock:
-            if pair in self._denied:
-                return False
-            if self._grants is None:
-                return True
-            return pair in self._grants or (pair[0], "*") in self._grants
+        return self.state.grants.allows(table, field)
 
     # ----- faults -----
 
@@ -377,126 +315,66 @@ class Simulator:
     def pending_faults(self) -> int:
         return self._faults.pending()
 
+    # ----- data versions and the mutate() test hook -----
+
+    @property
+    def data_version(self) -> int:
+        """The district's current data version (it advances by one per row written)."""
+        return self.state.changes.version
+
+    def subscribe(self, application: str, tables: Iterable[str]) -> None:
+        """Add or replace a data version subscription: `application` follows `tables`."""
+        self.state.changes.subscribe(application, tables)
+
+    def mutate(
+        self,
+        table: str,
+        action: str,
+        row_id: int | None = None,
+        values: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Change the district as an admin would, without HTTP; returns the row id.
+
+        `action` is "insert", "update", "delete" or "touch" (record a change, alter nothing).
+        `table` is a schema table ("students", "attendance", "u_studentsuserfields", ...) or,
+        for "touch", any table a subscription can follow ("users", "sections", ...). `values`
+        maps column -> value, as a schema-table write body does. Every call advances the data
+        version by one and sets the row's WHENMODIFIED. A refused change raises ValueError; a
+        missing row raises KeyError.
+        """
+        from acme_powerschool.testing.mutate import apply
+
+        with self.state.lock:
+            return apply(self.state, table.lower(), action.lower(), row_id, dict(values or {}))
+
+    def all_ids(self, table: str) -> Iterator[int]:
+        return self.state.all_ids(table)
+
     # ----- writes -----
 
     def applied_client_uids(self) -> collections.Counter[str]:
         """How many times each client_uid was applied by POST /ws/v1/student."""
-        with self.lock:
+        with self.state.lock:
             counter: collections.Counter[str] = collections.Counter()
-            for w in self.writes:
+            for w in self.state.writes:
                 if w.path.rstrip("/") == "/ws/v1/student":
                     counter.update(w.applied)
             return counter
 
     # ----- request handling -----
 
-    def handle(self, req: Request) -> tuple[Reply, str | None]:
-        """Answer one request. Returns the reply and the post-handling fault, if any."""
-        matched = None
-        allowed: list[str] = []
-        for r in ROUTES:
-            m = r.pattern.match(req.path)
-            if m is None:
-                continue
-            if r.method == req.method:
-                matched, req.params = r, m.groupdict()
-                break
-            allowed.append(r.method)
-        token_route = req.path.rstrip("/") == "/oauth/access_token"
-        name = matched.name if matched is not None else f"{req.method} (unmatched)"
-        self.stats.count(name, token_route)
-        if self.latency_ms > 0:
-            time.sleep(self.latency_ms / 1000)
-        throttled = self._throttle()
-        if throttled is not None:
-            return throttled, None
-        fault = self._faults.pick(req.method, req.path, name)
-        if fault is not None:
-            self.stats.fault(fault)
-            if fault not in APPLIES_REQUEST:
-                return _fault_reply(fault), fault
-        if matched is None:
-            if allowed:
-                reply = Reply(405, {"message": f"HTTP method {req.method} is not allowed"})
-                reply.headers["Allow"] = ", ".join(sorted(set(allowed)))
-                return reply, None
-            return Reply(404, {"message": f"Resource not found: {req.path}"}), None
-        if matched.authorized:
-            problem = self._token_problem(req.headers.get("authorization", ""))
-            if problem is not None:
-                header = (
-                    'Bearer error="invalid_token",realm="PowerSchool",'
-                    f'error_description="{problem}"'
-                )
-                return Reply(401, b"", "text/plain", headers={"WWW-Authenticate": header}), None
-        if req.path.startswith("/ws/v1/") and matched.name not in (
-            "GET /ws/v1/metadata",
-            "GET /ws/v1/time",
-        ):
-            level = self.v1_access
-            needed = "READ" if req.method == "GET" else "FULL"
-            if level is None or (needed == "FULL" and level != "FULL"):
-                message = f"Plugin is missing required accessLevelV1Api {needed} permission"
-                return Reply(401, {"errorMessage": {"message": message}}), None
-        try:
-            with self.lock:
-                reply = matched.handler(self, req)
-        except HttpError as exc:
-            reply = exc.reply
-        reply.v1 = reply.v1 or req.path.startswith("/ws/v1/")
-        return reply, fault
-
-    def _throttle(self) -> Reply | None:
-        interval = self.throttle_ms / 1000
-        if interval <= 0:
-            return None
-        with self._throttle_lock:
-            now = time.monotonic()
-            wait = self._last_request + interval - now
-            if wait > 0:
-                seconds = max(1, math.ceil(wait))
-                body = {"message": f"Too many requests. Please wait {seconds} seconds."}
-                return Reply(self.throttle_status, body, headers={"Retry-After": str(seconds)})
-            self._last_request = now
-        return None
-
-    # ----- small helpers used by the handlers -----
-
-    def page_size(self, kind: str) -> int:
-        """The max page size of one resource ("student", "staff", ..., "schema_table_query")."""
-        return self.max_page_sizes.get(kind, self.max_page_size)
-
-    def paging(self, req: Request, kind: str) -> tuple[int, int]:
-        """(offset, limit) of a list request, capped at (or, in "error" mode, refused above)
-        the resource's max page size."""
-        return req.paging(self.page_size(kind), strict=self.oversize_pagesize == "error")
-
-    def ref(self, path: str) -> str:
-        return f"{self.base_url}{path}"
-
-
-def _fault_reply(kind: str) -> Reply:
-    if kind == "503":
-        return Reply(503, wire.MAINTENANCE_HTML, "text/html", headers={"Retry-After": "1"})
-    if kind == "502":
-        return Reply(502, wire.BAD_GATEWAY_HTML, "text/html")
-    if kind == "500":
-        body = {
-            "message": "org.hibernate.exception.SQLGrammarException: could not extract ResultSet"
-        }
-        return Reply(500, body)
-    if kind == "429":
-        return Reply(
-            429,
-            {"message": "Too many requests. Please wait 1 seconds."},
-            headers={"Retry-After": "1"},
-        )
-    return Reply(0)  # "reset": the handler drops the connection without an answer
+    def handle(self, req: Request) -> tuple[Reply, FaultKind | None]:
+        """Answer one request through the pipeline; returns the reply and the fault picked."""
+        return pipeline.run(self.steps, req)
 
 
 # =====================================================================================
 # HTTP plumbing
 # =====================================================================================
+
+
+class _BadBody(ValueError):
+    """A request body that cannot be read: answered 400 and the connection closed."""
 
 
 class _Server(ThreadingHTTPServer):
@@ -582,15 +460,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         sim = self.server.simulator
         try:
-            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-                body = self._read_chunked()
-            else:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length > 0 else b""
-        except (ValueError, OSError):
+            body = self._read_body()
+        except _BadBody as exc:
+            self.send_error(400, str(exc))
+            return
+        except OSError:
             self.close_connection = True
             return
-        fault: str | None = None
+        fault: FaultKind | None = None
         try:
             split = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
@@ -604,24 +481,53 @@ class _RequestHandler(BaseHTTPRequestHandler):
             reply = Reply(500, None)
             payload = wire.dump_json({"message": f"Simulator error: {type(exc).__name__}"})
             content_type = JSON_TYPE
-        if fault in ("reset", "reset_after"):
-            self._reset()
-            return
-        if fault == "slow":
-            time.sleep(sim.slow_ms / 1000)
-        sim.stats.status(reply.status)
-        self._send(reply, payload, content_type, truncated=fault == "truncated")
+        out = Outgoing(reply, payload, content_type)
+        if fault is None:
+            self.send(out)
+        else:
+            fault.deliver(self, out, sim.slow_ms)
+
+    def _read_body(self) -> bytes:
+        """The request body; _BadBody (answered 400) for a bad or oversized length."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        raw = (self.headers.get("Content-Length") or "").strip()
+        if not raw:
+            return b""
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+            raise _BadBody(f"Content-Length must be a whole number of bytes, not {raw[:40]!r}")
+        length = int(raw)
+        if length > MAX_BODY:
+            raise _BadBody(f"Request body too large: {length} bytes (the limit is {MAX_BODY})")
+        return self.rfile.read(length) if length > 0 else b""
 
     def _read_chunked(self) -> bytes:
         parts: list[bytes] = []
+        total = 0
         while True:
-            size = int(self.rfile.readline(65537).split(b";")[0].strip() or b"0", 16)
+            line = self.rfile.readline(65537).split(b";")[0].strip() or b"0"
+            try:
+                size = int(line, 16)
+            except ValueError:
+                raise _BadBody("Malformed chunk size") from None
+            total += size
+            if size < 0 or total > MAX_BODY:
+                raise _BadBody(f"Request body too large (the limit is {MAX_BODY} bytes)")
             if size == 0:
                 while self.rfile.readline(65537).strip():
                     pass  # trailers
                 return b"".join(parts)
             parts.append(self.rfile.read(size))
             self.rfile.readline(3)
+
+    # ----- the Transport a fault kind delivers through -----
+
+    def send(self, outgoing: Outgoing, truncated: bool = False) -> None:
+        self.server.simulator.stats.status(outgoing.reply.status)
+        self._send(outgoing.reply, outgoing.payload, outgoing.content_type, truncated)
+
+    def reset(self) -> None:
+        self._reset()
 
     def _send(self, reply: Reply, payload: bytes, content_type: str, truncated: bool) -> None:
         sent = b"" if self.command == "HEAD" or reply.status == 204 else payload

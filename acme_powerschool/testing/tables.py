@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any, ClassVar
 
+from acme_powerschool.testing.dataversion import ChangeLog, seeded_when
 from acme_powerschool.testing.district import SCHOOL_YEAR, SECTION_SIZE, District, Json, mix_seed
 
 Row = dict[str, str]  # lower-case column -> value ("" for null)
@@ -39,10 +40,17 @@ class Table:
     columns: tuple[str, ...] = ()
     numeric: frozenset[str] = frozenset()
     verbs: frozenset[str] = frozenset({"GET"})
+    changes: ChangeLog | None = None  # set by build_tables: the WHENMODIFIED of written rows
 
     @property
     def key(self) -> str:
         return self.name.lower()
+
+    def stamp(self, row_id: int, row: Row) -> Row:
+        """Set the row's WHENMODIFIED: the time of its last write, or its seeded time."""
+        when = self.changes.when(self.key, row_id) if self.changes is not None else None
+        row["whenmodified"] = when or seeded_when(row_id)
+        return row
 
     def column(self, name: str) -> str | None:
         """The canonical spelling of a column, or None when the table has no such column."""
@@ -114,12 +122,12 @@ class OverlayTable(Table):
 
     def get(self, row_id: int) -> Row | None:
         if row_id in self.inserted:
-            return dict(self.inserted[row_id])
+            return self.stamp(row_id, dict(self.inserted[row_id]))
         if row_id in self.deleted or not 1 <= row_id <= self.base_count:
             return None
         if row_id in self.updated:
-            return dict(self.updated[row_id])
-        return self._base_row(row_id)
+            return self.stamp(row_id, dict(self.updated[row_id]))
+        return self.stamp(row_id, self._base_row(row_id))
 
     def insert(self, values: Row) -> int:
         row_id = self.next_id
@@ -176,6 +184,7 @@ class StudentsTable(Table):
         "State",
         "Zip",
         "State_StudentNumber",
+        "WhenModified",
     )
     numeric = frozenset({"id", "dcid", "student_number", "schoolid", "grade_level"})
     verbs = frozenset({"GET", "PUT"})
@@ -225,7 +234,7 @@ class StudentsTable(Table):
         }
         for col, path in self.paths.items():
             row[col] = text(_dig(rec, path))
-        return row
+        return self.stamp(row_id, row)
 
     def update(self, row_id: int, values: Row) -> None:
         if not self.district.student_exists(row_id):
@@ -267,7 +276,16 @@ def _plant(rec: Json, path: str, value: Any) -> None:
 
 class SchoolsTable(Table):
     name = "Schools"
-    columns = ("ID", "DCID", "School_Number", "Name", "Abbreviation", "Low_Grade", "High_Grade")
+    columns = (
+        "ID",
+        "DCID",
+        "School_Number",
+        "Name",
+        "Abbreviation",
+        "Low_Grade",
+        "High_Grade",
+        "WhenModified",
+    )
     numeric = frozenset({"id", "dcid", "school_number", "low_grade", "high_grade"})
 
     def __init__(self, district: District) -> None:
@@ -283,7 +301,7 @@ class SchoolsTable(Table):
         s = self.district.school_by_id.get(row_id)
         if s is None:
             return None
-        return {
+        row = {
             "id": text(s.id),
             "dcid": text(s.id),
             "school_number": text(s.number),
@@ -292,6 +310,7 @@ class SchoolsTable(Table):
             "low_grade": text(s.low_grade),
             "high_grade": text(s.high_grade),
         }
+        return self.stamp(row_id, row)
 
 
 class CCTable(Table):
@@ -309,6 +328,7 @@ class CCTable(Table):
         "DateLeft",
         "Course_Number",
         "Expression",
+        "WhenModified",
     )
     numeric = frozenset({"id", "dcid", "studentid", "sectionid", "schoolid", "termid"})
 
@@ -316,15 +336,23 @@ class CCTable(Table):
         self.district = district
 
     def count(self) -> int:
+        if self.district.deleted_students:
+            return sum(1 for _ in self.ids())
         return sum(
             s.section_count * min(SECTION_SIZE, len(s.students)) for s in self.district.schools
         )
 
     def ids(self) -> Iterator[int]:
+        deleted = self.district.deleted_students
         for s in self.district.schools:
             per = min(SECTION_SIZE, len(s.students))
             for section_id in self.district.section_ids(s):
-                for slot in range(1, per + 1):
+                if deleted:
+                    roster = self.district.section_roster(section_id)
+                    slots = [i for i, d in enumerate(roster, start=1) if d not in deleted]
+                else:
+                    slots = list(range(1, per + 1))
+                for slot in slots:
                     yield section_id * 100 + slot
 
     def get(self, row_id: int) -> Row | None:
@@ -336,7 +364,7 @@ class CCTable(Table):
         course = self.district.course(section["course_id"])
         assert course is not None
         school = self.district.school_by_id[section["school_id"]]
-        return {
+        row = {
             "id": text(row_id),
             "dcid": text(row_id),
             "studentid": text(enrollment["student_id"]),
@@ -348,6 +376,7 @@ class CCTable(Table):
             "course_number": course["course_number"],
             "expression": section["expression"],
         }
+        return self.stamp(row_id, row)
 
 
 ATTENDANCE_PER_STUDENT = 2
@@ -383,6 +412,7 @@ def attendance_table(district: District) -> OverlayTable:
             "YearID",
             "Att_Mode_Code",
             "Att_Comment",
+            "WhenModified",
         ),
         frozenset({"id", "dcid", "studentid", "schoolid", "attendance_codeid", "yearid"}),
         district.base_students * ATTENDANCE_PER_STUDENT,
@@ -410,7 +440,7 @@ def extension_table(district: District) -> OverlayTable:
     base = min(EXTENSION_MAX_BASE, max(0, (n - 2) // EXTENSION_EVERY + 1) if n >= 2 else 0)
     return OverlayTable(
         "U_StudentsUserFields",
-        ("id", "studentsdcid", "favorite_color", "locker_number", "bus_route"),
+        ("id", "studentsdcid", "favorite_color", "locker_number", "bus_route", "whenmodified"),
         frozenset({"id", "studentsdcid"}),
         base,
         base_row,
@@ -437,7 +467,7 @@ def extension_row_for(table: Table, dcid: int) -> Row | None:
 REFUSED_TABLES = {"teachers": "GET, POST and PUT are not allowed on table"}
 
 
-def build_tables(district: District) -> dict[str, Table]:
+def build_tables(district: District, changes: ChangeLog | None = None) -> dict[str, Table]:
     tables: list[Table] = [
         StudentsTable(district),
         SchoolsTable(district),
@@ -445,4 +475,6 @@ def build_tables(district: District) -> dict[str, Table]:
         attendance_table(district),
         extension_table(district),
     ]
+    for table in tables:
+        table.changes = changes
     return {t.key: t for t in tables}

@@ -14,10 +14,10 @@ import random
 import re
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs
 
-from acme_powerschool.testing import wire
+from acme_powerschool.testing import options, wire
 from acme_powerschool.testing.district import (
     DISTRICT_EXPANSIONS,
     SCHOOL_EXPANSIONS,
@@ -39,37 +39,26 @@ from acme_powerschool.testing.routing import (
     fail,
     route,
 )
+from acme_powerschool.testing.state import State
 from acme_powerschool.testing.tables import (
     extension_row_for,
 )
 
-if TYPE_CHECKING:
-    from acme_powerschool.testing.server import Simulator
-
 # The resources with a max page size of their own: metadata reports `<kind>_max_page_size`.
-PAGE_SIZE_KINDS = (
-    "course",
-    "school",
-    "schema_table_query",
-    "section",
-    "section_enrollment",
-    "staff",
-    "student",
-    "term",
-)
+PAGE_SIZE_KINDS = options.PAGE_SIZE_KINDS
 
 # =====================================================================================
 # OAuth, metadata, time
 # =====================================================================================
 
 
-def _token(sim: Simulator, req: Request) -> Reply:
+def _token(sim: State, req: Request) -> Reply:
     scheme, _, encoded = req.headers.get("authorization", "").partition(" ")
     try:
         client_id, _, secret = base64.b64decode(encoded.strip()).decode("utf-8").partition(":")
     except ValueError:
         client_id = secret = ""
-    if scheme.lower() != "basic" or (client_id, secret) != (sim.client_id, sim.client_secret):
+    if scheme.lower() != "basic" or not sim.check_client(client_id, secret):
         body = {"error": "invalid_client", "error_description": "Bad client credentials"}
         return Reply(401, body)
     form = dict(req.query)
@@ -80,7 +69,7 @@ def _token(sim: Simulator, req: Request) -> Reply:
         desc = "grant_type must be client_credentials" if grant else "Missing grant_type"
         error = "unsupported_grant_type" if grant else "invalid_request"
         return Reply(400, {"error": error, "error_description": desc})
-    token, remaining = sim._token_for_client()
+    token, remaining = sim.token_for_client()
     return Reply(200, {"access_token": token, "token_type": "Bearer", "expires_in": str(remaining)})
 
 
@@ -88,7 +77,7 @@ route("POST", "/oauth/access_token", authorized=False)(_token)
 
 
 @route("GET", "/ws/v1/metadata", authorized=False)
-def _metadata(sim: Simulator, req: Request) -> Reply:
+def _metadata(sim: State, req: Request) -> Reply:
     meta: Json = {f"{kind}_max_page_size": sim.page_size(kind) for kind in PAGE_SIZE_KINDS}
     uptime = f"{int(time.time() - sim.started_at)} seconds"
     meta.update(
@@ -108,13 +97,13 @@ def _metadata(sim: Simulator, req: Request) -> Reply:
         }
     )
     # plugin_id only with a valid token: clients use it as a token-validity check (§2.4).
-    if sim._token_problem(req.headers.get("authorization", "")) is None:
+    if sim.token_problem(req.headers.get("authorization", "")) is None:
         meta["plugin_id"] = sim.plugin_id
     return Reply(200, {"metadata": dict(sorted(meta.items()))})
 
 
 @route("GET", "/ws/v1/time", authorized=False)
-def _time(sim: Simulator, req: Request) -> Reply:
+def _time(sim: State, req: Request) -> Reply:
     now = time.time()
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + "Z"
     return Reply(200, {"resource": {"time": stamp, "timestamp": int(now * 1000)}})
@@ -146,7 +135,7 @@ def _count(n: int) -> Reply:
     return Reply(200, wire.v1_count(n))
 
 
-def _school(sim: Simulator, req: Request) -> Any:
+def _school(sim: State, req: Request) -> Any:
     school = sim.district.school_by_id.get(req.int_param("id"))
     if school is None:
         raise fail(404, "The school was not found")
@@ -154,12 +143,12 @@ def _school(sim: Simulator, req: Request) -> Any:
 
 
 @route("GET", "/ws/v1/district")
-def _district(sim: Simulator, req: Request) -> Reply:
+def _district(sim: State, req: Request) -> Reply:
     blocks = _requested(req, DISTRICT_EXPANSIONS)
     return _one("district", sim.district.district(blocks), DISTRICT_EXPANSIONS)
 
 
-def _schools_list(sim: Simulator, req: Request) -> Reply:
+def _schools_list(sim: State, req: Request) -> Reply:
     offset, limit = sim.paging(req, "school")
     blocks = _requested(req, SCHOOL_EXPANSIONS)
     ids = [s.id for s in sim.district.schools][offset : offset + limit]
@@ -172,12 +161,12 @@ route("GET", "/ws/v1/school")(_schools_list)
 
 
 @route("GET", "/ws/v1/district/school/count")
-def _schools_count(sim: Simulator, req: Request) -> Reply:
+def _schools_count(sim: State, req: Request) -> Reply:
     return _count(len(sim.district.schools))
 
 
 @route("GET", "/ws/v1/school/{id}")
-def _school_one(sim: Simulator, req: Request) -> Reply:
+def _school_one(sim: State, req: Request) -> Reply:
     blocks = _requested(req, SCHOOL_EXPANSIONS)
     return _one("school", sim.district.school(_school(sim, req).id, blocks), SCHOOL_EXPANSIONS)
 
@@ -233,7 +222,7 @@ def _dig(rec: Any, path: str) -> Any:
     return rec
 
 
-def _student_candidates(sim: Simulator, clauses: list[Clause]) -> list[int] | None:
+def _student_candidates(sim: State, clauses: list[Clause]) -> list[int] | None:
     """A short list of dcids when an equality clause pins the student down, else None."""
     d = sim.district
     for c in clauses:
@@ -260,7 +249,7 @@ def _student_candidates(sim: Simulator, clauses: list[Clause]) -> list[int] | No
     return None
 
 
-def _matching_students(sim: Simulator, source: Iterable[int], clauses: list[Clause]) -> list[int]:
+def _matching_students(sim: State, source: Iterable[int], clauses: list[Clause]) -> list[int]:
     blocks = _blocks_for(clauses, STUDENT_EXPANSIONS)
     out = []
     for dcid in source:
@@ -270,7 +259,7 @@ def _matching_students(sim: Simulator, source: Iterable[int], clauses: list[Clau
     return out
 
 
-def _student_ids(sim: Simulator, req: Request, school_id: int | None) -> tuple[list[int], int]:
+def _student_ids(sim: State, req: Request, school_id: int | None) -> tuple[list[int], int]:
     """(this page's dcids, total matching) for a district or school student list."""
     d = sim.district
     clauses = _clauses(req, "student")
@@ -279,8 +268,8 @@ def _student_ids(sim: Simulator, req: Request, school_id: int | None) -> tuple[l
     if not clauses:
         if school is None:
             return d.student_id_page(offset, limit), d.student_count
-        ids = list(school.students[offset : offset + limit])
-        return ids, len(school.students)
+        roster = d.school_students(school)
+        return roster[offset : offset + limit], len(roster)
     candidates = _student_candidates(sim, clauses)
     source: Iterable[int]
     if candidates is not None:
@@ -288,12 +277,12 @@ def _student_ids(sim: Simulator, req: Request, school_id: int | None) -> tuple[l
         if school is not None:
             source = [i for i in candidates if d.school_of_student(i).id == school.id]
     else:
-        source = d.student_ids() if school is None else list(school.students)
+        source = d.student_ids() if school is None else d.school_students(school)
     found = _matching_students(sim, source, clauses)
     return found[offset : offset + limit], len(found)
 
 
-def _student_items(sim: Simulator, req: Request, ids: list[int]) -> list[Json]:
+def _student_items(sim: State, req: Request, ids: list[int]) -> list[Json]:
     blocks = _requested(req, STUDENT_EXPANSIONS)
     extensions = _requested(req, STUDENT_EXTENSIONS, "extensions")
     items = []
@@ -307,14 +296,14 @@ def _student_items(sim: Simulator, req: Request, ids: list[int]) -> list[Json]:
     return items
 
 
-def _extension_block(sim: Simulator, dcid: int) -> Json:
+def _extension_block(sim: State, dcid: int) -> Json:
     row = extension_row_for(sim.tables["u_studentsuserfields"], dcid)
     fields = []
     if row is not None:
         fields = [
             {"name": k, "type": "String", "value": v}
             for k, v in row.items()
-            if k not in ("id", "studentsdcid") and v != ""
+            if k not in ("id", "studentsdcid", "whenmodified") and v != ""
         ]
     block: Json = {"recordFound": row is not None, "name": "u_studentsuserfields"}
     if fields:
@@ -325,15 +314,19 @@ def _extension_block(sim: Simulator, dcid: int) -> Json:
 _EXT = ",".join(STUDENT_EXTENSIONS)
 
 
-def _students_list(sim: Simulator, req: Request, school_id: int | None) -> Reply:
+def _students_list(sim: State, req: Request, school_id: int | None) -> Reply:
     ids, _ = _student_ids(sim, req, school_id)
     return _list("students", "student", _student_items(sim, req, ids), STUDENT_EXPANSIONS, _EXT)
 
 
-def _students_count(sim: Simulator, req: Request, school_id: int | None) -> Reply:
+def _students_count(sim: State, req: Request, school_id: int | None) -> Reply:
     if not req.query.get("q"):
         d = sim.district
-        n = d.student_count if school_id is None else len(d.school_by_id[school_id].students)
+        n = (
+            d.student_count
+            if school_id is None
+            else len(d.school_students(d.school_by_id[school_id]))
+        )
         return _count(n)
     req.query["page"], req.query["pagesize"] = "1", "1"
     return _count(_student_ids(sim, req, school_id)[1])
@@ -345,17 +338,17 @@ route("GET", "/ws/v1/district/student/count")(lambda sim, req: _students_count(s
 
 
 @route("GET", "/ws/v1/school/{id}/student")
-def _school_students(sim: Simulator, req: Request) -> Reply:
+def _school_students(sim: State, req: Request) -> Reply:
     return _students_list(sim, req, _school(sim, req).id)
 
 
 @route("GET", "/ws/v1/school/{id}/student/count")
-def _school_students_count(sim: Simulator, req: Request) -> Reply:
+def _school_students_count(sim: State, req: Request) -> Reply:
     return _students_count(sim, req, _school(sim, req).id)
 
 
 @route("GET", "/ws/v1/student/{id}")
-def _student_one(sim: Simulator, req: Request) -> Reply:
+def _student_one(sim: State, req: Request) -> Reply:
     dcid = req.int_param("id")
     items = _student_items(sim, req, [dcid]) if sim.district.student_exists(dcid) else []
     return _one("student", items[0] if items else None, STUDENT_EXPANSIONS, _EXT)
@@ -365,7 +358,7 @@ def _student_one(sim: Simulator, req: Request) -> Reply:
 
 
 def _school_children(kind: str, plural: str, expansions: tuple[str, ...]) -> None:
-    def ids_of(sim: Simulator, req: Request) -> list[int]:
+    def ids_of(sim: State, req: Request) -> list[int]:
         school = _school(sim, req)
         d = sim.district
         if kind == "staff":
@@ -379,7 +372,7 @@ def _school_children(kind: str, plural: str, expansions: tuple[str, ...]) -> Non
             c["id"] for c in sorted((c for c in courses if c), key=lambda c: c["course_number"])
         ]
 
-    def fetch(sim: Simulator, ident: int, blocks: list[str]) -> Json | None:
+    def fetch(sim: State, ident: int, blocks: list[str]) -> Json | None:
         d = sim.district
         if kind == "staff":
             return d.staff(ident, blocks)
@@ -387,7 +380,7 @@ def _school_children(kind: str, plural: str, expansions: tuple[str, ...]) -> Non
             return d.section(ident, blocks)
         return d.term(ident) if kind == "term" else d.course(ident)
 
-    def matching(sim: Simulator, req: Request) -> list[int]:
+    def matching(sim: State, req: Request) -> list[int]:
         ids = ids_of(sim, req)
         clauses = _clauses(req, kind)
         if not clauses:
@@ -396,7 +389,7 @@ def _school_children(kind: str, plural: str, expansions: tuple[str, ...]) -> Non
         records = ((i, fetch(sim, i, blocks)) for i in ids)
         return [i for i, rec in records if rec is not None and _matches_all(rec, clauses)]
 
-    def listing(sim: Simulator, req: Request) -> Reply:
+    def listing(sim: State, req: Request) -> Reply:
         ids = matching(sim, req)
         offset, limit = sim.paging(req, kind)
         blocks = _requested(req, expansions)
@@ -404,10 +397,10 @@ def _school_children(kind: str, plural: str, expansions: tuple[str, ...]) -> Non
         items = [x for x in (fetch(sim, i, blocks) for i in page) if x is not None]
         return _list(plural, kind, items, expansions)
 
-    def count(sim: Simulator, req: Request) -> Reply:
+    def count(sim: State, req: Request) -> Reply:
         return _count(len(matching(sim, req)))
 
-    def one(sim: Simulator, req: Request) -> Reply:
+    def one(sim: State, req: Request) -> Reply:
         item = fetch(sim, req.int_param("id"), _requested(req, expansions))
         return _one(kind, item, expansions)
 
@@ -422,33 +415,33 @@ _school_children("term", "terms", ())
 _school_children("course", "courses", ())
 
 
-def _section_for(sim: Simulator, req: Request) -> int:
+def _section_for(sim: State, req: Request) -> int:
     section_id = req.int_param("id")
     if sim.district.section(section_id) is None:
         raise fail(404, "The section was not found")
     return section_id
 
 
-def _matching_enrollments(sim: Simulator, req: Request) -> list[Json]:
+def _matching_enrollments(sim: State, req: Request) -> list[Json]:
     rows = sim.district.section_enrollments(_section_for(sim, req))
     clauses = _clauses(req, "section_enrollment")
     return [r for r in rows if _matches_all(r, clauses)]
 
 
 @route("GET", "/ws/v1/section/{id}/section_enrollment")
-def _enrollments(sim: Simulator, req: Request) -> Reply:
+def _enrollments(sim: State, req: Request) -> Reply:
     rows = _matching_enrollments(sim, req)
     offset, limit = sim.paging(req, "section_enrollment")
     return _list("section_enrollments", "section_enrollment", rows[offset : offset + limit], ())
 
 
 @route("GET", "/ws/v1/section/{id}/section_enrollment/count")
-def _enrollments_count(sim: Simulator, req: Request) -> Reply:
+def _enrollments_count(sim: State, req: Request) -> Reply:
     return _count(len(_matching_enrollments(sim, req)))
 
 
 @route("GET", "/ws/v1/section_enrollment/{id}")
-def _enrollment_one(sim: Simulator, req: Request) -> Reply:
+def _enrollment_one(sim: State, req: Request) -> Reply:
     item = sim.district.section_enrollment(req.int_param("id"))
     return _one("section_enrollment", item, ())
 
@@ -564,11 +557,8 @@ def _merge(target: Json, block: str, value: Any) -> None:
         target[block] = value
 
 
-def _insert_student(sim: Simulator, item: Json) -> tuple[list[Json], int | None]:
-    d = sim.district
-    errors = _shape_errors(item, _shape_template(None))
-    if errors:
-        return errors, None
+def _missing(item: Json) -> list[Json]:
+    errors = []
     for path in _INSERT_REQUIRED:
         value = _dig(item, ".".join(path))
         if value is None or value == "":
@@ -578,63 +568,72 @@ def _insert_student(sim: Simulator, item: Json) -> tuple[list[Json], int | None]
                     field, "REQUIRED_FIELD_MISSING", f"{path[-1]} is required for an insert."
                 )
             )
-    if errors:
-        return errors, None
-    if not _GRADE.fullmatch(str(item["school_enrollment"]["grade_level"])):
-        return [
-            _item_error(
-                "student/school_enrollment/grade_level",
-                "INVALID_FIELD",
-                "grade_level must be a whole number.",
-            )
-        ], None
-    local_id = str(item["local_id"])
-    if d.student_by_local_id(local_id) is not None:
-        return [
-            _item_error(
-                "student/local_id",
-                "INVALID_LOCAL_ID",
-                "Local ID already exists in the database and can not be used in an insert.",
-            )
-        ], None
-    enrollment = dict(item["school_enrollment"])
+    return errors
+
+
+def _insert_problem(d: District, item: Json) -> Json | None:
+    """The first reason an otherwise complete INSERT item is refused, or None."""
+    enrollment = item["school_enrollment"]
+    if not _GRADE.fullmatch(str(enrollment["grade_level"])):
+        return _item_error(
+            "student/school_enrollment/grade_level",
+            "INVALID_FIELD",
+            "grade_level must be a whole number.",
+        )
+    if d.student_by_local_id(str(item["local_id"])) is not None:
+        return _item_error(
+            "student/local_id",
+            "INVALID_LOCAL_ID",
+            "Local ID already exists in the database and can not be used in an insert.",
+        )
+    if _school_number(d, enrollment) is None:
+        return _item_error(
+            "student/school_enrollment/school_number",
+            "INVALID_SCHOOL_NUMBER",
+            "The school number does not exist.",
+        )
+    if "enroll_status" in enrollment and "enroll_status_code" in enrollment:
+        return _item_error(
+            "student/school_enrollment/enroll_status",
+            "INVALID_ENROLL_STATUS",
+            "Send enroll_status or enroll_status_code, not both.",
+        )
+    if str(enrollment.get("enroll_status", "A")).upper() not in ("A", "I", "P", "H"):
+        return _item_error(
+            "student/school_enrollment/enroll_status",
+            "INVALID_ENROLL_STATUS",
+            "enroll_status on insert must be A, I, P or H.",
+        )
+    return None
+
+
+def _school_number(d: District, enrollment: Json) -> int | None:
     try:
         number = int(enrollment["school_number"])
     except (TypeError, ValueError):
-        number = -1
-    school = d.school_by_number.get(number)
-    if school is None:
-        return [
-            _item_error(
-                "student/school_enrollment/school_number",
-                "INVALID_SCHOOL_NUMBER",
-                "The school number does not exist.",
-            )
-        ], None
-    if "enroll_status" in enrollment and "enroll_status_code" in enrollment:
-        return [
-            _item_error(
-                "student/school_enrollment/enroll_status",
-                "INVALID_ENROLL_STATUS",
-                "Send enroll_status or enroll_status_code, not both.",
-            )
-        ], None
-    status = str(enrollment.get("enroll_status", "A")).upper()
-    if status not in ("A", "I", "P", "H"):
-        return [
-            _item_error(
-                "student/school_enrollment/enroll_status",
-                "INVALID_ENROLL_STATUS",
-                "enroll_status on insert must be A, I, P or H.",
-            )
-        ], None
+        return None
+    return number if number in d.school_by_number else None
+
+
+def insert_student(sim: State, item: Json) -> tuple[list[Json], int | None]:
+    """Apply one INSERT item: (errors, None) when refused, ([], new dcid) when applied."""
+    d = sim.district
+    errors = _shape_errors(item, _shape_template(None)) or _missing(item)
+    if errors:
+        return errors, None
+    problem = _insert_problem(d, item)
+    if problem is not None:
+        return [problem], None
+    enrollment = dict(item["school_enrollment"])
+    school = d.school_by_number[int(enrollment["school_number"])]
     enrollment.update(
         {
-            "enroll_status": status,
+            "enroll_status": str(enrollment.get("enroll_status", "A")).upper(),
             "school_number": str(school.number),
             "school_id": school.id,
         }
     )
+    local_id = str(item["local_id"])
     record: Json = {b: "" for b in STUDENT_EXPANSIONS}
     record.update(
         {
@@ -652,7 +651,7 @@ def _insert_student(sim: Simulator, item: Json) -> tuple[list[Json], int | None]
     return [], d.insert_student(record)
 
 
-def _update_student(sim: Simulator, item: Json) -> tuple[list[Json], int | None]:
+def _update_student(sim: State, item: Json) -> tuple[list[Json], int | None]:
     d = sim.district
     raw = item.get("id")
     if raw is None or raw == "":
@@ -696,7 +695,7 @@ def _update_student(sim: Simulator, item: Json) -> tuple[list[Json], int | None]
 
 
 @route("POST", "/ws/v1/student")
-def _students_write(sim: Simulator, req: Request) -> Reply:
+def _students_write(sim: State, req: Request) -> Reply:
     body = req.json_body()
     if not isinstance(body, dict) or not isinstance(body.get("students"), dict):
         raise fail(400, 'The body must be {"students":{"student":[...]}}')
@@ -711,7 +710,7 @@ def _students_write(sim: Simulator, req: Request) -> Reply:
             raise fail(400, "Each student must be an object")
         action = str(item.get("action", "")).upper()
         if action == "INSERT":
-            errors, dcid = _insert_student(sim, item)
+            errors, dcid = insert_student(sim, item)
         elif action == "UPDATE":
             errors, dcid = _update_student(sim, item)
         else:
@@ -727,7 +726,9 @@ def _students_write(sim: Simulator, req: Request) -> Reply:
         if errors:
             result["error_message"] = {"error": wire.one_or_many(errors)}
         else:
+            assert dcid is not None
             counts[action] += 1
+            sim.record_change("students", dcid)
             result["success_message"] = {"id": dcid, "ref": sim.ref(f"/ws/v1/student/{dcid}")}
             applied.append(str(item.get("client_uid", "")))
         results.append(result)

@@ -4,6 +4,7 @@ real Linux Secret Service and print what happened as JSON (read by test_secret_s
 from __future__ import annotations
 
 import json
+import warnings
 
 import keyring
 from keyring.backends import SecretService
@@ -18,7 +19,9 @@ store = KeyringStore(
 )
 first = store.load()
 before_save = keyring.get_password("ps.example.org", "SS Plugin")
-store.save_token(Credentials("ss-id", "ss-secret"), TokenState("tok-ss", expires_at=99.0))
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    store.save_token(Credentials("ss-id", "ss-secret"), TokenState("tok-ss", expires_at=99.0))
 again = KeyringStore("ps.example.org", "SS Plugin", interactive=lambda: False).load()
 print(
     json.dumps(
@@ -28,6 +31,11 @@ print(
             "before_save": before_save,
             "reloaded_id": again.client_id,
             "reloaded_token": again.token.access_token if again.token else None,
+            "description": store.description,
+            "encrypted_os_store": store.backend.encrypted_os_store,
+            "warnings": [str(w.message) for w in caught],
+            "forgotten": store.forget().changed,
+            "after_forget": keyring.get_password("ps.example.org", "SS Plugin"),
         }
     )
 )

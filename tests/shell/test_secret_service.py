@@ -47,3 +47,8 @@ def test_keyring_store_on_the_secret_service(tmp_path: Path) -> None:
     assert result["before_save"] is None
     assert result["reloaded_id"] == "ss-id"
     assert result["reloaded_token"] == "tok-ss"
+    # issue 11 item 14: the backend is named, and an encrypted OS store draws no warning
+    assert "keyring.backends.SecretService.Keyring" in result["description"]
+    assert result["encrypted_os_store"] is True
+    assert result["warnings"] == []
+    assert result["forgotten"] is True and result["after_forget"] is None

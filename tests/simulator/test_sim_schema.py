@@ -293,6 +293,6 @@ def test_numeric_writes_sort_and_filter_as_numbers(fresh_api: Any) -> None:
 def test_projection_can_be_optional(fresh_api: Any) -> None:
     row = fresh_api.get("/ws/schema/table/students/2").json()["tables"]["students"]
     listed = fresh_api.get("/ws/schema/table/students?pagesize=1").json()["record"]
-    assert len(row) == 20 and row["last_name"] == "Adair"
+    assert len(row) == 21 and row["last_name"] == "Adair"  # 20 columns + WhenModified
     assert listed[0]["tables"]["students"].keys() == row.keys()
     assert fresh_api.get("/ws/schema/table/students?projection=dcid").status_code == 200

@@ -76,6 +76,8 @@ def strategy_for(tp: Any, depth: int = 0) -> st.SearchStrategy[Any]:
         return st.dictionaries(_TEXT, _TEXT, max_size=2)
     if attrs.has(tp):
         return model_strategy(tp, depth + 1)
+    if origin is typing.Literal:
+        return st.sampled_from(_args(tp))
     return _SCALARS[tp]
 
 

@@ -98,7 +98,7 @@ def test_a_captured_student_structures_with_its_quirks() -> None:
 
 
 def test_unknown_fields_are_kept_in_extra_and_strict_mode_raises() -> None:
-    body = {"id": 5, "brand_new_field": {"x": 1}}
+    body = {"id": 5, "name": {"first_name": "A", "last_name": "B"}, "brand_new_field": {"x": 1}}
     assert default_converter().structure(body, Student).extra == {"brand_new_field": {"x": 1}}
     with pytest.raises(UnknownFieldError, match="brand_new_field"):
         STRICT.structure(body, Student)

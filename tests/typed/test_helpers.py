@@ -18,7 +18,14 @@ def test_get_sends_one_call_and_returns_a_typed_student() -> None:
     def route(call: Call) -> Any:
         assert render_path(call) == "/ws/v1/student/2"
         assert call.params == {"expansions": "contact_info,lunch"}
-        return {"student": {"@expansions": "x", "id": "2", "contact_info": {"email": "a@b"}}}
+        return {
+            "student": {
+                "@expansions": "x",
+                "id": "2",
+                "name": {"first_name": "B", "last_name": "A"},
+                "contact_info": {"email": "a@b"},
+            }
+        }
 
     ps = FakeClient(route)
     s = ps.students.get(2, expansions=["contact_info", "lunch"])
@@ -211,3 +218,86 @@ def test_importing_the_typed_layer_loads_no_family_model_or_dataframe_library() 
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _student_2(call: Call) -> Any:
+    return {"student": {"id": 2, "name": {"first_name": "B", "last_name": "A"}}}
+
+
+@pytest.mark.parametrize(
+    ("expansions", "unknown"),
+    [
+        (["contactinfo"], "'contactinfo'"),
+        (["lunch", "Lunch "], "'Lunch'"),
+        ("fees,alertz", "'alertz'"),
+    ],
+)
+def test_an_unknown_expansion_raises_naming_it_before_anything_is_sent(
+    expansions: Any, unknown: str
+) -> None:
+    ps = FakeClient(_student_2)
+    with pytest.raises(ValueError, match=rf"unknown expansion {unknown}.*contact_info"):
+        ps.students.get(2, expansions=expansions)
+    with pytest.raises(ValueError, match="unknown expansion"):
+        ps.schools.students(100, expansions=expansions)  # the delegation checks too
+    assert ps.calls == []
+
+
+def test_expansions_as_one_comma_separated_string_are_sent_as_names() -> None:
+    ps = FakeClient(_student_2)
+    ps.students.get(2, expansions="contact_info, lunch")  # type: ignore[arg-type]
+    assert ps.calls[0].params == {"expansions": "contact_info,lunch"}
+
+
+@pytest.mark.parametrize("bad", ["u_students userfields", "", "1abc", "x;drop"])
+def test_a_malformed_extension_name_raises(bad: str) -> None:
+    ps = FakeClient(_student_2)
+    if not bad:
+        ps.students.get(2, extensions=[bad])  # blank names are left out
+        assert ps.calls[0].params in (None, {})
+        return
+    with pytest.raises(ValueError, match="not an extension name"):
+        ps.students.get(2, extensions=[bad])
+
+
+def test_require_returns_the_block_or_names_the_expansion_to_ask_for() -> None:
+    from acme_powerschool import MissingFieldError
+
+    ps = FakeClient(
+        lambda call: {
+            "student": {
+                "id": 2,
+                "name": {"first_name": "B", "last_name": "A"},
+                "contact_info": {"email": "a@b"},
+            }
+        }
+    )
+    student = ps.students.get(2, expansions=["contact_info"])
+    assert student.require("contact_info").email == "a@b"
+    with pytest.raises(MissingFieldError, match=r"Student\.lunch is None.*expansions=\['lunch'"):
+        student.require("lunch")
+    with pytest.raises(MissingFieldError, match=r"Student\.extension_data.*did not send it"):
+        student.require("extension_data")
+
+
+@pytest.mark.parametrize(
+    "student",
+    [
+        {"id": 2},  # no name
+        {"id": 2, "name": {"first_name": "B"}},  # no last name
+        {"id": "02x", "name": {"first_name": "B", "last_name": "A"}},  # DCIDs are integers
+    ],
+)
+def test_a_student_without_what_powerschool_always_sends_is_a_format_error(
+    student: dict[str, Any],
+) -> None:
+    ps = FakeClient(lambda call: {"student": student})
+    with pytest.raises(ResponseFormatError):
+        ps.students.get(2)
+
+
+def test_write_item_status_is_one_of_three_words() -> None:
+    answer = {"results": {"insert_count": 0, "result": {"status": "MAYBE", "client_uid": 1}}}
+    ps = FakeClient(lambda call: answer)
+    with pytest.raises(ResponseFormatError, match="status"):
+        ps.students.bulk_insert([{"local_id": 1}])

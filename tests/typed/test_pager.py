@@ -21,7 +21,7 @@ from acme_powerschool.testing import Simulator
 
 
 def students(n: int) -> list[dict[str, Any]]:
-    return [{"id": i, "name": {"first_name": f"S{i}"}} for i in range(1, n + 1)]
+    return [{"id": i, "name": {"first_name": f"S{i}", "last_name": "L"}} for i in range(1, n + 1)]
 
 
 @settings(max_examples=80, deadline=None)

@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import acme_powerschool
-from acme_powerschool.models import School, Student, WriteResult
-from acme_powerschool.pager import Pager
-from acme_powerschool.typed import TableRecord
+from acme_powerschool import (
+    ContactInfo,
+    MissingFieldError,
+    Pager,
+    PersonName,
+    School,
+    Student,
+    StudentWrite,
+    TableRecord,
+    WriteResult,
+    read_dataframe_batches,
+)
+from acme_powerschool.models.students import Demographics
 from acme_powerschool.types import Id
 
 if TYPE_CHECKING:
@@ -26,13 +36,20 @@ def report(ps: acme_powerschool.api) -> None:
     assert_type(ps.students.get(2), Student)
     assert_type(ps.students.list(), Pager[Student])
     assert_type(ps.schools.count(), int)
-    if s.name is not None:
-        assert_type(s.name.first_name, str | None)
+    assert_type(s.name.first_name, str)
+    assert_type(s.name.middle_name, str | None)
+    assert_type(s.id, int)
+    assert_type(s.require("contact_info"), ContactInfo)
+    assert_type(s.demographics, Demographics | None)
     if s.demographics is not None:
         assert_type(s.demographics.birth_date, datetime.date | None)
-    first: str | None = s.name.first_name if s.name else None
+    first: str = s.name.first_name
     student_id: Id = s.id
-    email: str | None = s.contact_info.email if s.contact_info else None
+    email: str | None = s.require("contact_info").email
+    try:
+        s.require("lunch")
+    except MissingFieldError as exc:
+        print(exc)
     if s.school_enrollment is not None:
         entered: datetime.date | None = s.school_enrollment.entry_date
         grade: int | None = s.school_enrollment.grade_level
@@ -60,8 +77,16 @@ def report(ps: acme_powerschool.api) -> None:
 
     result: WriteResult = ps.students.bulk_update([{"id": 2, "name": {"first_name": "B"}}])
     for item in result.result:
-        if item.status == "ERROR" and item.error_message:
-            print(item.client_uid, [e.error_description for e in item.error_message.error])
+        assert_type(item.status, Literal["SUCCESS", "ERROR", "WARNING"])
+        if item.status == "ERROR":
+            print(
+                item.client_uid, [e.error_description for e in item.require("error_message").error]
+            )
+        else:
+            new_id: Id = item.require("success_message").id
+            print(new_id)
+    write = StudentWrite(local_id=9, name=PersonName(first_name="A", last_name="B"))
+    ps.students.bulk_insert([write])
 
 
 def main() -> None:
@@ -70,3 +95,4 @@ def main() -> None:
     status: int = raw.status_code
     print(status)
     report(ps)
+    print(read_dataframe_batches)

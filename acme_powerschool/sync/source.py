@@ -1,0 +1,599 @@
+"""`powerschool_source(client, ...)`: a dlt source over our pagers and models.
+
+A thin adapter: every request goes through the client (`ps.students...`, `ps.table(...)`,
+`ps.powerquery(...)`, `ps.get(...)`), every value is typed by the client's converter, every
+column hint comes from the models (sync/columns.py). dlt does the rest: extract, normalise,
+merge on the primary key, resource state, load packages. Nothing here writes a file.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import dlt
+
+from acme_powerschool.core.errors import NotFound
+from acme_powerschool.sync import dataversion
+from acme_powerschool.sync.columns import model_columns, text_columns
+from acme_powerschool.sync.rows import (
+    DELETED_AT_COLUMN,
+    DELETED_COLUMN,
+    SyncReport,
+    Tracker,
+    flat_row,
+)
+
+if TYPE_CHECKING:
+    from dlt.extract.source import DltSource
+
+    from acme_powerschool.client import api
+
+__all__ = [
+    "DEFAULT_RESOURCES",
+    "DEFAULT_STUDENT_EXPANSIONS",
+    "FAMILIES",
+    "PowerQuerySpec",
+    "TableSpec",
+    "powerschool_source",
+]
+
+FAMILIES = (
+    "district",
+    "schools",
+    "students",
+    "staff",
+    "sections",
+    "section_enrollments",
+    "terms",
+    "courses",
+)
+"""The /ws/v1 resource families the source can read."""
+
+DEFAULT_RESOURCES = ("district", "schools", "students", "staff", "sections", "terms", "courses")
+"""Read when nothing is chosen. Section enrollments cost one request per section, so they are
+asked for by name (or read as the CC table)."""
+
+DEFAULT_STUDENT_EXPANSIONS = ("demographics", "school_enrollment")
+
+ID_BATCH = 50
+"""Changed ids fetched per `q=id==(...)` request (a URL stays short)."""
+
+
+@attrs.frozen
+class TableSpec:
+    """A schema table (`/ws/schema/table/{name}`), core or extension.
+
+    `cursor` names a modification-time column (WHENMODIFIED on most core tables): after the
+    first run only rows modified since the last seen value, minus `overlap`, are read. "auto"
+    uses WHENMODIFIED when the rows have it; None always reads the whole table.
+    """
+
+    name: str
+    primary_key: str = "id"
+    cursor: str | None = "auto"
+    resource: str | None = None
+    reconcile: bool | None = None
+    """Id reconciliation after an incremental read: None on the source's schedule, True every
+    run, False never."""
+
+    @property
+    def resource_name(self) -> str:
+        return self.resource or f"table_{self.name.lower()}"
+
+
+@attrs.frozen
+class PowerQuerySpec:
+    """A PowerQuery by name with its arguments. `primary_key` is a column of its rows
+    (`students.dcid`, or `dcid` for a flattened query); by default the first `dcid`, then `id`
+    column of the first row. With data versions, the ids listed for the core table that do not
+    come back are deleted (assumed: those ids are the key column's values)."""
+
+    name: str
+    args: Mapping[str, Any] = attrs.field(factory=dict)
+    primary_key: str | None = None
+    resource: str | None = None
+    core_table: str | None = None
+    """The query's core table, whose deleted ids data versions list (default: the table of a
+    grouped key column, `students` for `students.dcid`)."""
+
+    @property
+    def resource_name(self) -> str:
+        return self.resource or "pq_" + self.name.replace(".", "_").replace("-", "_").lower()
+
+
+@attrs.frozen
+class _Options:
+    client: Any
+    report: SyncReport
+    deletes: str
+    now: datetime.datetime
+    overlap: datetime.timedelta
+    reconcile_every: datetime.timedelta | None
+    data_version_app: str | None
+    prefetch: int
+    student_expansions: tuple[str, ...]
+    answers: dict[tuple[str, str], dataversion.Changes] = attrs.field(factory=dict)
+
+    def changes(self, app: str, version: str) -> dataversion.Changes:
+        """`/ws/dataversion/{app}/{version}`, asked once per run for all resources."""
+        key = (app, version)
+        if key not in self.answers:
+            self.answers[key] = dataversion.changes(self.client, app, version)
+        return self.answers[key]
+
+    def tracker(self, resource: str, key: str) -> Tracker:
+        return Tracker(
+            dlt.current.resource_state(),
+            resource,
+            self.report,
+            key=key,
+            deletes=self.deletes,
+            now=self.now,
+        )
+
+    def due_for_reconcile(self, state: Mapping[str, Any]) -> bool:
+        if self.reconcile_every is None:
+            return False
+        last = state.get("reconciled_at")
+        if self.reconcile_every <= datetime.timedelta(0):
+            return True
+        if not last:
+            return True
+        return self.now - datetime.datetime.fromisoformat(last) >= self.reconcile_every
+
+
+def _deletion_columns(deletes: str) -> dict[str, Any]:
+    if deletes == "mark":
+        return {DELETED_AT_COLUMN: {"data_type": "timestamp", "nullable": True}}
+    return {DELETED_COLUMN: {"data_type": "bool", "nullable": True, "hard_delete": True}}
+
+
+def powerschool_source(
+    client: api,
+    resources: Sequence[str] | None = None,
+    *,
+    tables: Sequence[str | TableSpec] = (),
+    powerqueries: Sequence[str | PowerQuerySpec] = (),
+    student_expansions: Sequence[str] = DEFAULT_STUDENT_EXPANSIONS,
+    data_version_app: str | None = None,
+    deletes: str = "delete",
+    reconcile_every: datetime.timedelta | None = datetime.timedelta(days=7),
+    overlap: datetime.timedelta = datetime.timedelta(days=1),
+    now: datetime.datetime | None = None,
+    report: SyncReport | None = None,
+    prefetch: int = 4,
+) -> DltSource:
+    """A dlt source reading PowerSchool through `client` (an `acme_powerschool.api`).
+
+    `resources` picks /ws/v1 families (FAMILIES; DEFAULT_RESOURCES when None and no table or
+    PowerQuery is given), `tables` schema tables and `powerqueries` PowerQueries. Every table
+    is merged on its primary key. `deletes`: "delete" removes a row deleted in PowerSchool,
+    "mark" keeps its key with `_ps_deleted_at`. `data_version_app` names the plugin's
+    data-version application: PowerQueries then read only what changed, and families learn
+    their changed ids from `/ws/dataversion`. Resources read incrementally reconcile their ids
+    (an id-only read) when `reconcile_every` has passed since the last time (None: never).
+    """
+    if deletes not in ("delete", "mark"):
+        raise ValueError(f'deletes must be "delete" or "mark", not {deletes!r}')
+    if resources is None:
+        resources = () if (tables or powerqueries) else DEFAULT_RESOURCES
+    unknown = [name for name in resources if name not in FAMILIES]
+    if unknown:
+        raise ValueError(f"unknown resources {unknown}: choose from {list(FAMILIES)}")
+    options = _Options(
+        client=client,
+        report=report if report is not None else SyncReport(),
+        deletes=deletes,
+        now=now or datetime.datetime.now(datetime.timezone.utc),
+        overlap=overlap,
+        reconcile_every=reconcile_every,
+        data_version_app=data_version_app,
+        prefetch=prefetch,
+        student_expansions=tuple(student_expansions),
+    )
+    table_specs = [t if isinstance(t, TableSpec) else TableSpec(t) for t in tables]
+    query_specs = [q if isinstance(q, PowerQuerySpec) else PowerQuerySpec(q) for q in powerqueries]
+    names = [
+        *resources,
+        *(spec.resource_name for spec in table_specs),
+        *(spec.resource_name for spec in query_specs),
+    ]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ValueError(f"two resources would load into the same table: {duplicates}")
+
+    school_ids = functools.cache(lambda: [school.id for school in client.schools.list()])
+    built = [
+        *(_family_resource(options, name, school_ids) for name in resources),
+        *(_table_resource(options, spec) for spec in table_specs),
+        *(_powerquery_resource(options, spec) for spec in query_specs),
+    ]
+
+    @dlt.source(name="powerschool", max_table_nesting=0, root_key=False)
+    def powerschool() -> Any:
+        return built
+
+    source = powerschool()
+    # PowerSchool's strings stay strings: a date-looking text column must not become a timestamp.
+    source.schema.remove_type_detection("iso_timestamp")
+    return source
+
+
+# -- /ws/v1 families ------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Family:
+    model: str  # "module:Class" under acme_powerschool.models
+    table: str  # the PowerSchool table data versions report its changes under
+    pages: Callable[[_Options, Callable[[], list[Any]]], Iterator[Sequence[Any]]]
+    fetch_ids: Callable[[_Options, list[str]], Iterator[Sequence[Any]]]
+
+
+def _per_school(method: str, **kwargs: Any) -> Callable[..., Iterator[Sequence[Any]]]:
+    family, _, call = method.partition(".")
+
+    def pages(options: _Options, school_ids: Callable[[], list[Any]]) -> Iterator[Sequence[Any]]:
+        accessor = getattr(options.client, family)
+        for school_id in school_ids():
+            pager = getattr(accessor, call)(school_id, prefetch=options.prefetch, **kwargs)
+            yield from pager.iter_pages()
+
+    return pages
+
+
+def _one_by_one(family: str) -> Callable[[_Options, list[str]], Iterator[Sequence[Any]]]:
+    def fetch(options: _Options, ids: list[str]) -> Iterator[Sequence[Any]]:
+        getter = getattr(options.client, family).get
+        for ident in ids:
+            try:
+                yield [getter(ident)]
+            except NotFound:
+                continue
+
+    return fetch
+
+
+def _students_pages(options: _Options, school_ids: Callable[[], list[Any]]) -> Iterator[Any]:
+    for school_id in school_ids():
+        pager = options.client.schools.students(
+            school_id, expansions=options.student_expansions, prefetch=options.prefetch
+        )
+        yield from pager.iter_pages()
+
+
+def _students_by_id(options: _Options, ids: list[str]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(ids), ID_BATCH):
+        batch = ids[start : start + ID_BATCH]
+        pager = options.client.students.list(
+            q=f"id==({','.join(batch)})", expansions=options.student_expansions
+        )
+        yield from pager.iter_pages()
+
+
+def _district_pages(options: _Options, school_ids: Callable[[], list[Any]]) -> Iterator[Any]:
+    yield [options.client.schools.district()]
+
+
+def _schools_pages(options: _Options, school_ids: Callable[[], list[Any]]) -> Iterator[Any]:
+    yield from options.client.schools.list(prefetch=options.prefetch).iter_pages()
+
+
+def _enrollment_pages(options: _Options, school_ids: Callable[[], list[Any]]) -> Iterator[Any]:
+    for section_pages in _per_school("sections.for_school")(options, school_ids):
+        for section in section_pages:
+            yield from options.client.sections.enrollments(section.id).iter_pages()
+
+
+def _enrollments_by_id(options: _Options, ids: list[str]) -> Iterator[Sequence[Any]]:
+    for ident in ids:
+        try:
+            yield [options.client.sections.enrollment(ident)]
+        except NotFound:
+            continue
+
+
+_FAMILIES: dict[str, _Family] = {
+    "district": _Family("schools:District", "district", _district_pages, _one_by_one("schools")),
+    "schools": _Family("schools:School", "schools", _schools_pages, _one_by_one("schools")),
+    "students": _Family("students:Student", "students", _students_pages, _students_by_id),
+    "staff": _Family(
+        "staff:StaffMember", "users", _per_school("staff.for_school"), _one_by_one("staff")
+    ),
+    "sections": _Family(
+        "sections:Section", "sections", _per_school("sections.for_school"), _one_by_one("sections")
+    ),
+    "section_enrollments": _Family(
+        "sections:SectionEnrollment", "cc", _enrollment_pages, _enrollments_by_id
+    ),
+    "terms": _Family("terms:Term", "terms", _per_school("terms.for_school"), _one_by_one("terms")),
+    "courses": _Family(
+        "courses:Course", "courses", _per_school("courses.for_school"), _one_by_one("courses")
+    ),
+}
+
+
+def _model(path: str) -> type[Any]:
+    import importlib
+
+    module, _, name = path.partition(":")
+    model: type[Any] = getattr(importlib.import_module(f"acme_powerschool.models.{module}"), name)
+    return model
+
+
+def _family_resource(options: _Options, name: str, school_ids: Callable[[], list[Any]]) -> Any:
+    family = _FAMILIES[name]
+    columns = {**model_columns(_model(family.model)), **_deletion_columns(options.deletes)}
+
+    def read() -> Iterator[Any]:
+        tracker = options.tracker(name, "id")
+        app = options.data_version_app
+        state = tracker.state
+        version = state.get("dataversion")
+        if app and version is not None and name != "district":
+            yield from _family_changes(options, family, tracker, app, version)
+            return
+        options.report.counts(name).method = "full read"
+        if app and name != "district":  # learn the version before reading, so nothing slips
+            state["dataversion"] = options.changes(app, "0").version
+        for page in family.pages(options, school_ids):
+            rows = tracker.changed(page)
+            if rows:
+                yield rows
+        tombs = tracker.finish_full()
+        if tombs:
+            yield tombs
+        state["reconciled_at"] = options.now.isoformat()
+
+    return dlt.resource(
+        read,
+        name=name,
+        primary_key="id",
+        write_disposition="merge",
+        columns=columns,
+    )()
+
+
+def _family_changes(
+    options: _Options, family: _Family, tracker: Tracker, app: str, version: str
+) -> Iterator[Any]:
+    """The rows of the ids changed since `version`; a changed id that no longer reads is gone.
+    The new cursor is the version the server answered before the rows were read."""
+    counts = options.report.counts(tracker.resource)
+    counts.method = "data version"
+    changes = options.changes(app, version)
+    ids = [str(i) for i in changes.tables.get(family.table, ())]
+    for page in family.fetch_ids(options, list(dict.fromkeys(ids))):
+        rows = tracker.changed(page)
+        if rows:
+            yield rows
+    tombs = tracker.tombstones(ident for ident in ids if ident not in tracker.seen)
+    if options.due_for_reconcile(tracker.state):
+        counts.method += " + id reconciliation"
+        tombs += tracker.reconcile(_family_ids(options, family, tracker.resource))
+        tracker.state["reconciled_at"] = options.now.isoformat()
+    if tombs:
+        yield tombs
+    tracker.finish_incremental()
+    tracker.state["dataversion"] = changes.version
+
+
+def _family_ids(options: _Options, family: _Family, resource: str) -> Iterator[Any]:
+    """Every id of a family, as cheaply as the server allows."""
+    if resource == "students":  # an id-only schema-table read
+        for record in options.client.table("students").query(
+            projection=("dcid",), prefetch=options.prefetch
+        ):
+            yield record["dcid"]
+        return
+    for page in family.pages(options, functools.cache(lambda: list(_school_ids(options)))):
+        for record in page:
+            yield record.id
+
+
+def _school_ids(options: _Options) -> Iterator[Any]:
+    for school in options.client.schools.list():
+        yield school.id
+
+
+# -- schema tables --------------------------------------------------------------------------
+
+
+def _cursor_start(cursor: str, overlap: datetime.timedelta) -> str | None:
+    """The q value to read from: the last cursor's date minus the overlap (ISO dates only)."""
+    try:
+        day = datetime.date.fromisoformat(cursor[:10])
+    except ValueError:
+        return None
+    start = datetime.datetime.combine(day, datetime.time()) - overlap
+    return start.date().isoformat()
+
+
+def _table_resource(options: _Options, spec: TableSpec) -> Any:
+    name = spec.resource_name
+    key = spec.primary_key.lower()
+
+    def read() -> Iterator[Any]:
+        tracker = options.tracker(name, key)
+        state = tracker.state
+        table = options.client.table(spec.name)
+        counts = options.report.counts(name)
+        cursor_column = state.get("cursor_column")
+        cursor = state.get("cursor")
+        start = _cursor_start(cursor, options.overlap) if cursor_column and cursor else None
+        if start is None:
+            counts.method = "full read"
+            pager = table.query(prefetch=options.prefetch)
+        else:
+            counts.method = f"{cursor_column} since {start}"
+            pager = table.query(q=f"{cursor_column}=ge={start}", prefetch=options.prefetch)
+        newest = cursor
+        wanted = spec.cursor if spec.cursor not in (None, "auto") else "whenmodified"
+        for page in pager.iter_pages():
+            rows = [_table_row(record, key) for record in page]
+            if spec.cursor is not None:
+                for row in rows:
+                    value = row.get(wanted.lower())
+                    if value and (newest is None or str(value) > newest):
+                        newest, cursor_column = str(value), wanted.lower()
+            changed = tracker.changed(rows)
+            if changed:
+                yield _typed_as_text(changed, key)
+        if start is None:
+            tombs = tracker.finish_full()
+            state["reconciled_at"] = options.now.isoformat()
+        else:
+            tombs = []
+            due = options.due_for_reconcile(state) if spec.reconcile is None else spec.reconcile
+            if due:
+                counts.method += " + id reconciliation"
+                present = (
+                    record.values.get(key, record.id) if key != "id" else record.id
+                    for record in table.query(projection=(spec.primary_key,))
+                )
+                tombs = tracker.reconcile(present)
+                state["reconciled_at"] = options.now.isoformat()
+            tracker.finish_incremental()
+        if tombs:
+            yield tombs
+        if cursor_column and newest:
+            state["cursor_column"], state["cursor"] = cursor_column, newest
+
+    columns = {**text_columns([key]), **_deletion_columns(options.deletes)}
+    columns[key] = {**columns[key], "nullable": False}
+    return dlt.resource(
+        read, name=name, primary_key=key, write_disposition="merge", columns=columns
+    )()
+
+
+def _typed_as_text(rows: list[dict[str, Any]], key: str) -> Any:
+    """Rows of strings with hints saying so: every column text (no type guessed from a value),
+    `key` the primary key."""
+    columns = text_columns(dict.fromkeys(column for row in rows for column in row))
+    columns.pop(DELETED_COLUMN, None)
+    columns.pop(DELETED_AT_COLUMN, None)
+    columns[key] = {**columns.get(key, {"data_type": "text"}), "nullable": False}
+    return dlt.mark.with_hints(rows, dlt.mark.make_hints(primary_key=key, columns=columns))
+
+
+def _table_row(record: Any, key: str) -> dict[str, Any]:
+    row = {column.lower(): value for column, value in record.values.items()}
+    if key == "id":
+        row["id"] = str(record.id)
+    return row
+
+
+# -- PowerQueries ---------------------------------------------------------------------------
+
+
+def _guess_key(row: Mapping[str, Any]) -> str | None:
+    for suffix in ("dcid", "id"):
+        for column in row:
+            if column == suffix or column.endswith(f"__{suffix}"):
+                return column
+    return None
+
+
+def _powerquery_resource(options: _Options, spec: PowerQuerySpec) -> Any:
+    name = spec.resource_name
+    configured_key = spec.primary_key.replace(".", "__") if spec.primary_key else None
+
+    def read() -> Iterator[Any]:
+        state = dlt.current.resource_state()
+        key: str | None = configured_key or state.get("key")
+        app = options.data_version_app
+        version = state.get("dataversion") if app else None
+        counts = options.report.counts(name)
+        answered: dict[str, str] = {}
+        changes: dataversion.Changes | None = None
+        pages: Iterable[Sequence[Any]]
+        if app and version is not None:
+            counts.method = "data version"
+            changes = options.changes(app, version)  # before the rows: nothing slips between
+            pages = dataversion.powerquery_changes(
+                options.client, spec.name, spec.args, app, version, answered,
+                prefetch=options.prefetch,
+            )  # fmt: skip
+        elif app:
+            counts.method = "full read"
+            pages = dataversion.powerquery_changes(
+                options.client, spec.name, spec.args, app, None, answered,
+                prefetch=options.prefetch,
+            )  # fmt: skip
+        else:
+            counts.method = "full read"
+            pages = options.client.powerquery(
+                spec.name, args=dict(spec.args), prefetch=options.prefetch
+            ).iter_pages()
+        tracker: Tracker | None = None
+        for page in pages:
+            rows = [flat_row(record) for record in page]
+            if not rows:
+                continue
+            if key is None:
+                key = _guess_key(rows[0])
+                if key is None:
+                    raise ValueError(
+                        f"PowerQuery {spec.name}: no dcid or id column to merge on; name one "
+                        f"with PowerQuerySpec(primary_key=...) (columns: {sorted(rows[0])})"
+                    )
+            if tracker is None:
+                tracker = options.tracker(name, key)
+            changed = tracker.changed(rows)
+            if changed:
+                yield _typed_as_text(changed, key)
+        if tracker is None and key is not None:
+            tracker = options.tracker(name, key)
+        if tracker is not None:
+            assert key is not None
+            state["key"] = key
+            yield from _finish_powerquery(options, spec, tracker, changes)
+        if changes is not None:
+            state["dataversion"] = changes.version
+        elif "version" in answered:
+            state["dataversion"] = answered["version"]
+
+    keys: dict[str, Any] = {"primary_key": configured_key} if configured_key else {}
+    return dlt.resource(
+        read,
+        name=name,
+        write_disposition="merge",
+        columns=_deletion_columns(options.deletes),
+        **keys,
+    )()
+
+
+def _finish_powerquery(
+    options: _Options, spec: PowerQuerySpec, tracker: Tracker, changes: Any
+) -> Iterator[Any]:
+    state = tracker.state
+    if changes is None:  # a full read: what did not come back is gone
+        tombs = tracker.finish_full()
+        state["reconciled_at"] = options.now.isoformat()
+    else:  # ids of the core table that changed but did not come back are gone
+        core = spec.core_table or _core_table(tracker.key)
+        listed = changes.tables.get(core, ()) if core else ()
+        tombs = tracker.tombstones(str(i) for i in listed if str(i) not in tracker.seen)
+        if options.due_for_reconcile(state):
+            options.report.counts(tracker.resource).method += " + id reconciliation"
+            present = (
+                flat_row(record).get(tracker.key)
+                for record in options.client.powerquery(
+                    spec.name, args=dict(spec.args), prefetch=options.prefetch
+                )
+            )
+            tombs += tracker.reconcile(present)
+            state["reconciled_at"] = options.now.isoformat()
+        tracker.finish_incremental()
+    if tombs:
+        yield tombs
+
+
+def _core_table(key: str) -> str | None:
+    """`students__dcid` -> "students": the table a grouped query's key column belongs to."""
+    table, sep, _ = key.rpartition("__")
+    return table.lower() if sep else None
