@@ -49,6 +49,7 @@ from acme_powerschool.shell.http import (
     Result,
     TokenKeeper,
     Transport,
+    causes,
     configure_session,
     run,
     transport_error,
@@ -95,17 +96,13 @@ def transport_failure(
     """The typed error for a failed send (a requests exception anywhere in `exc`'s chain),
     saying what failed and how to fix it; None when `exc` is no transport failure. The raw
     verbs raise requests' exception; this is the one place that explains it."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, requests.RequestException):
-            failure = transport_error(current)
+    for cause in causes(exc):
+        if isinstance(cause, requests.RequestException):
+            failure = transport_error(cause)
             detail = redact(failure.detail, secrets)
             return ConnectionFailed(
                 transport_message(failure.kind, detail, server), kind=failure.kind
             )
-        current = current.__cause__ or current.__context__
     return None
 
 
@@ -233,6 +230,12 @@ class api(TypedHelpers):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def redact(self, text: str) -> str:
+        """`text` (anything a server sent) with every form of every secret this client knows
+        removed: the client secret, the Basic header value, every token it was given or
+        issued. For printing server text (the CLI's error lines and --debug output)."""
+        return redact(text, self._keeper.secrets)
 
     # -- tokens -------------------------------------------------------------------------
     def _set_access_token(self, access_token: str, *, update_state: bool = True) -> None:
@@ -415,6 +418,7 @@ class api(TypedHelpers):
             secrets=self._keeper.secrets,
             access_requests=_access_requests(response) if status == 403 else "",
             retry_after=outcome.retry_after if isinstance(outcome, Throttled) else None,
+            gave_up=result.gave_up,
             response=response,
         )
 

@@ -124,9 +124,10 @@ def _positive(_inst: object, attribute: attrs.Attribute[float], value: float) ->
 
 @attrs.frozen
 class Timeouts:
-    """Timeouts in seconds: to connect, between bytes while reading, and `total`, the deadline
-    for one attempt from sending the request to the last byte of the answer (a server that
-    drips its body slowly is cut off there; the attempt may then be retried like a timeout)."""
+    """Timeouts in seconds: to connect, between bytes while reading, and `total`, the overall
+    deadline of one call from its first send to the last byte of its answer, retries and
+    their waits included (a server that drips its body slowly is cut off there, and no retry
+    starts that could not finish before it)."""
 
     connect: float = attrs.field(default=10.0, validator=_positive)
     read: float = attrs.field(default=60.0, validator=_positive)

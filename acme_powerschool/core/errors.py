@@ -205,9 +205,11 @@ def error_for(
     secrets: frozenset[str] = frozenset(),
     access_requests: str = "",
     retry_after: float | None = None,
+    gave_up: str | None = None,
     response: Any = None,
 ) -> PowerSchoolError:
-    """The typed error for a non-2xx answer to `what` (like "GET /ws/v1/student/2").
+    """The typed error for a non-2xx answer to `what` (like "GET /ws/v1/student/2");
+    `gave_up` says why the retries stopped, when they did.
 
     A 3xx is an error naming its target: API calls never follow redirects."""
     status = answer.status
@@ -221,6 +223,8 @@ def error_for(
         )
     fallback = f"{what}: {answer.reason or 'HTTP error'}"
     message, errors = server_message(answer, fallback, secrets)
+    if gave_up:
+        message = f"{message} ({gave_up})"
     cls = error_class(status)
     kwargs: dict[str, Any] = {"status": status, "errors": errors, "response": response}
     if cls is AccessDenied:

@@ -18,17 +18,13 @@ class InvalidId(ValueError):
 def normalise_id(value: Any) -> int | str:
     """`Id` as PowerSchool sends it: ints stay ints; a plain decimal string ("3001", not
     "03001") becomes an int; other text stays as it is."""
-    if isinstance(value, bool):
-        raise TypeError("expected an id, got a boolean")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
     if isinstance(value, str):
-        if value.isascii() and value.isdigit() and (value == "0" or value[0] != "0"):
-            return int(value)
-        return value
-    raise TypeError(f"expected an id, got {value!r}")
+        plain = value.isascii() and value.isdigit() and (value == "0" or value[0] != "0")
+        return int(value) if plain else value
+    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, bool) or not whole:
+        raise TypeError(f"expected an id, got {value!r}")
+    return int(value)
 
 
 def _problem(text: str) -> str | None:

@@ -21,7 +21,7 @@ class Unauthorized:
     """401. `token_problem` is False when a new token cannot help (plugin not allowed)."""
 
     token_problem: bool = True
-    detail: str = ""
+    detail: str = attrs.field(default="", repr=False)  # server text: may echo a secret
 
 
 @attrs.frozen

@@ -120,13 +120,16 @@ NO_RETRY = RetryPolicy(max_attempts=1)
 
 @attrs.frozen
 class AttemptState:
-    """Where one call stands: tries made, seconds waited, and whether a 401 may still be
-    answered with a new token (`can_refresh`: credentials known and no hold in force)."""
+    """Where one call stands: tries made, seconds waited, whether a 401 may still be
+    answered with a new token (`can_refresh`: credentials known and no hold in force), and
+    `time_left` before the call's overall deadline (None: no deadline; the driver updates it
+    from its clock before each step)."""
 
     attempts: int = 0
     waited: float = 0.0
     can_refresh: bool = True
     refreshed: bool = False
+    time_left: float | None = None
 
 
 @attrs.frozen
@@ -203,6 +206,8 @@ def _wait(
         wait = backoff(policy, state.attempts, jitter)
     if wait > policy.max_total_wait - state.waited:
         return GiveUp(f"the next wait ({wait:.1f}s) would exceed the retry time budget")
+    if state.time_left is not None and wait >= state.time_left:
+        return GiveUp(f"the next wait ({wait:.1f}s) would pass the call's deadline")
     return RetryAfter(wait)
 
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from acme_powerschool.models.schools import (
         District,
         DistrictExpansion,
+        LeaderName,
         School,
         SchoolExpansion,
         SchoolLeader,
@@ -60,6 +61,8 @@ if TYPE_CHECKING:
         WriteItemResult,
         WriteResult,
         WriteSuccess,
+        WriteWarning,
+        WriteWarnings,
     )
 
 __all__ = [
@@ -81,6 +84,7 @@ __all__ = [
     "FlatStudentRow",
     "FullTimeEquivalency",
     "InitialEnrollment",
+    "LeaderName",
     "Lunch",
     "Metadata",
     "PersonName",
@@ -113,6 +117,8 @@ __all__ = [
     "WriteItemResult",
     "WriteResult",
     "WriteSuccess",
+    "WriteWarning",
+    "WriteWarnings",
 ]
 
 _MODULE_OF = {
@@ -134,6 +140,7 @@ _MODULE_OF = {
     "FlatStudentRow": "powerqueries",
     "FullTimeEquivalency": "students",
     "InitialEnrollment": "students",
+    "LeaderName": "schools",
     "Lunch": "students",
     "Metadata": "metadata",
     "PersonName": "students",
@@ -166,6 +173,8 @@ _MODULE_OF = {
     "WriteItemResult": "writes",
     "WriteResult": "writes",
     "WriteSuccess": "writes",
+    "WriteWarning": "writes",
+    "WriteWarnings": "writes",
 }
 
 

@@ -29,6 +29,10 @@ class FlatStudentRow:
     first_name: str | None = None
     last_name: str | None = None
     school_name: str | None = None
+    core_table: str | None = attrs.field(default=None, metadata={"key": "_name"})
+    """The query's core table, as real servers name it in flattened rows (STUDENTS)."""
+    core_id: Id | None = attrs.field(default=None, metadata={"key": "_id"})
+    """The id of the row in the core table (a number on the wire)."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 

@@ -8,12 +8,13 @@ from typing import Any, Literal, TypeAlias, overload
 
 import attrs
 
-from acme_powerschool.models.students import Addresses, PersonName, Phones
+from acme_powerschool.models.students import Addresses, Phones
 from acme_powerschool.types import Id
 
 __all__ = [
     "District",
     "DistrictExpansion",
+    "LeaderName",
     "School",
     "SchoolExpansion",
     "SchoolLeader",
@@ -184,16 +185,29 @@ class School:
 class SchoolLeader:
     """A principal or assistant principal."""
 
-    name: PersonName | None = None
+    name: LeaderName | None = None
     email: str | None = None
     phone: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
-    def require(self, name: Literal["name"]) -> PersonName:
+    def require(self, name: Literal["name"]) -> LeaderName:
         """The field `name`, never None: MissingFieldError naming it (and the expansion to ask
         for) when PowerSchool did not send it, e.g. `student.require("contact_info").email`."""
         from acme_powerschool.runtime import require_field
 
-        value: PersonName = require_field(self, name, None)
+        value: LeaderName = require_field(self, name, None)
         return value
+
+
+@attrs.frozen(kw_only=True)
+class LeaderName:
+    """A principal's name as sent: real servers send first_name and middle_name and no last_name,
+    the surname apparently in middle_name (captures edp_schools, acme_schools_xml).
+    """
+
+    first_name: str | None = None
+    middle_name: str | None = None
+    last_name: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    """Fields this spec does not know yet, kept as PowerSchool sent them."""

@@ -190,10 +190,12 @@ class Demographics:
 
 @attrs.frozen(kw_only=True)
 class Addresses:
-    """The student's physical and mailing addresses."""
+    """A student's physical and mailing addresses, or a staff member's home address."""
 
     physical: Address | None = None
     mailing: Address | None = None
+    home: Address | None = None
+    """Staff only (captures edp_staff, sm_staff_two_affiliations)."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
@@ -202,6 +204,9 @@ class Addresses:
 
     @overload
     def require(self, name: Literal["mailing"]) -> Address: ...
+
+    @overload
+    def require(self, name: Literal["home"]) -> Address: ...
 
     def require(self, name: str) -> Any:
         """The field `name`, never None: MissingFieldError naming it (and the expansion to ask
@@ -257,30 +262,41 @@ class Alerts:
 
 @attrs.frozen(kw_only=True)
 class Alert:
-    """One alert text and when it expires ("" for never)."""
+    """One alert text and when it expires."""
 
+    description: str | None = None
+    """The alert text (capture edp_students)."""
     alert_text: str | None = None
-    expires_date: datetime.date | None = None
+    """The alert text as the simulator sends it (no capture shows this key)."""
+    expires_date: str | None = None
+    """YYYY-MM-DD, or NEVER_EXPIRES (capture edp_students)."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
 
 @attrs.frozen(kw_only=True)
 class Phones:
-    """The student's phone numbers."""
+    """Phone numbers of a student, staff member, school or district."""
 
     main: Phone | None = None
+    fax: Phone | None = None
+    """District and school fax (capture edp_district)."""
     home_phone: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
-    def require(self, name: Literal["main"]) -> Phone:
+    @overload
+    def require(self, name: Literal["main"]) -> Phone: ...
+
+    @overload
+    def require(self, name: Literal["fax"]) -> Phone: ...
+
+    def require(self, name: str) -> Any:
         """The field `name`, never None: MissingFieldError naming it (and the expansion to ask
         for) when PowerSchool did not send it, e.g. `student.require("contact_info").email`."""
         from acme_powerschool.runtime import require_field
 
-        value: Phone = require_field(self, name, None)
-        return value
+        return require_field(self, name, None)
 
 
 @attrs.frozen(kw_only=True)
@@ -352,6 +368,10 @@ class Race:
     """One district race code."""
 
     district_race_code: str | None = None
+    district_race_code_description: str | None = None
+    """e.g. "(W) White" (captures edp_students, sm_student_races_list)."""
+    federal_race_code_category: str | None = None
+    """e.g. "(W) White"."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 

@@ -16,6 +16,8 @@ __all__ = [
     "WriteItemResult",
     "WriteResult",
     "WriteSuccess",
+    "WriteWarning",
+    "WriteWarnings",
 ]
 
 
@@ -40,7 +42,9 @@ class WriteItemResult:
     """The outcome of one item; status is always sent."""
 
     status: Literal["SUCCESS", "ERROR", "WARNING"]
-    """Either "SUCCESS", "ERROR" or "WARNING"."""
+    """One of "SUCCESS", "WARNING" (written, with warning_message; capture sm_write_warning) or
+    "ERROR".
+    """
     client_uid: Id | None = None
     """The caller's correlation id, echoed back."""
     action: str | None = None
@@ -49,6 +53,8 @@ class WriteItemResult:
     """The new or updated record, on success."""
     error_message: WriteErrors | None = None
     """Why the item failed, on error."""
+    warning_message: WriteWarnings | None = None
+    """What went wrong although the item was written (capture sm_write_warning)."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
@@ -57,6 +63,9 @@ class WriteItemResult:
 
     @overload
     def require(self, name: Literal["error_message"]) -> WriteErrors: ...
+
+    @overload
+    def require(self, name: Literal["warning_message"]) -> WriteWarnings: ...
 
     def require(self, name: str) -> Any:
         """The field `name`, never None: MissingFieldError naming it (and the expansion to ask
@@ -97,6 +106,30 @@ class WriteError:
     error_code: str | None = None
     """A code such as "INVALID_LOCAL_ID"."""
     error_description: str | None = None
+    """PowerSchool's explanation."""
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    """Fields this spec does not know yet, kept as PowerSchool sent them."""
+
+
+@attrs.frozen(kw_only=True)
+class WriteWarnings:
+    """The warnings of an item that was written (one bare object when there is one)."""
+
+    warning: tuple[WriteWarning, ...] = ()
+    """Each warning PowerSchool reported."""
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    """Fields this spec does not know yet, kept as PowerSchool sent them."""
+
+
+@attrs.frozen(kw_only=True)
+class WriteWarning:
+    """One warning about an item that was written."""
+
+    field: str | None = None
+    """The field concerned, e.g. "student/fees"."""
+    warning_code: str | None = None
+    """A code such as "FEES_ASSIGN_FEES_FAILED"."""
+    warning_description: str | None = None
     """PowerSchool's explanation."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     """Fields this spec does not know yet, kept as PowerSchool sent them."""

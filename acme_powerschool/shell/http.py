@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -96,35 +96,34 @@ def read_body(
     return response._content
 
 
-def _tls_detail(exc: BaseException) -> str:
-    """OpenSSL's verify message (certificate expired, self-signed, host name mismatch...)."""
+def causes(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, then what it wraps, innermost last: urllib3's `reason`, an exception passed as
+    the first argument, the cause or context."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, ssl.SSLCertVerificationError):
-            return str(current.verify_message or current.reason or "")
-        if isinstance(current, ssl.SSLError):
-            return str(current.reason or current)
+        yield current
         nested = current.args[0] if current.args else None
-        reason = getattr(nested, "reason", None)
-        current = (
-            reason
-            if isinstance(reason, BaseException)
-            else (
-                nested
-                if isinstance(nested, BaseException)
-                else current.__cause__ or current.__context__
-            )
-        )
+        wrapped = (getattr(nested, "reason", None), nested, current.__cause__, current.__context__)
+        current = next((w for w in wrapped if isinstance(w, BaseException)), None)
+
+
+def _tls_detail(exc: BaseException) -> str:
+    """OpenSSL's verify message (certificate expired, self-signed, host name mismatch...)."""
+    for cause in causes(exc):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return str(cause.verify_message or cause.reason or "")
+        if isinstance(cause, ssl.SSLError):
+            return str(cause.reason or cause)
     return ""
 
 
-def _os_detail(reason: object) -> str:
-    while isinstance(reason, BaseException):
-        if isinstance(reason, OSError) and reason.strerror:
-            return str(reason.strerror)
-        reason = reason.__cause__ or reason.__context__
+def _os_detail(exc: BaseException) -> str:
+    """The operating system's words for a failed connection ("Connection refused")."""
+    for cause in causes(exc):
+        if isinstance(cause, OSError) and cause.strerror:
+            return str(cause.strerror)
     return ""
 
 
@@ -157,7 +156,7 @@ def transport_error(exc: BaseException) -> TransportError:
         return TransportError("read-timeout")
     if isinstance(exc, _INVALID_REQUEST):
         return TransportError("invalid-request", type(exc).__name__)
-    return TransportError("connection-reset", _os_detail(reason))
+    return TransportError("connection-reset", _os_detail(exc))
 
 
 class Transport:
@@ -225,9 +224,13 @@ class _Try:
 
 
 def _attempt(
-    send: Sender, kind: CallKind, transport: Transport, effects: Effects, streamed: bool
+    send: Sender,
+    kind: CallKind,
+    transport: Transport,
+    effects: Effects,
+    streamed: bool,
+    deadline: float,
 ) -> _Try:
-    deadline = effects.now() + transport.config.timeouts.total
     response: requests.Response | None = None
     token: TokenState | None = None
     try:
@@ -254,8 +257,10 @@ def drive(
     """The one driver loop: send, classify, ask core/retry.py, do what it says."""
     start_refresh = keeper is not None and keeper.may_refresh(effects.now())
     state = AttemptState(can_refresh=start_refresh)
+    deadline = effects.now() + transport.config.timeouts.total
     while True:
-        tried = _attempt(send, kind, transport, effects, streamed)
+        tried = _attempt(send, kind, transport, effects, streamed, deadline)
+        state = attrs.evolve(state, time_left=deadline - effects.now())
         state, decision = step(transport.config.retry, state, kind, tried.outcome, effects.jitter())
         status = tried.response.status_code if tried.response is not None else tried.outcome
         log.debug("%s -> %s (attempt %d)", label, status, state.attempts)
@@ -421,6 +426,8 @@ class TokenKeeper:
             cause = f"{server}: {outcome}"
         reason = f" ({result.gave_up})" if result.gave_up else ""
         status = result.response.status_code if result.response is not None else 0
+        if 200 <= status < 300:  # a maintenance page in a 200: the server is unavailable
+            status = 503
         return AuthenticationError(
             f"could not obtain an access token from {cause}{reason}", status=status
         )

@@ -7,24 +7,15 @@ cleanly. Only argument parsing and printing live here; the simulator is in serve
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from acme_powerschool.testing.server import Simulator
+from acme_powerschool.testing.server import Simulator, is_loopback
 
-
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 or localhost: the only hosts served without --allow-remote."""
-    if host.strip().lower().rstrip(".") == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
-    except ValueError:
-        return False
+__all__ = ["is_loopback", "main", "serve"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -63,21 +54,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             "can use it.",
             file=sys.stderr,
         )
-    sim = Simulator(
-        students=args.students,
-        schools=args.schools,
-        seed=args.seed,
-        host=args.host,
-        port=args.port,
-        client_id=args.client_id,
-        client_secret=args.client_secret,
-        max_page_size=args.max_page_size,
-        token_lifetime=args.token_lifetime,
-        latency_ms=args.latency_ms,
-        throttle_ms=args.throttle_ms,
-        xml_quirks=args.xml_quirks,
-    )
-    serve(sim, args.seed)
+    try:
+        sim = Simulator(
+            students=args.students,
+            schools=args.schools,
+            seed=args.seed,
+            host=args.host,
+            port=args.port,
+            allow_remote=args.allow_remote,
+            client_id=args.client_id,
+            client_secret=args.client_secret,
+            max_page_size=args.max_page_size,
+            token_lifetime=args.token_lifetime,
+            latency_ms=args.latency_ms,
+            throttle_ms=args.throttle_ms,
+            xml_quirks=args.xml_quirks,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+    try:
+        serve(sim, args.seed)
+    except OSError as exc:  # the address cannot be resolved or bound: a message, no traceback
+        print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

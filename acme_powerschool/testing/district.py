@@ -11,7 +11,7 @@ import bisect
 import copy
 import random
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
@@ -32,6 +32,8 @@ STUDENT_EXPANSIONS = (
     "schedule_setup",
     "fees",
     "lunch",
+    "counselors",
+    "global_id",
 )
 STUDENT_EXTENSIONS = (
     "c_studentlocator",
@@ -43,6 +45,8 @@ STUDENT_EXTENSIONS = (
     "s_stu_edfi_x",
     "studentcorefields",
 )
+# The extensions each core table advertises in "@extensions" (the simulator's own names).
+CORE_EXTENSIONS: dict[str, tuple[str, ...]] = {"students": STUDENT_EXTENSIONS, "cc": ("s_cc_x",)}
 SCHOOL_EXPANSIONS = ("school_boundary", "full_time_equivalencies", "school_fees_setup")
 STAFF_EXPANSIONS = ("addresses", "emails", "phones", "school_affiliations")
 SECTION_EXPANSIONS = ("term",)
@@ -95,16 +99,19 @@ _LAST = (
     "Walsh", "Ward", "Young",
 )  # fmt: skip
 _STREETS = ("Oak St", "Maple Ave", "Elm Dr", "Cedar Ln", "Birch Rd", "Hill St", "Lake Blvd")
+# Postal codes with a leading zero stay strings in real JSON (edp_*: "02127"); the others
+# are numbers (swift_schools: 95014).
 _CITIES = (
-    ("Apple Grove", "AZ", "85001"),
-    ("Cherry Hill", "AZ", "85002"),
-    ("Riverton", "AZ", "85003"),
+    ("Apple Grove", "MA", "02128"),
+    ("Cherry Hill", "CA", "95014"),
+    ("Riverton", "MA", "02150"),
 )
 _COURSES = (
     ("ENG", "English"), ("MAT", "Mathematics"), ("SCI", "Science"), ("SOC", "Social Studies"),
     ("ART", "Art"), ("MUS", "Music"), ("PE", "Physical Education"), ("SPA", "Spanish"),
     ("CS", "Computer Science"), ("HLT", "Health"),
 )  # fmt: skip
+_RACES = {"W": "White", "B": "Black", "A": "Asian", "I": "American Indian", "P": "Pacific Islander"}
 _ENROLL_STATUS = {"A": (0, "Active"), "P": (-1, "Pre-registered"), "I": (2, "Inactive")}
 SCHOOL_YEAR = 2025  # start year of the simulated school year (2025-2026)
 SECTION_SIZE = 20
@@ -323,8 +330,8 @@ class District:
             "name": name,
         }
         if rng.random() < 0.8:
-            # Some state ids start with 0: the XML quirk must leave those as strings.
-            core["state_province_id"] = f"{rng.randrange(10**9):010d}"
+            # A number in real captures (edp_students, psu_student_full): no leading zero.
+            core["state_province_id"] = str(10**9 + rng.randrange(10**9))
         core["_gender"] = gender
         return core
 
@@ -334,81 +341,10 @@ class District:
         grade = school.low_grade + (
             mix_seed(self.seed, dcid, 3) % (school.high_grade - school.low_grade + 1)
         )
-        name = core["name"]
-        if block == "demographics":
-            year = SCHOOL_YEAR + 1 - grade - 6
-            return {
-                "gender": core["_gender"],
-                "birth_date": _date(year, rng.randint(1, 12), rng.randint(1, 28)),
-                "projected_graduation_year": SCHOOL_YEAR + 1 + (12 - grade),
-            }
-        if block == "addresses":
-            city, state, postal = rng.choice(_CITIES)
-            physical = {
-                "street": f"{rng.randint(1, 9999)} {rng.choice(_STREETS)}",
-                "city": city,
-                "state_province": state,
-                "postal_code": postal,
-            }
-            if rng.random() < 0.2:
-                return ""
-            return {"physical": physical, "mailing": dict(physical)}
-        if block == "alerts":
-            if rng.random() < 0.9:
-                return ""
-            return {"medical": {"alert_text": "Peanut allergy", "expires_date": ""}}
-        if block == "phones":
-            if rng.random() < 0.1:
-                return ""
-            return {"main": {"number": f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"}}
-        if block == "school_enrollment":
-            status = "A" if rng.random() < 0.92 or dcid == 2 else rng.choice("PI")
-            code, description = _ENROLL_STATUS[status]
-            return {
-                "enroll_status": status,
-                "enroll_status_description": description,
-                "enroll_status_code": code,
-                "grade_level": grade,
-                "entry_date": _date(SCHOOL_YEAR, 8, rng.randint(18, 28)),
-                "exit_date": _date(SCHOOL_YEAR + 1, 6, 5),
-                "school_number": str(school.number),
-                "school_id": school.id,
-                "entry_code": rng.choice(("01", "03", "E1")),
-                "entry_comment": "",
-                "full_time_equivalency": {"fteid": school.id * 10 + 1, "name": "Full Time"},
-            }
-        if block == "ethnicity_race":
-            return {
-                "federal_ethnicity": rng.choice(("YES", "NO")),
-                "races": {"district_race_code": rng.choice("WBAIP")},
-            }
-        if block == "contact":
-            guardian = f"{rng.choice(_FIRST)} {name['last_name']}"
-            return {"guardian_email": "", "mother": guardian, "father": ""}
-        if block == "contact_info":
-            if dcid == 2:
-                return {"email": "Brandom.Adair@powerschool.com"}
-            return {"email": f"{core['student_username']}@students.example.org"}
-        if block == "initial_enrollment":
-            return {
-                "district_entry_date": _date(SCHOOL_YEAR - (grade % 6), 8, 20),
-                "district_entry_grade_level": max(0, grade - grade % 6),
-                "school_entry_date": _date(SCHOOL_YEAR - (grade - school.low_grade), 8, 20),
-                "school_entry_grade_level": school.low_grade,
-            }
-        if block == "schedule_setup":
-            nxt = school.number if grade < school.high_grade else ""
-            return {
-                "home_room": f"R{rng.randint(100, 130)}",
-                "next_school": nxt,
-                "sched_next_year_grade": min(grade + 1, 13),
-            }
-        if block == "fees":
-            return ""
-        if block == "lunch":
-            balances = {f"balance_{i}": f"{rng.randint(0, 4000) / 100:.2f}" for i in range(1, 5)}
-            return {**balances, "lunch_id": dcid + 1, "status": "P"}
-        raise KeyError(block)
+        make = _STUDENT_BLOCKS.get(block)
+        if make is None:
+            raise KeyError(block)
+        return make(_BlockContext(dcid, core, school, grade, rng))
 
     # ----- student writes (called under the server's lock) -----
 
@@ -471,20 +407,39 @@ class District:
                 "email": f"{first[0]}{last}@schools.example.org".lower(),
             },
         }
-        for b in blocks:
+        # Forms of edp_schools, swift_schools and acme_schools_xml: a state id with a leading
+        # zero (a string); the principal's surname in middle_name, as two real sources show it,
+        # except at school 100 (last_name, as swift_schools); an assistant principal at some.
+        out = {"state_province_id": f"0{4100000 + s.number:07d}", **out}
+        if s.number != 100:
+            out["principal"]["name"] = {"first_name": first, "middle_name": last}
+        if s.number % 200 == 0:
+            out["assistant_principal"] = {
+                "name": {"first_name": last, "middle_name": "Jo", "last_name": first},
+                "email": f"{last[0]}{first}@schools.example.org".lower(),
+            }
+        for b in blocks:  # an empty block is left out (edp_schools omits school_boundary)
             if b == "full_time_equivalencies":
                 out[b] = {"full_time_equivalency": {"fteid": s.id * 10 + 1, "name": "Full Time"}}
-            else:
-                out[b] = ""
+            elif b == "school_fees_setup":
+                out[b] = _fees_setup(s)
         return out
 
     def district(self, blocks: Sequence[str] = ()) -> Json:
+        # The shape of capture edp_district: a uuid, no id, fax and main phones.
         out: Json = {
-            "id": 1,
+            "uuid": seeded_uuid(random.Random(mix_seed(self.seed, 95))),
             "name": "Apple Grove School District",
-            "district_number": "1",
-            "addresses": {"physical": {"city": "Apple Grove", "state_province": "AZ"}},
-            "phones": {"main": {"number": "555-200-0000"}},
+            "district_number": "0410",
+            "addresses": {
+                "physical": {
+                    "street": "1 District Way",
+                    "city": "Apple Grove",
+                    "state_province": "MA",
+                    "postal_code": "02128",
+                }
+            },
+            "phones": {"main": {"number": "555-200-0000"}, "fax": {"number": "555-200-0001"}},
         }
         for b in blocks:
             if b == "entry_codes":
@@ -532,23 +487,24 @@ class District:
         rng = random.Random(mix_seed(self.seed, staff_id, 21))
         first, last = rng.choice(_FIRST), rng.choice(_LAST)
         username = f"{first[0]}{last}{staff_id}".lower()
+        # Some local ids are not numbers (edp_staff shows both forms).
+        local_id = f"T{5000 + staff_id}" if staff_id % 3 == 0 else 5000 + staff_id
+        name = {"first_name": first, "last_name": last}
+        if staff_id % 4 == 2:
+            name = {"first_name": first, "middle_name": "Ann", "last_name": last}
         out: Json = {
             "id": staff_id,
-            "local_id": 5000 + staff_id,
+            "local_id": local_id,
             "admin_username": username,
             "teacher_username": username,
-            "name": {"first_name": first, "last_name": last},
+            "name": name,
+            "users_dcid": 100 + staff_id,  # newer servers (sm_staff_*)
         }
+        phone = f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"
+        if staff_id % 4 == 1:  # digits only: a JSON number on the wire (sm_staff_*)
+            phone = phone.replace("-", "")
         for b in blocks:
-            if b == "emails":
-                out[b] = {"work_email": f"{username}@schools.example.org"}
-            elif b == "phones":
-                out[b] = {"home_phone": f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"}
-            elif b == "school_affiliations":
-                # One affiliation: a bare object, not a one-element list (the quirk).
-                out[b] = {"school_affiliation": {"school_id": s.id, "type": 1, "status": 1}}
-            else:
-                out[b] = ""
+            out[b] = _staff_block(b, staff_id, s, username, phone)
         return out
 
     def course(self, course_id: int) -> Json | None:
@@ -593,6 +549,9 @@ class District:
             "section_number": str(k // len(_COURSES) + 1),
             "expression": f"{k % 7 + 1}(A-F)",
             "staff_id": s.staff_start + k % s.staff_count,
+            # newer servers (swift_sections)
+            "external_expression": f"{k % 7 + 1}(M-F)",
+            "gradebooktype": "PTG",
         }
         for b in blocks:
             out[b] = self.term(term_id) if b == "term" else ""
@@ -637,3 +596,188 @@ class District:
             "exit_date": term["end_date"],
             "dropped": False,
         }
+
+
+@attrs.frozen
+class _BlockContext:
+    dcid: int
+    core: Json
+    school: School
+    grade: int
+    rng: random.Random
+
+
+def _demographics(c: _BlockContext) -> Any:
+    year = SCHOOL_YEAR + 1 - c.grade - 6
+    return {
+        "gender": c.core["_gender"],
+        "birth_date": _date(year, c.rng.randint(1, 12), c.rng.randint(1, 28)),
+        "projected_graduation_year": SCHOOL_YEAR + 1 + (12 - c.grade),
+    }
+
+
+def _addresses(c: _BlockContext) -> Any:
+    rng = c.rng
+    city, state, postal = rng.choice(_CITIES)
+    physical = {
+        "street": f"{rng.randint(1, 9999)} {rng.choice(_STREETS)}",
+        "city": city,
+        "state_province": state,
+        "postal_code": postal,
+    }
+    if rng.random() < 0.2:
+        return ""
+    return {"physical": physical, "mailing": dict(physical)}
+
+
+def _alerts(c: _BlockContext) -> Any:
+    if c.rng.random() < 0.9:
+        return ""
+    return {"medical": {"description": "Peanut allergy", "expires_date": ""}}
+
+
+def _phones(c: _BlockContext) -> Any:
+    rng = c.rng
+    if rng.random() < 0.1:
+        return ""
+    middle, last = rng.randint(100, 999), rng.randint(1000, 9999)
+    if c.dcid % 4 == 3:  # digits only: a JSON number on the wire (sm_student_races_list)
+        return {"main": {"number": f"555{middle}{last}"}}
+    return {"main": {"number": f"555-{middle}-{last}"}}
+
+
+def _school_enrollment(c: _BlockContext) -> Any:
+    rng, school = c.rng, c.school
+    status = "A" if rng.random() < 0.92 or c.dcid == 2 else rng.choice("PI")
+    code, description = _ENROLL_STATUS[status]
+    return {
+        "enroll_status": status,
+        "enroll_status_description": description,
+        "enroll_status_code": code,
+        "grade_level": c.grade,
+        "entry_date": _date(SCHOOL_YEAR, 8, rng.randint(18, 28)),
+        "exit_date": _date(SCHOOL_YEAR + 1, 6, 5),
+        "school_number": str(school.number),
+        "school_id": school.id,
+        "entry_code": rng.choice(("01", "03", "E1")),
+        "entry_comment": "",
+        "full_time_equivalency": {"fteid": school.id * 10 + 1, "name": "Full Time"},
+        "district_of_residence": 100,  # sm_student_races_list
+    }
+
+
+def _ethnicity_race(c: _BlockContext) -> Any:
+    code = c.rng.choice("WBAIP")
+    federal = c.rng.choice(("YES", "NO"))
+    codes = [code, "W" if code != "W" else "B"] if c.dcid % 5 == 4 else [code]
+    races = [
+        {
+            "district_race_code": k,
+            "district_race_code_description": _RACES[k],
+            "federal_race_code_category": _RACES[k],
+        }
+        for k in codes
+    ]
+    # several races: an array (sm_student_races_list); one: a bare object (edp_students)
+    return {
+        "federal_ethnicity": federal,
+        "scheduling_reporting_ethnicity": code,
+        "races": races if len(races) > 1 else races[0],
+    }
+
+
+def _contact(c: _BlockContext) -> Any:
+    guardian = f"{c.rng.choice(_FIRST)} {c.core['name']['last_name']}"
+    return {"guardian_email": "", "mother": guardian, "father": ""}
+
+
+def _contact_info(c: _BlockContext) -> Any:
+    if c.dcid == 2:
+        return {"email": "Brandom.Adair@powerschool.com"}
+    if c.dcid % 10 == 7:  # some students have no e-mail: "" as in edp_students
+        return ""
+    return {"email": f"{c.core['student_username']}@students.example.org"}
+
+
+def _initial_enrollment(c: _BlockContext) -> Any:
+    grade, school = c.grade, c.school
+    return {
+        "district_entry_grade_level": max(0, grade - grade % 6),
+        "school_entry_date": _date(SCHOOL_YEAR - (grade - school.low_grade), 8, 20),
+        "school_entry_grade_level": school.low_grade,
+    }
+
+
+def _schedule_setup(c: _BlockContext) -> Any:
+    nxt = c.school.number if c.grade < c.school.high_grade else 0  # a number, as captured
+    return {
+        "home_room": f"R{c.rng.randint(100, 130)}",
+        "next_school": nxt,
+        "sched_next_year_grade": min(c.grade + 1, 13),
+    }
+
+
+def _lunch(c: _BlockContext) -> Any:
+    balances = {f"balance_{i}": f"{c.rng.randint(0, 4000) / 100:.2f}" for i in range(1, 5)}
+    return {**balances, "lunch_id": c.dcid + 1}
+
+
+def _counselors(c: _BlockContext) -> Any:
+    """The school's first staff member as counselor (newer servers; the shape is inferred)."""
+    return {"counselor": {"staff_id": c.school.staff_start, "school_id": c.school.id}}
+
+
+_STUDENT_BLOCKS: dict[str, Callable[[_BlockContext], Any]] = {
+    "demographics": _demographics,
+    "addresses": _addresses,
+    "alerts": _alerts,
+    "phones": _phones,
+    "school_enrollment": _school_enrollment,
+    "ethnicity_race": _ethnicity_race,
+    "contact": _contact,
+    "contact_info": _contact_info,
+    "initial_enrollment": _initial_enrollment,
+    "schedule_setup": _schedule_setup,
+    "fees": lambda c: "",
+    "lunch": _lunch,
+    "counselors": _counselors,
+    "global_id": lambda c: seeded_uuid(c.rng).upper(),
+}
+
+
+def _fees_setup(s: School) -> Json:
+    """A school's fee setup (edp_schools): fee types for the first school only."""
+    out: Json = {"exemption_status": 3}
+    if s.number == 100:
+        out["fee_types"] = {
+            "fee_type": [
+                {"id": 1, "name": "Activity", "category": "Student", "priority_order": 0,
+                 "creation_date": f"{SCHOOL_YEAR}-06-22"},
+                {"id": 2, "name": "Technology", "category": "Student", "priority_order": 0,
+                 "creation_date": f"{SCHOOL_YEAR}-06-22"},
+            ]
+        }  # fmt: skip
+    return out
+
+
+def _staff_block(block: str, staff_id: int, s: School, username: str, phone: str) -> Any:
+    """One staff expansion block, in the forms edp_staff shows: most staff are affiliated with
+    their school and the district office (school 0: an array), every third with one school
+    only (a bare object); some have no address or phone (""). The forms repeat every three
+    staff members, so every school shows each of them."""
+    if block == "emails":
+        return "" if staff_id % 4 == 3 else {"work_email": f"{username}@schools.example.org"}
+    if block == "phones":
+        return "" if staff_id % 3 == 0 else {"home_phone": phone}
+    if block == "addresses":
+        if staff_id % 3 == 0:
+            return ""
+        city, state, postal = _CITIES[staff_id % len(_CITIES)]
+        home = {"street": f"{staff_id} Faculty Row", "city": city, "state_province": state}
+        return {"home": {**home, "postal_code": postal}}
+    if block == "school_affiliations":
+        own = {"school_id": s.id, "type": 1, "status": 1}
+        if staff_id % 3 == 2:
+            return {"school_affiliation": own}
+        return {"school_affiliation": [own, {"school_id": 0, "type": 1, "status": 1}]}
+    return ""

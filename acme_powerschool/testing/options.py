@@ -89,15 +89,26 @@ class Behaviour:
     """Wire choices. Defaults follow real servers where a capture shows them; the others are
     inferred and configurable (docs/simulator.md lists the source of each).
 
-    `xml_quirks`: numeric-looking strings become numbers in /ws/v1 JSON. `require_projection`:
-    a schema-table GET without projection is a 400 (else all columns). `schema_write_shape`:
-    "top" or "results" (wrapped). `default_format`: the answer without an Accept header.
+    `xml_quirks` (True, as captured): numeric-looking strings without a leading zero are JSON
+    numbers in /ws/v1 JSON (school_number, section_number, client_uid, ...); False sends them as
+    strings. `require_projection`: a schema-table GET without projection is a 400 (else all
+    columns). `schema_write_shape`: "top" or "results" (wrapped). `default_format`: the answer
+    without an Accept header. `always_expansions`: send "@expansions" on terms, courses and
+    section enrollments too (real ones omit it). `powerquery_envelope`: "captured" (a top-level
+    "@extensions", "_name"/"_id" in flattened records, an empty answer without "name" and
+    "record") or "plain" (neither). `fee_warning_schools`: an INSERT into these schools answers
+    status WARNING with FEES_ASSIGN_FEES_FAILED (the student is inserted).
     """
 
-    xml_quirks: bool = False
+    xml_quirks: bool = True
     require_projection: bool = True
     schema_write_shape: str = attrs.field(default="top", validator=_one_of("top", "results"))
     default_format: str = attrs.field(default="json", validator=_one_of("json", "xml"))
+    always_expansions: bool = False
+    powerquery_envelope: str = attrs.field(
+        default="captured", validator=_one_of("captured", "plain")
+    )
+    fee_warning_schools: tuple[int, ...] = attrs.field(default=(700,), converter=tuple)
 
 
 _RECORDS: dict[str, type] = {"paging": Paging, "timing": Timing, "access": Access}

@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from acme_powerschool.testing.district import District, is_digits
+from acme_powerschool.testing.district import CORE_EXTENSIONS, District, is_digits
 from acme_powerschool.testing.tables import ATTENDANCE_PER_STUDENT, Row, Table, text
 
 Args = Mapping[str, Any]
@@ -290,16 +290,23 @@ QUERIES: dict[str, PowerQuery] = {
 }
 
 
-def record_of(query: PowerQuery, row: Row) -> dict[str, Any]:
-    """One wire record: flattened columns at the top, or grouped under their tables."""
+def record_of(query: PowerQuery, row: Row, meta: bool = True) -> dict[str, Any]:
+    """One wire record: flattened columns at the top (with `_name`, the core table, and the
+    numeric `_id` when `meta`: captures swift_powerquery_flat_*), or grouped under tables."""
+    ident = row.get(query.id_alias, "")
+    number = int(ident) if is_digits(ident) else ident
     if query.flattened:
-        return dict(row)
+        out: dict[str, Any] = dict(row)
+        if meta:
+            out["_name"] = query.core_table.upper()
+            out["_id"] = number
+        return out
     tables: dict[str, dict[str, str]] = {}
     for col in query.columns:
         tables.setdefault(col.table, {})[col.column] = row.get(col.alias, "")
-    ident = row.get(query.id_alias, "")
-    return {
-        "id": int(ident) if is_digits(ident) else ident,
-        "name": query.record_name,
-        "tables": tables,
-    }
+    return {"id": number, "name": query.record_name, "tables": tables}
+
+
+def extensions_of(query: PowerQuery) -> str:
+    """The top-level "@extensions" of a PowerQuery answer: its core table's extensions."""
+    return ",".join(CORE_EXTENSIONS.get(query.core_table, ()))

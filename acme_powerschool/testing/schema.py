@@ -17,7 +17,7 @@ from acme_powerschool.testing.district import (
     is_digits,
 )
 from acme_powerschool.testing.qfilter import Clause, QError, is_number, matches, parse_q
-from acme_powerschool.testing.queries import PowerQuery, record_of
+from acme_powerschool.testing.queries import PowerQuery, extensions_of, record_of
 from acme_powerschool.testing.routing import (
     HttpError,
     Reply,
@@ -536,12 +536,18 @@ def _query_run(sim: State, req: Request) -> Reply:
         rows, total = _query_rows(sim, query, req, 0, None, want_count)
     else:
         rows, total = _query_rows(sim, query, req, (page - 1) * size, page * size, want_count)
-    body: Json = {"name": query.record_name}
+    captured = sim.behaviour.powerquery_envelope == "captured"
+    body: Json = {}
+    if rows or not captured:  # a real empty answer has neither (capture sm_powerquery_empty)
+        body["name"] = query.record_name
     if data_version_since(sim, query, req) is not None:
         body["$dataversion"] = str(sim.changes.version)
-    body["record"] = [record_of(query, r) for r in rows]
+    if rows or not captured:
+        body["record"] = [record_of(query, r, meta=captured) for r in rows]
     if want_count:
         body["count"] = total
+    if captured:
+        body["@extensions"] = extensions_of(query)
     return Reply(200, body)
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
+import datetime
 import functools
 import random
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -27,6 +28,7 @@ from acme_powerschool.testing.district import (
     STUDENT_EXTENSIONS,
     District,
     Json,
+    School,
     is_digits,
     mix_seed,
     seeded_uuid,
@@ -87,8 +89,8 @@ def _metadata(sim: State, req: Request) -> Reply:
             "powerschool_uptime": uptime,
             "powerschool_version": "25.2.0.0",
             "state_reporting_version": "25.2.0",
-            "state": "AZ",
-            "district_timezone": "America/Phoenix",
+            "state": "MA",
+            "district_timezone": "America/New_York",
             "district_uuid": seeded_uuid(random.Random(mix_seed(sim.seed, 96))),
             "sso_enabled_admin": "false",
             "sso_enabled_guardian": "false",
@@ -119,16 +121,32 @@ def _requested(req: Request, offered: tuple[str, ...], name: str = "expansions")
     return [o for o in offered if o in wanted]
 
 
-def _one(singular: str, item: Json | None, offered: tuple[str, ...], ext: str = "") -> Reply:
+def _keys(sim: State, offered: tuple[str, ...], ext: str | None) -> tuple[str | None, str | None]:
+    """The "@expansions" and "@extensions" values; None leaves the key out. Real terms, courses
+    and section enrollments (which offer no expansions) carry no "@expansions" (captures
+    edp_terms, edp_courses, sm_section_enrollment); `always_expansions` sends it anyway."""
+    if not offered and not sim.behaviour.always_expansions:
+        return None, ext
+    return ", ".join(offered), ext
+
+
+def _one(
+    sim: State, singular: str, item: Json | None, offered: tuple[str, ...], ext: str | None = ""
+) -> Reply:
     if item is None:
         raise fail(404, f"The {singular} was not found")
-    return Reply(200, wire.v1_one(singular, item, ", ".join(offered), ext))
+    return Reply(200, wire.v1_one(singular, item, *_keys(sim, offered, ext)))
 
 
 def _list(
-    plural: str, singular: str, items: list[Json], offered: tuple[str, ...], ext: str = ""
+    sim: State,
+    plural: str,
+    singular: str,
+    items: list[Json],
+    offered: tuple[str, ...],
+    ext: str | None = "",
 ) -> Reply:
-    return Reply(200, wire.v1_list(plural, singular, items, ", ".join(offered), ext))
+    return Reply(200, wire.v1_list(plural, singular, items, *_keys(sim, offered, ext)))
 
 
 def _count(n: int) -> Reply:
@@ -145,7 +163,8 @@ def _school(sim: State, req: Request) -> Any:
 @route("GET", "/ws/v1/district")
 def _district(sim: State, req: Request) -> Reply:
     blocks = _requested(req, DISTRICT_EXPANSIONS)
-    return _one("district", sim.district.district(blocks), DISTRICT_EXPANSIONS)
+    # No "@extensions" on the district (capture edp_district).
+    return _one(sim, "district", sim.district.district(blocks), DISTRICT_EXPANSIONS, None)
 
 
 def _schools_list(sim: State, req: Request) -> Reply:
@@ -153,7 +172,7 @@ def _schools_list(sim: State, req: Request) -> Reply:
     blocks = _requested(req, SCHOOL_EXPANSIONS)
     ids = [s.id for s in sim.district.schools][offset : offset + limit]
     items = [sim.district.school(i, blocks) for i in ids]
-    return _list("schools", "school", [i for i in items if i], SCHOOL_EXPANSIONS)
+    return _list(sim, "schools", "school", [i for i in items if i], SCHOOL_EXPANSIONS)
 
 
 route("GET", "/ws/v1/district/school")(_schools_list)
@@ -168,7 +187,8 @@ def _schools_count(sim: State, req: Request) -> Reply:
 @route("GET", "/ws/v1/school/{id}")
 def _school_one(sim: State, req: Request) -> Reply:
     blocks = _requested(req, SCHOOL_EXPANSIONS)
-    return _one("school", sim.district.school(_school(sim, req).id, blocks), SCHOOL_EXPANSIONS)
+    school = sim.district.school(_school(sim, req).id, blocks)
+    return _one(sim, "school", school, SCHOOL_EXPANSIONS)
 
 
 # ----- students -----
@@ -290,24 +310,41 @@ def _student_items(sim: State, req: Request, ids: list[int]) -> list[Json]:
         rec = sim.district.student(dcid, blocks)
         if rec is None:
             continue
-        if "u_studentsuserfields" in extensions:
-            rec["_extension_data"] = {"_table_extension": _extension_block(sim, dcid)}
+        if extensions:
+            tables = [_extension_block(sim, dcid, rec, name) for name in extensions]
+            rec = {"_extension_data": {"_table_extension": wire.one_or_many(tables)}, **rec}
         items.append(rec)
     return items
 
 
-def _extension_block(sim: State, dcid: int) -> Json:
-    row = extension_row_for(sim.tables["u_studentsuserfields"], dcid)
-    fields = []
-    if row is not None:
-        fields = [
-            {"name": k, "type": "String", "value": v}
-            for k, v in row.items()
-            if k not in ("id", "studentsdcid", "whenmodified") and v != ""
-        ]
-    block: Json = {"recordFound": row is not None, "name": "u_studentsuserfields"}
+def _extension_row(sim: State, dcid: int, rec: Json, name: str) -> dict[str, str] | None:
+    """The row an advertised extension holds for a student: u_studentsuserfields from its
+    table (written rows included), studentcorefields the legal name, the others nothing."""
+    if name == "u_studentsuserfields":
+        return extension_row_for(sim.tables["u_studentsuserfields"], dcid)
+    if name == "studentcorefields":
+        full = sim.district.student(dcid, ("demographics",)) or {}
+        demographics = full.get("demographics") or {}
+        return {
+            "pscore_legal_first_name": str(rec["name"].get("first_name", "")),
+            "pscore_legal_last_name": str(rec["name"].get("last_name", "")),
+            "pscore_legal_gender": str(demographics.get("gender", "")),
+        }
+    return None
+
+
+def _extension_block(sim: State, dcid: int, rec: Json, name: str) -> Json:
+    """One `_table_extension` (psu_student_extension): `_field` is always an array."""
+    row = _extension_row(sim, dcid, rec, name)
+    skip = ("id", "studentsdcid", "whenmodified")
+    fields = [
+        {"name": k, "type": "String", "value": v}
+        for k, v in (row or {}).items()
+        if k not in skip and v != ""
+    ]
+    block: Json = {"recordFound": row is not None, "name": name}
     if fields:
-        block["_field"] = wire.one_or_many(fields)
+        block["_field"] = fields
     return block
 
 
@@ -316,7 +353,8 @@ _EXT = ",".join(STUDENT_EXTENSIONS)
 
 def _students_list(sim: State, req: Request, school_id: int | None) -> Reply:
     ids, _ = _student_ids(sim, req, school_id)
-    return _list("students", "student", _student_items(sim, req, ids), STUDENT_EXPANSIONS, _EXT)
+    items = _student_items(sim, req, ids)
+    return _list(sim, "students", "student", items, STUDENT_EXPANSIONS, _EXT)
 
 
 def _students_count(sim: State, req: Request, school_id: int | None) -> Reply:
@@ -351,34 +389,41 @@ def _school_students_count(sim: State, req: Request) -> Reply:
 def _student_one(sim: State, req: Request) -> Reply:
     dcid = req.int_param("id")
     items = _student_items(sim, req, [dcid]) if sim.district.student_exists(dcid) else []
-    return _one("student", items[0] if items else None, STUDENT_EXPANSIONS, _EXT)
+    return _one(sim, "student", items[0] if items else None, STUDENT_EXPANSIONS, _EXT)
 
 
 # ----- staff, sections, terms, courses, enrollments -----
 
 
+def _course_ids(d: District, school: School) -> list[int]:
+    """A school's courses, sorted by course number (fact sheet §3.1)."""
+    courses = [c for c in (d.course(i) for i in d.course_ids(school)) if c]
+    return [c["id"] for c in sorted(courses, key=lambda c: c["course_number"])]
+
+
+# kind -> (the ids of a school's records, one record with the requested blocks)
+_CHILDREN: dict[
+    str,
+    tuple[
+        Callable[[District, School], list[int]],
+        Callable[[District, int, list[str]], Json | None],
+    ],
+] = {
+    "staff": (lambda d, s: list(d.staff_ids(s)), lambda d, i, b: d.staff(i, b)),
+    "section": (lambda d, s: list(d.section_ids(s)), lambda d, i, b: d.section(i, b)),
+    "term": (lambda d, s: list(d.term_ids(s)), lambda d, i, b: d.term(i)),
+    "course": (_course_ids, lambda d, i, b: d.course(i)),
+}
+
+
 def _school_children(kind: str, plural: str, expansions: tuple[str, ...]) -> None:
+    list_ids, get = _CHILDREN[kind]
+
     def ids_of(sim: State, req: Request) -> list[int]:
-        school = _school(sim, req)
-        d = sim.district
-        if kind == "staff":
-            return list(d.staff_ids(school))
-        if kind == "section":
-            return list(d.section_ids(school))
-        if kind == "term":
-            return list(d.term_ids(school))
-        courses = [d.course(i) for i in d.course_ids(school)]
-        return [
-            c["id"] for c in sorted((c for c in courses if c), key=lambda c: c["course_number"])
-        ]
+        return list_ids(sim.district, _school(sim, req))
 
     def fetch(sim: State, ident: int, blocks: list[str]) -> Json | None:
-        d = sim.district
-        if kind == "staff":
-            return d.staff(ident, blocks)
-        if kind == "section":
-            return d.section(ident, blocks)
-        return d.term(ident) if kind == "term" else d.course(ident)
+        return get(sim.district, ident, blocks)
 
     def matching(sim: State, req: Request) -> list[int]:
         ids = ids_of(sim, req)
@@ -395,14 +440,14 @@ def _school_children(kind: str, plural: str, expansions: tuple[str, ...]) -> Non
         blocks = _requested(req, expansions)
         page = ids[offset : offset + limit]
         items = [x for x in (fetch(sim, i, blocks) for i in page) if x is not None]
-        return _list(plural, kind, items, expansions)
+        return _list(sim, plural, kind, items, expansions)
 
     def count(sim: State, req: Request) -> Reply:
         return _count(len(matching(sim, req)))
 
     def one(sim: State, req: Request) -> Reply:
         item = fetch(sim, req.int_param("id"), _requested(req, expansions))
-        return _one(kind, item, expansions)
+        return _one(sim, kind, item, expansions)
 
     route("GET", f"/ws/v1/school/{{id}}/{kind}")(listing)
     route("GET", f"/ws/v1/school/{{id}}/{kind}/count")(count)
@@ -432,7 +477,8 @@ def _matching_enrollments(sim: State, req: Request) -> list[Json]:
 def _enrollments(sim: State, req: Request) -> Reply:
     rows = _matching_enrollments(sim, req)
     offset, limit = sim.paging(req, "section_enrollment")
-    return _list("section_enrollments", "section_enrollment", rows[offset : offset + limit], ())
+    page = rows[offset : offset + limit]
+    return _list(sim, "section_enrollments", "section_enrollment", page, ())
 
 
 @route("GET", "/ws/v1/section/{id}/section_enrollment/count")
@@ -443,7 +489,7 @@ def _enrollments_count(sim: State, req: Request) -> Reply:
 @route("GET", "/ws/v1/section_enrollment/{id}")
 def _enrollment_one(sim: State, req: Request) -> Reply:
     item = sim.district.section_enrollment(req.int_param("id"))
-    return _one("section_enrollment", item, ())
+    return _one(sim, "section_enrollment", item, ())
 
 
 # =====================================================================================
@@ -558,17 +604,59 @@ def _merge(target: Json, block: str, value: Any) -> None:
 
 
 def _missing(item: Json) -> list[Json]:
+    """REQUIRED errors for an INSERT, as captured (sm_write_insert_errors)."""
     errors = []
     for path in _INSERT_REQUIRED:
         value = _dig(item, ".".join(path))
         if value is None or value == "":
             field = "student/" + "/".join(path)
+            errors.append(_item_error(field, "REQUIRED", "No data submitted for required element"))
+    return errors
+
+
+def _field_errors(item: Json) -> list[Json]:
+    """FIELD_VALIDATION_ERROR items: a school_number that is no whole number of at most 10
+    characters (one error per rule broken, as captured), a birth_date that is no date."""
+    errors = []
+    number = _dig(item, "school_enrollment.school_number")
+    if number not in (None, ""):
+        text_value = str(number).strip()
+        field = "student/school_enrollment/school_number"
+        if not is_digits(text_value):
+            errors.append(_item_error(field, "FIELD_VALIDATION_ERROR", "Value must be an integer"))
+            if not _NUMBER.fullmatch(text_value):
+                errors.append(
+                    _item_error(field, "FIELD_VALIDATION_ERROR", "Value must be a number")
+                )
+        if len(text_value) > 10:
             errors.append(
                 _item_error(
-                    field, "REQUIRED_FIELD_MISSING", f"{path[-1]} is required for an insert."
+                    field,
+                    "FIELD_VALIDATION_ERROR",
+                    "Value may not contain more than 10 character(s).",
                 )
             )
+    birth = _dig(item, "demographics.birth_date")
+    if birth not in (None, "") and not _is_date(birth):
+        errors.append(
+            _item_error(
+                "student/demographics/birth_date",
+                "FIELD_VALIDATION_ERROR",
+                "Value must be a date (YYYY-MM-DD)",
+            )
+        )
     return errors
+
+
+def _is_date(value: Any) -> bool:
+    try:
+        datetime.date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return len(str(value)) == 10
+
+
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 def _insert_problem(d: District, item: Json) -> Json | None:
@@ -618,7 +706,7 @@ def _school_number(d: District, enrollment: Json) -> int | None:
 def insert_student(sim: State, item: Json) -> tuple[list[Json], int | None]:
     """Apply one INSERT item: (errors, None) when refused, ([], new dcid) when applied."""
     d = sim.district
-    errors = _shape_errors(item, _shape_template(None)) or _missing(item)
+    errors = _shape_errors(item, _shape_template(None)) or _missing(item) + _field_errors(item)
     if errors:
         return errors, None
     problem = _insert_problem(d, item)
@@ -662,6 +750,7 @@ def _update_student(sim: State, item: Json) -> tuple[list[Json], int | None]:
             _item_error("student/id", "INVALID_ID", f"Student with id {raw} does not exist.")
         ], None
     errors = _shape_errors(item, _shape_template(d.student(dcid, STUDENT_EXPANSIONS)))
+    errors = errors or _field_errors(item)
     if errors:
         return errors, None
     if "school_enrollment" in item:
@@ -694,6 +783,112 @@ def _update_student(sim: State, item: Json) -> tuple[list[Json], int | None]:
     return [], dcid
 
 
+# An extension write (PSU, fact sheet §6.2): the tables it may name and their columns.
+_EXTENSION_TABLE = "u_studentsuserfields"
+
+
+def _extension_writes(item: Json) -> tuple[dict[str, str], list[Json]]:
+    """The u_studentsuserfields values an item's `_extension_data` writes, or its errors."""
+    raw = item.get("_extension_data")
+    if raw is None:
+        return {}, []
+    bad = [_item_error("student/_extension_data", "INVALID_FIELD", "Malformed _extension_data.")]
+    tables = raw.get("_table_extension") if isinstance(raw, dict) else None
+    tables = [tables] if isinstance(tables, dict) else tables
+    if not isinstance(tables, list):
+        return {}, bad
+    values: dict[str, str] = {}
+    for table in tables:
+        fields = table.get("_field") if isinstance(table, dict) else None
+        fields = [fields] if isinstance(fields, dict) else fields
+        if not isinstance(fields, list) or not all(isinstance(f, dict) for f in fields):
+            return {}, bad
+        if str(table.get("name", "")).lower() != _EXTENSION_TABLE:
+            field = "student/_extension_data/_table_extension/name"
+            message = f"Unknown extension table {table.get('name')!r}."
+            return {}, [_item_error(field, "INVALID_FIELD", message)]
+        for f in fields:
+            value = f.get("value")
+            values[str(f.get("name", "")).lower()] = "" if value is None else str(value)
+    return values, []
+
+
+def _extension_errors(sim: State, values: dict[str, str]) -> list[Json]:
+    known = {c.lower() for c in sim.tables[_EXTENSION_TABLE].columns}
+    unknown = sorted(set(values) - (known - {"id", "studentsdcid", "whenmodified"}))
+    if not unknown:
+        return []
+    field = "student/_extension_data/_table_extension/_field"
+    return [_item_error(field, "INVALID_FIELD", f"Unknown field {unknown[0]!r}.")]
+
+
+def _apply_extension(sim: State, dcid: int, values: dict[str, str]) -> None:
+    """Upsert the student's u_studentsuserfields row (the values were checked before)."""
+    if not values:
+        return
+    table = sim.tables[_EXTENSION_TABLE]
+    row = extension_row_for(table, dcid)
+    if row is None:
+        row_id = table.insert({**values, "studentsdcid": str(dcid)})
+    else:
+        row_id = int(row["id"])
+        table.update(row_id, values)
+    sim.record_change(_EXTENSION_TABLE, row_id)
+
+
+_FEES_WARNING = {
+    "field": "student/fees",
+    "warning_code": "FEES_ASSIGN_FEES_FAILED",
+    "warning_description": "Fees assessment for this student failed for unknown reason.",
+}
+
+
+def _apply_item(sim: State, item: Json, action: str) -> tuple[list[Json], int | None]:
+    """Check then apply one item, whole or not at all: (errors, None) or ([], dcid)."""
+    extension, errors = _extension_writes(item)
+    errors = errors or _extension_errors(sim, extension)
+    if errors:
+        return errors, None
+    if action == "INSERT":
+        errors, dcid = insert_student(sim, item)
+    elif action == "UPDATE":
+        errors, dcid = _update_student(sim, item)
+    else:
+        message = "action must be INSERT or UPDATE."
+        return [_item_error("student/action", "INVALID_ACTION", message)], None
+    if errors or dcid is None:
+        return errors, None
+    _apply_extension(sim, dcid, extension)
+    return [], dcid
+
+
+def _warnings(sim: State, item: Json, action: str, dcid: int) -> list[Json]:
+    """WARNING items (sm_write_warning): fee assessment fails for inserts into the schools of
+    `behaviour.fee_warning_schools` (the student is inserted all the same)."""
+    if action != "INSERT":
+        return []
+    school = sim.district.school_of_student(dcid)
+    return [dict(_FEES_WARNING)] if school.number in sim.behaviour.fee_warning_schools else []
+
+
+def _result(sim: State, item: Json, action: str) -> tuple[Json, int | None]:
+    errors, dcid = _apply_item(sim, item, action)
+    result: Json = {}
+    if "client_uid" in item:
+        result["client_uid"] = item["client_uid"]
+    if errors or dcid is None:
+        result.update(status="ERROR", action=action)
+        result["error_message"] = {"error": wire.one_or_many(errors)}
+        return result, None
+    warnings = _warnings(sim, item, action, dcid)
+    result.update(status="WARNING" if warnings else "SUCCESS", action=action)
+    sim.record_change("students", dcid)
+    result["success_message"] = {"id": dcid, "ref": sim.ref(f"/ws/v1/student/{dcid}")}
+    if warnings:
+        result["warning_message"] = {"warning": wire.one_or_many(warnings)}
+    return result, dcid
+
+
 @route("POST", "/ws/v1/student")
 def _students_write(sim: State, req: Request) -> Reply:
     body = req.json_body()
@@ -709,27 +904,9 @@ def _students_write(sim: State, req: Request) -> Reply:
         if not isinstance(item, dict):
             raise fail(400, "Each student must be an object")
         action = str(item.get("action", "")).upper()
-        if action == "INSERT":
-            errors, dcid = insert_student(sim, item)
-        elif action == "UPDATE":
-            errors, dcid = _update_student(sim, item)
-        else:
-            errors = [
-                _item_error("student/action", "INVALID_ACTION", "action must be INSERT or UPDATE.")
-            ]
-            dcid = None
-        result: Json = {}
-        if "client_uid" in item:
-            result["client_uid"] = item["client_uid"]
-        result["status"] = "ERROR" if errors else "SUCCESS"
-        result["action"] = action
-        if errors:
-            result["error_message"] = {"error": wire.one_or_many(errors)}
-        else:
-            assert dcid is not None
+        result, dcid = _result(sim, item, action)
+        if dcid is not None:
             counts[action] += 1
-            sim.record_change("students", dcid)
-            result["success_message"] = {"id": dcid, "ref": sim.ref(f"/ws/v1/student/{dcid}")}
             applied.append(str(item.get("client_uid", "")))
         results.append(result)
     sim.writes.append(Write("POST", req.path, body, tuple(applied)))

@@ -22,18 +22,32 @@ def one_or_many(items: Sequence[Any]) -> Any:
     return items[0] if len(items) == 1 else list(items)
 
 
+def _at_keys(expansions: str | None, extensions: str | None) -> Json:
+    """The "@expansions"/"@extensions" keys; a None value leaves its key out."""
+    keys: Json = {}
+    if expansions is not None:
+        keys["@expansions"] = expansions
+    if extensions is not None:
+        keys["@extensions"] = extensions
+    return keys
+
+
 def v1_list(
-    plural: str, singular: str, items: Sequence[Json], expansions: str, extensions: str
+    plural: str,
+    singular: str,
+    items: Sequence[Json],
+    expansions: str | None,
+    extensions: str | None,
 ) -> Json:
     """`{"students":{"@expansions":..,"@extensions":..,"student":[..]}}`; no key for zero items."""
-    inner: Json = {"@expansions": expansions, "@extensions": extensions}
+    inner = _at_keys(expansions, extensions)
     if items:
         inner[singular] = one_or_many(items)
     return {plural: inner}
 
 
-def v1_one(singular: str, item: Json, expansions: str, extensions: str) -> Json:
-    return {singular: {"@expansions": expansions, "@extensions": extensions, **item}}
+def v1_one(singular: str, item: Json, expansions: str | None, extensions: str | None) -> Json:
+    return {singular: {**_at_keys(expansions, extensions), **item}}
 
 
 def v1_count(n: int) -> Json:

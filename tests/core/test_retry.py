@@ -281,3 +281,13 @@ def test_final_outcomes_never_wait(
 def test_backoff_is_full_jitter_within_cap(policy: RetryPolicy, retry: int, jitter: float) -> None:
     wait = backoff(policy, retry, jitter)
     assert 0 <= wait <= min(policy.backoff_max, policy.backoff_base * 2.0 ** (retry - 1)) + 1e-9
+
+
+def test_no_retry_starts_that_would_pass_the_calls_deadline() -> None:
+    state = AttemptState(attempts=1, time_left=3.0)
+    _, decision = step(POLICY, state, READ, Throttled(5.0), 0.0)
+    assert isinstance(decision, GiveUp) and "deadline" in decision.reason
+    assert step(POLICY, state, READ, Throttled(2.0), 0.0)[1] == RetryAfter(2.0)
+    past = AttemptState(attempts=1, time_left=-1.0)
+    assert isinstance(step(POLICY, past, READ, Throttled(0.0), 0.0)[1], GiveUp)
+    assert step(POLICY, past, READ, Ok(), 0.0)[1] == Done()  # a finished call is done

@@ -48,6 +48,11 @@ def sim() -> Iterator[Simulator]:
         yield simulator
 
 
+def own_client(url: str, **kwargs: Any) -> acme_powerschool.api:
+    """A client of a scripted server, with this file's credentials."""
+    return acme_powerschool.api(url, client_id=CLIENT_ID, client_secret=SECRET, **kwargs)
+
+
 def sim_client(sim: Simulator, **kwargs: Any) -> acme_powerschool.api:
     return acme_powerschool.api(
         sim.base_url, client_id=sim.client_id, client_secret=sim.client_secret, **kwargs
@@ -140,7 +145,9 @@ def chain_text(exc: BaseException | None) -> str:
 def test_server_text_never_carries_any_form_of_any_secret(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     with serve(echoing) as (url, seen):
-        ps = acme_powerschool.api(url, client_id=CLIENT_ID, client_secret=SECRET)
+        ps = own_client(
+            url,
+        )
         with pytest.raises(BadRequest) as bad:
             ps.send(Call("GET", "/ws/v1/district"))
         with warnings.catch_warnings(record=True) as caught:
@@ -216,7 +223,9 @@ def test_a_huge_token_answer_is_cut_off() -> None:
         reply(request, 200, b'{"access_token": "' + b"a" * 200_000 + b'"}')
 
     with serve(huge) as (url, _):
-        ps = acme_powerschool.api(url, client_id=CLIENT_ID, client_secret=SECRET)
+        ps = own_client(
+            url,
+        )
         with pytest.raises(AuthenticationError, match="larger than"):
             ps.fetch_token()
 
@@ -229,9 +238,7 @@ def test_a_huge_error_body_is_cut_off_and_not_retried() -> None:
             reply(request, 500, b"x" * 300_000, Content_Type="text/plain")
 
     with serve(huge) as (url, seen):
-        ps = acme_powerschool.api(
-            url, client_id=CLIENT_ID, client_secret=SECRET, limits=Limits(error_body=100_000)
-        )
+        ps = own_client(url, limits=Limits(error_body=100_000))
         with pytest.raises(ConnectionFailed, match="larger than") as info:
             ps.send(Call("GET", "/ws/v1/district"))
     assert info.value.kind == "too-large"
@@ -263,10 +270,8 @@ def test_a_slow_body_is_cut_off_at_the_deadline() -> None:
         return clock[0]
 
     with serve(dripping) as (url, _):
-        ps = acme_powerschool.api(
+        ps = own_client(
             url,
-            client_id=CLIENT_ID,
-            client_secret=SECRET,
             timeout=Timeouts(total=15.0),
             retry=RetryPolicy(max_attempts=1),
             effects=Effects(now=now, sleep=lambda s: None),
@@ -290,7 +295,9 @@ def test_a_slow_body_is_cut_off_at_the_deadline() -> None:
 )
 def test_dot_segments_are_refused_before_anything_is_sent(path: str) -> None:
     with serve(lambda r, n: reply(r, 200, token_body(n))) as (url, seen):
-        ps = acme_powerschool.api(url, client_id=CLIENT_ID, client_secret=SECRET)
+        ps = own_client(
+            url,
+        )
         with pytest.raises(InvalidPath, match="dot segment"):
             ps.post(path, json={"students": {"student": {}}})
     assert seen == []
@@ -319,10 +326,8 @@ def test_a_persistent_401_stops_token_requests_for_a_while(
     clock = [1_000.0]
     effects = Effects(now=lambda: clock[0], sleep=lambda s: None)
     with serve(refusing) as (url, _):
-        ps = acme_powerschool.api(
+        ps = own_client(
             url,
-            client_id=CLIENT_ID,
-            client_secret=SECRET,
             retry=RetryPolicy(refused_token_hold=600.0),
             effects=effects,
         )
@@ -363,13 +368,8 @@ def test_the_xml_schema_table_403_names_the_missing_fields() -> None:
 def test_a_bad_request_keeps_powerschools_field_errors(sim: Simulator) -> None:
     ps = sim_client(sim)
     with pytest.raises(BadRequest) as info:
-        ps.send(
-            Call(
-                "POST",
-                "/ws/schema/query/com.acme.sdk.students.by_school",
-                json={"schoolid": "abc"},
-            )
-        )
+        query = "/ws/schema/query/com.acme.sdk.students.by_school"
+        ps.send(Call("POST", query, json={"schoolid": "abc"}))
     assert "schoolid: Invalid number" in str(info.value)
 
 
@@ -407,3 +407,80 @@ def test_raise_for_response_is_the_typed_error(sim: Simulator) -> None:
     with pytest.raises(PowerSchoolError, match="GET /ws/v1/student/99999999"):
         ps.raise_for_response(blank)
     ps.raise_for_response(ps.get("ws/v1/student/2"))  # a 2xx is quiet
+
+
+def test_no_channel_carries_any_token_ever_issued(caplog: pytest.LogCaptureFixture) -> None:
+    """Three tokens issued in turn, then every answer echoes all of them, the secret and the
+    Basic value: exceptions (typed, raise_for_response, redirect, refused token), warnings
+    (403, 3xx), DEBUG logs and reprs carry none of them."""
+    issued: list[str] = []
+
+    def echo_all(request: BaseHTTPRequestHandler, n: int) -> None:
+        auth = request.headers.get("Authorization", "")
+        everything = " ".join([auth, SECRET, *issued])
+        if request.path.startswith("/oauth/"):
+            if len(issued) < 3:
+                issued.append(f"issued-token-{len(issued) + 1:04d}-xyz")
+                reply(request, 200, json.dumps({"access_token": issued[-1]}).encode())
+            else:
+                reply(request, 401, json.dumps({"error_description": everything}).encode())
+            return
+        status = {"/ws/a": 400, "/ws/b": 403, "/ws/c": 302}[request.path]
+        body = {"message": everything, "errors": [{"field": "f", "code": everything}]}
+        reply(request, status, json.dumps(body).encode(), Location=f"https://x/{everything}")
+
+    caplog.set_level(logging.DEBUG)
+    texts: list[str] = []
+    with serve(echo_all) as (url, _), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ps = own_client(
+            url,
+        )
+        for _ in range(3):
+            texts.append(repr(ps.fetch_token()))
+        for path in ("/ws/a", "/ws/b", "/ws/c"):
+            with pytest.raises(PowerSchoolError) as typed:
+                ps.send(Call("GET", path))
+            texts.append(chain_text(typed.value))
+            raw = ps.get(path)
+            with pytest.raises(PowerSchoolError) as mapped:
+                ps.raise_for_response(raw)
+            texts.append(chain_text(mapped.value))
+        with pytest.raises(AuthenticationError) as refused:
+            ps.fetch_token()
+        texts.append(chain_text(refused.value))
+        texts += [str(w.message) for w in caught]
+        texts += [caplog.text, repr(ps), repr(ps.token_state)]
+    assert len(issued) == 3 and len(caught) >= 2
+    joined = "\n".join(texts)
+    assert joined.count("[redacted]") >= 10
+    for form in every_form(issued):
+        assert form not in joined, form
+
+
+def test_the_client_redacts_text_for_its_callers(sim: Simulator) -> None:
+    ps = sim_client(sim)
+    token = ps.fetch_token().access_token
+    basic = base64.b64encode(f"{sim.client_id}:{sim.client_secret}".encode()).decode()
+    text = ps.redact(f"a {sim.client_secret} b Basic {basic} c Bearer {token} d")
+    assert text == "a [redacted] b Basic [redacted] c Bearer [redacted] d"
+
+
+def test_no_retry_starts_past_the_calls_overall_deadline() -> None:
+    def busy(request: BaseHTTPRequestHandler, n: int) -> None:
+        if request.path.startswith("/oauth/"):
+            reply(request, 200, token_body(n))
+        else:
+            reply(request, 503, b"{}", Retry_After="100")
+
+    sleeps: list[float] = []
+    with serve(busy) as (url, seen):
+        ps = own_client(
+            url,
+            timeout=Timeouts(total=60.0),
+            retry=RetryPolicy(max_total_wait=1000.0),
+            effects=Effects(sleep=sleeps.append),
+        )
+        with pytest.raises(PowerSchoolError, match="would pass the call's deadline"):
+            ps.send(Call("GET", "/ws/v1/district"))
+    assert sleeps == [] and len(seen) == 2  # the token, one try, no 100 s wait

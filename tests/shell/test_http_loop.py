@@ -350,3 +350,60 @@ def test_the_warning_points_at_the_caller_of_request_too() -> None:
     with pytest.warns(PowerSchoolWarning) as caught:
         client(session, fx).request("GET", "ws/v1/district")
     assert caught[0].filename == __file__
+
+
+@pytest.mark.parametrize(
+    ("failure", "kind", "words"),
+    [
+        (
+            requests.ConnectionError(
+                urllib3.exceptions.MaxRetryError(
+                    None,  # type: ignore[arg-type]
+                    "/",
+                    urllib3.exceptions.NameResolutionError("ps.example.org", None, OSError("x")),  # type: ignore[arg-type]
+                )
+            ),
+            "name-not-found",
+            "name was not found",
+        ),
+        (
+            requests.ConnectionError(
+                urllib3.exceptions.MaxRetryError(
+                    None,  # type: ignore[arg-type]
+                    "/",
+                    urllib3.exceptions.NewConnectionError(None, "refused"),  # type: ignore[arg-type]
+                )
+            ),
+            "connect-refused",
+            "refused",
+        ),
+        (requests.ConnectTimeout("slow"), "connect-timeout", "connect timeout"),
+        (requests.ReadTimeout("slow"), "read-timeout", "read timeout"),
+        (
+            requests.ConnectionError(ConnectionResetError(104, "Connection reset by peer")),
+            "connection-reset",
+            "reset",
+        ),
+    ],
+)
+def test_network_failures_name_what_failed(failure: Exception, kind: str, words: str) -> None:
+    from acme_powerschool.core.call import Call
+    from acme_powerschool.core.errors import ConnectionFailed
+
+    session = ScriptedSession([failure])
+    ps = client(session, FakeEffects(), retry=RetryPolicy(max_attempts=1))
+    with pytest.raises(ConnectionFailed, match=words) as info:
+        ps.send(Call("GET", "/ws/v1/district"))
+    assert info.value.kind == kind and "ps.example.org" in str(info.value)
+
+
+def test_a_maintenance_page_on_the_token_endpoint_is_a_503() -> None:
+    page = response(
+        200, b"<html>PowerSchool page unavailable</html>", {"Content-Type": "text/html"}
+    )
+    session = ScriptedSession([], token_bodies=[page])
+    fx = FakeEffects()
+    ps = client(session, fx, retry=RetryPolicy(max_attempts=2))
+    with pytest.raises(AuthenticationError, match="could not obtain") as info:
+        ps.get("ws/v1/district")
+    assert info.value.status == 503 and session.token_calls == 2 and len(fx.sleeps) == 1

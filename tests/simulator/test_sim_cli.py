@@ -100,3 +100,15 @@ def test_non_loopback_host_is_refused_without_allow_remote(
     assert made[0]["host"] == "0.0.0.0"
     assert cli.main(["--host", "localhost"]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_a_port_in_use_is_a_message_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert cli.main(["--port", str(port), "--students", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot serve on 127.0.0.1:") and "Traceback" not in err

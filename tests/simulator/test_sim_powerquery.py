@@ -70,7 +70,26 @@ def test_flattened_query_has_top_level_columns(api: Any) -> None:
         "last_name": "Adair",
         "first_name": "Brandon",
         "school_name": "Apple Grove High School",
+        "_name": "STUDENTS",  # the core table and its numeric id (swift_powerquery_flat_*)
+        "_id": 2,
     }
+
+
+def test_powerquery_envelope_as_captured_and_plain(make_api: Any) -> None:
+    url = PQ + "com.acme.sdk.students.roster"
+    nothing = {"$q": "students.last_name==Nobody"}
+    with Simulator(students=5) as sim:
+        api = make_api(sim)
+        body = api.post(url, json={}).json()
+        assert body["@extensions"].startswith("c_studentlocator,") and len(body["record"]) == 5
+        assert api.post(url, json=nothing).json() == {"@extensions": body["@extensions"]}
+    with Simulator(students=5, powerquery_envelope="plain") as sim:
+        api = make_api(sim)
+        body = api.post(url, json={}).json()
+        assert "@extensions" not in body
+        assert api.post(url, json=nothing).json() == {"name": "Students", "record": []}
+        flat = api.post(PQ + "com.acme.sdk.students.flat", json={}).json()["record"][0]
+        assert "_name" not in flat and "_id" not in flat
 
 
 def test_query_with_arguments(api: Any) -> None:
@@ -219,4 +238,4 @@ def test_far_pages_and_huge_page_sizes_are_empty_not_errors(api: Any) -> None:
     ):
         r = api.post(url, params=params, json={})
         assert r.status_code == 200, params
-    assert api.post(url, params={"page": 10**30}, json={}).json()["record"] == []
+    assert "record" not in api.post(url, params={"page": 10**30}, json={}).json()

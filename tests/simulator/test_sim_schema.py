@@ -296,3 +296,14 @@ def test_projection_can_be_optional(fresh_api: Any) -> None:
     assert len(row) == 21 and row["last_name"] == "Adair"  # 20 columns + WhenModified
     assert listed[0]["tables"]["students"].keys() == row.keys()
     assert fresh_api.get("/ws/schema/table/students?projection=dcid").status_code == 200
+
+
+@pytest.mark.parametrize("table", ["schools", "cc"])
+def test_schools_and_cc_are_read_only(fresh_api: Any, table: str) -> None:
+    """docs/simulator.md: schools and cc take no writes (405), as documented."""
+    first = fresh_api.get(f"/ws/schema/table/{table}?projection=id&pagesize=1").json()
+    row_id = first["record"][0]["id"] if isinstance(first["record"], list) else 0
+    body = {"tables": {table: {"name": "x"}}}
+    assert fresh_api.post(f"/ws/schema/table/{table}", json=body).status_code == 405
+    assert fresh_api.put(f"/ws/schema/table/{table}/{row_id}", json=body).status_code == 405
+    assert fresh_api.delete(f"/ws/schema/table/{table}/{row_id}").status_code == 405

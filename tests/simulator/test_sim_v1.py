@@ -8,7 +8,7 @@ import pytest
 
 STUDENT_EXPANSIONS = (
     "demographics, addresses, alerts, phones, school_enrollment, ethnicity_race, contact, "
-    "contact_info, initial_enrollment, schedule_setup, fees, lunch"
+    "contact_info, initial_enrollment, schedule_setup, fees, lunch, counselors, global_id"
 )
 
 
@@ -152,11 +152,18 @@ def test_courses_sorted_by_number_terms_by_portion(api: Any) -> None:
     )
 
 
-def test_staff_expansions_keep_single_affiliation_bare(api: Any) -> None:
+def test_staff_affiliations_come_in_both_forms(api: Any) -> None:
+    """edp_staff: most staff are affiliated with their school and the district office (an
+    array); one affiliation stays a bare object (the single-object quirk)."""
     staff = api.get("/ws/v1/school/600/staff?expansions=school_affiliations,addresses").json()
-    first = staff["staffs"]["staff"][0]
-    assert first["school_affiliations"]["school_affiliation"]["school_id"] == 600
-    assert first["addresses"] == ""
+    forms = {}
+    for member in staff["staffs"]["staff"]:
+        affiliation = member["school_affiliations"]["school_affiliation"]
+        forms[type(affiliation).__name__] = affiliation
+    assert forms["dict"]["school_id"] == 600
+    assert [a["school_id"] for a in forms["list"]] == [600, 0]
+    addresses = {type(m["addresses"]).__name__ for m in staff["staffs"]["staff"]}
+    assert addresses == {"str", "dict"}
 
 
 def test_section_term_expansion_and_enrollments(api: Any) -> None:
@@ -261,11 +268,13 @@ def test_pagesize_is_capped_silently_at_the_max(api: Any) -> None:
     assert api.get("/ws/v1/district/student", params={"page": "x"}).status_code == 400
 
 
-def test_ids_are_integers_and_school_number_a_string_by_default(api: Any) -> None:
+def test_ids_and_school_number_are_numbers_by_default(api: Any) -> None:
+    """As captured (edp_students, psu_student_one_in_list): numbers, not numeric strings."""
     student = api.get("/ws/v1/student/5?expansions=school_enrollment").json()["student"]
     assert isinstance(student["id"], int)
     assert isinstance(student["local_id"], int)
-    assert isinstance(student["school_enrollment"]["school_number"], str)
+    assert isinstance(student["school_enrollment"]["school_number"], int)
+    assert isinstance(student["school_enrollment"]["entry_code"], str)
 
 
 def _items(body: Any, plural: str, kind: str) -> list[Any]:
@@ -278,7 +287,7 @@ def _items(body: Any, plural: str, kind: str) -> list[Any]:
     [
         ("/ws/v1/school/100/term", "terms", "term", "portion==1"),
         ("/ws/v1/school/100/staff", "staffs", "staff", "name.last_name=lt=M"),
-        ("/ws/v1/school/100/staff", "staffs", "staff", "emails.work_email==a*"),
+        ("/ws/v1/school/100/staff", "staffs", "staff", "emails.work_email==*@schools.*"),
         ("/ws/v1/school/100/section", "sections", "section", "term.portion==2"),
         ("/ws/v1/school/100/section", "sections", "section", "expression==(1(A-F),2(A-F))"),
         ("/ws/v1/school/100/course", "courses", "course", "course_name==*English*"),
@@ -355,3 +364,34 @@ def test_oversize_pagesize_can_be_an_error(fresh_api: Any) -> None:
     assert fresh_api.get("/ws/v1/school/100/staff?pagesize=11").status_code == 400
     assert fresh_api.get("/ws/schema/table/students?projection=*&pagesize=11").status_code == 400
     assert fresh_api.get("/ws/v1/district/student/count?pagesize=11").status_code == 200
+
+
+def test_advertised_extensions_and_newer_expansions(api: Any) -> None:
+    """Each requested extension answers a `_table_extension` (several: a list), `_field` always
+    an array (psu_student_extension); newer servers' counselors and global_id expand."""
+    url = "/ws/v1/student/2?extensions=studentcorefields,u_studentsuserfields,activities"
+    student = api.get(url + "&expansions=counselors,global_id").json()["student"]
+    tables = {t["name"]: t for t in student["_extension_data"]["_table_extension"]}
+    assert set(tables) == {"studentcorefields", "u_studentsuserfields", "activities"}
+    core = {f["name"]: f["value"] for f in tables["studentcorefields"]["_field"]}
+    assert core["pscore_legal_last_name"] == "Adair"
+    assert isinstance(tables["u_studentsuserfields"]["_field"], list)
+    assert tables["activities"] == {"recordFound": False, "name": "activities"}
+    assert student["counselors"]["counselor"]["school_id"] == 100
+    assert len(student["global_id"]) == 36
+
+
+def test_expansions_key_only_where_real_servers_send_it(api: Any, make_api: Any) -> None:
+    """edp_terms, edp_courses, sm_section_enrollment: no "@expansions" on resources without
+    expansions; `always_expansions=True` sends it (""), as this simulator did before."""
+    assert "@expansions" not in api.get("/ws/v1/school/100/term").json()["terms"]
+    assert "@expansions" not in api.get("/ws/v1/course/1").json()["course"]
+    assert (
+        "@expansions" not in api.get("/ws/v1/section_enrollment/101").json()["section_enrollment"]
+    )
+    assert "@extensions" not in api.get("/ws/v1/district").json()["district"]
+    from acme_powerschool.testing import Simulator
+
+    with Simulator(students=5, always_expansions=True) as sim:
+        terms = make_api(sim).get("/ws/v1/school/100/term").json()["terms"]
+        assert terms["@expansions"] == ""

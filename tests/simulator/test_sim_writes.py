@@ -46,7 +46,7 @@ def test_readme_email_update_persists(fresh_api: Any) -> None:
     assert results["update_count"] == 1
     assert results["delete_count"] == 0
     result = results["result"]  # one item: a bare object
-    assert result["client_uid"] == "2"
+    assert result["client_uid"] == 2  # a number, as in the original README
     assert result["status"] == "SUCCESS"
     assert result["action"] == "UPDATE"
     assert result["success_message"]["id"] == 2
@@ -77,7 +77,7 @@ def test_duplicate_local_id_error_item_exactly(fresh_api: Any) -> None:
     results = _post(fresh_api, _insert(3, "210987"))
     assert results["insert_count"] == 0
     assert results["result"] == {
-        "client_uid": "210987",
+        "client_uid": 210987,
         "status": "ERROR",
         "action": "INSERT",
         "error_message": {
@@ -173,7 +173,7 @@ ROSTER = "/ws/schema/query/com.acme.sdk.students.roster"
 def test_update_with_a_non_object_block_is_an_item_error_and_stores_nothing(
     fresh_api: Any, powerschool_sim: Simulator
 ) -> None:
-    bad = [
+    bad: list[dict[str, Any]] = [
         {"action": "UPDATE", "id": "2", "client_uid": "a", "name": "x"},
         {"action": "UPDATE", "id": "2", "client_uid": "b", "contact_info": "x"},
         {"action": "UPDATE", "id": "2", "client_uid": "c", "name": None},
@@ -246,3 +246,87 @@ def test_insert_with_malformed_blocks_is_an_item_error(fresh_api: Any) -> None:
         "student/school_enrollment/grade_level",
     ]
     assert fresh_api.post(ROSTER + "?pagesize=0", json={}).status_code == 200
+
+
+def test_write_errors_as_captured(fresh_api: Any) -> None:
+    """sm_write_insert_errors: REQUIRED for a missing element, FIELD_VALIDATION_ERROR for each
+    rule a school_number breaks, all in one item's error array."""
+    item = _insert("1245", "1245")
+    del item["school_enrollment"]["entry_date"]
+    item["school_enrollment"]["school_number"] = "abcdefghijkl"
+    result = _post(fresh_api, item)["result"]
+    errors = result["error_message"]["error"]
+    assert [(e["field"], e["error_code"]) for e in errors] == [
+        ("student/school_enrollment/entry_date", "REQUIRED"),
+        ("student/school_enrollment/school_number", "FIELD_VALIDATION_ERROR"),
+        ("student/school_enrollment/school_number", "FIELD_VALIDATION_ERROR"),
+        ("student/school_enrollment/school_number", "FIELD_VALIDATION_ERROR"),
+    ]
+    assert errors[0]["error_description"] == "No data submitted for required element"
+    bad_date = _insert("777777", "7", demographics={"birth_date": "2010-02-30"})
+    result = _post(fresh_api, bad_date)["result"]
+    assert result["status"] == "ERROR"
+    assert result["error_message"]["error"]["field"] == "student/demographics/birth_date"
+    update = {"action": "UPDATE", "id": 2, "client_uid": "8", "demographics": {"birth_date": "x"}}
+    assert _post(fresh_api, update)["result"]["status"] == "ERROR"
+
+
+def test_an_insert_into_a_fee_warning_school_is_a_warning(
+    fresh_api: Any, powerschool_sim: Simulator
+) -> None:
+    """sm_write_warning: status WARNING, the student inserted, both messages present."""
+
+    def into(school: str, local_id: str) -> dict[str, Any]:
+        item = _insert(local_id, local_id)
+        item["school_enrollment"] = {**item["school_enrollment"], "school_number": school}
+        item["school_enrollment"]["grade_level"] = 3
+        return item
+
+    result = _post(fresh_api, into("700", "100100"))["result"]
+    assert result["status"] == "WARNING"
+    assert result["warning_message"]["warning"]["warning_code"] == "FEES_ASSIGN_FEES_FAILED"
+    dcid = result["success_message"]["id"]
+    assert fresh_api.get(f"/ws/v1/student/{dcid}").status_code == 200
+    assert _post(fresh_api, into("600", "100101"))["result"]["status"] == "SUCCESS"
+    powerschool_sim.behaviour.fee_warning_schools = ()
+    assert _post(fresh_api, into("700", "100102"))["result"]["status"] == "SUCCESS"
+
+
+def test_extension_data_writes_are_applied(fresh_api: Any, powerschool_sim: Simulator) -> None:
+    """PSU's extension write format: the fields land in u_studentsuserfields and read back."""
+
+    def ext(**fields: str) -> dict[str, Any]:
+        table = {
+            "name": "u_studentsuserfields",
+            "recordFound": False,
+            "_field": [{"name": k, "type": "String", "value": v} for k, v in fields.items()],
+        }
+        return {"_table_extension": table}
+
+    version = powerschool_sim.data_version
+    update = {
+        "action": "UPDATE",
+        "id": 3,
+        "client_uid": "e1",
+        "_extension_data": ext(bus_route="12"),
+    }
+    assert _post(fresh_api, update)["result"]["status"] == "SUCCESS"
+    inserted = _post(fresh_api, _insert("424242", "e2", _extension_data=ext(favorite_color="teal")))
+    dcid = inserted["result"]["success_message"]["id"]
+    for student, (key, value) in ((3, ("bus_route", "12")), (dcid, ("favorite_color", "teal"))):
+        body = fresh_api.get(f"/ws/v1/student/{student}?extensions=u_studentsuserfields").json()
+        block = body["student"]["_extension_data"]["_table_extension"]
+        assert block["recordFound"] is True
+        found = {f["name"]: str(f["value"]) for f in block["_field"]}  # "12" is 12 (xml_quirks)
+        assert found[key] == value
+    changes = fresh_api.get(f"/ws/dataversion/acme_sync/{version}").json()["tables"]
+    assert (
+        sorted(changes["students"]) == sorted([3, dcid])
+        and len(changes["u_studentsuserfields"]) == 2
+    )
+    unknown = {"action": "UPDATE", "id": 3, "client_uid": "e3", "_extension_data": ext(nope="1")}
+    assert _post(fresh_api, unknown)["result"]["status"] == "ERROR"
+    other = ext(bus_route="1")
+    other["_table_extension"]["name"] = "u_nothing"
+    bad = {"action": "UPDATE", "id": 3, "client_uid": "e4", "_extension_data": other}
+    assert _post(fresh_api, bad)["result"]["status"] == "ERROR"

@@ -59,9 +59,13 @@ def test_xml_escapes_text(powerschool_sim: Any, make_api: Any) -> None:
     assert root.findtext("name/last_name") == "A&B <c>"
 
 
-def test_json_without_quirks_keeps_strings(api: Any) -> None:
-    student = api.get("/ws/v1/student/2?expansions=school_enrollment").json()["student"]
+@pytest.mark.powerschool_sim(xml_quirks=False)
+def test_json_without_quirks_keeps_strings(fresh_api: Any) -> None:
+    student = fresh_api.get("/ws/v1/student/2?expansions=school_enrollment").json()["student"]
     assert student["school_enrollment"]["school_number"] == "100"
+    item = {"client_uid": "2", "action": "UPDATE", "id": "2", "contact_info": {"email": "f@b"}}
+    result = fresh_api.post("/ws/v1/student", json={"students": {"student": item}}).json()
+    assert result["results"]["result"]["client_uid"] == "2"
 
 
 @pytest.mark.powerschool_sim(xml_quirks=True)
@@ -77,11 +81,15 @@ def test_xml_quirks_turn_numeric_strings_into_numbers(fresh_api: Any) -> None:
     item = {"client_uid": "2", "action": "UPDATE", "id": "2", "contact_info": {"email": "f@b"}}
     result = fresh_api.post("/ws/v1/student", json={"students": {"student": item}}).json()
     assert result["results"]["result"]["client_uid"] == 2  # as in the original README
-    # Leading zeros stay strings.
-    body = fresh_api.get("/ws/v1/district/student?pagesize=100").json()["students"]["student"]
-    ids = [s["state_province_id"] for s in body if "state_province_id" in s]
-    assert any(isinstance(i, str) and i.startswith("0") for i in ids)
-    assert all(isinstance(i, int) for i in ids if not (isinstance(i, str) and i.startswith("0")))
+    # Leading zeros stay strings (edp_schools: postal_code "02127").
+    body = fresh_api.get("/ws/v1/district/student?pagesize=100&expansions=addresses").json()
+    codes = [
+        s["addresses"]["physical"]["postal_code"]
+        for s in body["students"]["student"]
+        if s["addresses"]
+    ]
+    assert {c for c in codes if isinstance(c, str)} >= {"02128"}
+    assert all(isinstance(c, int) or c.startswith("0") for c in codes)
     # Schema rows stay strings: the quirk belongs to /ws/v1.
     row = fresh_api.get("/ws/schema/table/students/2?projection=dcid").json()
     assert row["tables"]["students"]["dcid"] == "2"
