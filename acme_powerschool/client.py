@@ -54,7 +54,6 @@ from acme_powerschool.shell.http import (
     run,
     transport_error,
 )
-from acme_powerschool.shell.window import mount_window
 from acme_powerschool.typed import TypedHelpers
 
 log = logging.getLogger("acme_powerschool")
@@ -176,6 +175,8 @@ class api(TypedHelpers):
         headers = {**JSON_HEADERS, "User-Agent": self._config.user_agent}
         self.session = configure_session(session or requests.Session(), settings, headers)
         # The pagers' adaptive window, in front of a connection pool its size.
+        from acme_powerschool.shell.window import mount_window  # loaded with the first client
+
         self._window = mount_window(self.session, self._effects)
         self._transport = Transport(self.session, self._config)
         if stored.token is not None:

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from acme_powerschool.core.paging import page_size_for
-from acme_powerschool.shell.window import windowed
 
 if TYPE_CHECKING:
     import os
@@ -300,6 +299,8 @@ def _inline(work: Callable[[], Any]) -> Future[Any]:
 
 
 def _read_concurrently(pagers: Iterable[Pager[T]], ahead: int) -> Iterator[Sequence[T]]:
+    from acme_powerschool.shell.window import windowed  # loaded with the first read ahead
+
     pool = ThreadPoolExecutor(max_workers=ahead, thread_name_prefix="ps-pager")
 
     def in_window(work: Callable[[], Any]) -> Any:

@@ -98,27 +98,40 @@ SIMULATOR_FIXES = [
 ]
 
 OUR_CAUSES = [
-    "**Prefetch = 4 cannot be 4× faster than a sequential client** with the same number of "
-    "requests: 4 requests in flight is a ceiling of 4×, and `Pager` spends part of each listing "
-    "below it. In `pager.py`, `iter_pages` asks `count_records()` and only then starts "
-    "`_planned` (one round trip per school with nothing else in flight), and `_planned` opens a "
-    "new `ThreadPoolExecutor` per listing and drains it at the end of each school. With 10 "
-    "schools that is 10 count round trips plus 10 pipeline drains. Suggestions: (1) in "
-    "`Pager.iter_pages`, submit page 1 together with the count (page 1 does not need the total; "
-    "saves one round trip per listing); (2) a pager over several listings that keeps one pool "
-    "full across them (e.g. `Pager.chain(pagers)` or `ps.students.for_schools(ids, prefetch=)`), "
-    "or point users to `ps.students.list(prefetch=N)` on /ws/v1/district/student for a whole "
-    "district; (3) say in docs/typed-helpers.md that the speed-up is at most `prefetch`, so "
-    "beating a sequential client 4× needs prefetch ≥ 6. The prefetch=8 row shows the margin.",
-    "**Requests above the lower bound** are deliberate: one `/ws/v1/metadata` per client "
-    "(`typed.max_page_size_of`, needed because PowerSchool caps `pagesize` silently, so a "
-    "client that guessed too big would stop at the first short page) and, with prefetch, one "
-    "`/count` per listing (needed to plan pages ahead). PowerQueries need neither: page 1 asks "
-    "`count=true`. Sequential v1 listings skip the count and stop at the first short page "
-    "(one extra empty request only when a listing is an exact multiple of the page size).",
-    "**Typed models cost CPU** (not a target, shown for honesty): the profile of the typed "
-    "all-students run spends about a quarter of its time in `convert.structure_model` and the "
-    "attrs `__init__`s of `Student` and `PersonName` (50,000 models).",
+    "**The machine, first.** This run shared 2 cores with seven other sessions' test suites "
+    "(load average 7 to 16): the 0 ms requests loop took 25 ms a request, not 2. The "
+    "simulator runs every handler under one lock (`Simulator.lock`) in the parent's GIL, so "
+    "under that load it serves a 100-row PowerQuery page in about 20 ms of its own time: "
+    "201 pages take 3.5 to 4 s whatever the window. Every ratio compares contenders of the same "
+    "run; absolute figures are not comparable with earlier runs.",
+    "**5x the requests loop at 20 ms, and the latency bound** (missed: 4.6x all students, 2.4x "
+    "the PowerQuery; 2.2 to 3.3x the bound). The profiles `typed_default ... 20 ms` show the "
+    "consumer waiting in `Future.result` for pages, not computing: the server is the queue. "
+    "The window's latency signal sees that queue and halves (window peak 13, limit 4 to 8 at "
+    "the end), which is its job: more requests at once would only wait at the simulator's lock. "
+    "The bound divides by the peak window and multiplies by the per-request time measured with "
+    "one request in flight, which a server that serialises its work cannot sustain at 8 to 13 "
+    "at once. The loop over schools (ten listings) costs 1.5x the one-stream read: "
+    "`flat_map`/`chain` is the way to read a district.",
+    "**Throttled server** (met: 1.00x sequential at 25 ms for all students, 0.73x for the "
+    "PowerQuery, 0.24 to 0.27x at 100 ms; no run raised). The price of finding a throttle "
+    "is one Retry-After (whole seconds): the first 429 comes when the count and page 1 first go "
+    "out together; the window then reads one request at a time, and if even that is too fast "
+    "it stops the client for the Retry-After and paces from the spacing that was too short. An "
+    "earlier version of the policy, which paced from the (load-inflated) latency and doubled "
+    "the pace, took 1.3 to 1.6x here: that is why the pace starts from the measured spacing.",
+    "**Typed CPU at 0 ms, all students** (1.39x raw dicts): structuring `Student` models "
+    "(cattrs hooks and attrs `__init__`) is the difference in the `typed ... all_students 0 ms` "
+    "profiles; the per-model generated structuring of issue 12 (engineer typed) is not in this "
+    "run. The window adds no CPU of its own: the windowed and sequential rows cost the same.",
+    "**Import of real typed use** (3.1x `import requests` in this run, 2.3x in the one "
+    "before: the machine's load moves it): the import profile above puts the "
+    "generated `models.students` (attrs classes), `typing_extensions` and cattrs (the "
+    "converter) first; the window's modules now load with the first client, not with the "
+    "package, and the 403 parser's XML modules only for a 403.",
+    "**Requests**: met everywhere: no metadata request (page 1 tells the page size), one count "
+    "per listing riding with page 1, and the check page only after a full last page (a "
+    "PowerQuery of exactly 20,000 rows, and the sequential pager's last school).",
 ]
 
 
@@ -383,7 +396,8 @@ def targets(results: dict[str, Any]) -> list[str]:
             ratio = value / base
             out.append(
                 f"| import ≤ {limit:g}× `import requests`: {name} | {value:.0f} ms vs "
-                f"{base:.0f} ms = {ratio:.2f}× | {_verdict(ratio <= limit)} |"
+                f"{base:.0f} ms = {ratio:.2f}× | "
+                f"{_verdict(ratio <= limit, 'the import profile under Import time')} |"
             )
 
     # 6. one token across three processes
@@ -451,8 +465,21 @@ def memory_table(results: dict[str, Any]) -> list[str]:
 
 def import_table(results: dict[str, Any]) -> list[str]:
     out = ["| import (fresh interpreter) | median ms | runs |", "|---|---|---|"]
+    profiles = []
     for name, value in (results.get("import_ms") or {}).items():
         out.append(f"| `{name}` | {_f(value.get('median_ms'), 1)} | {value.get('runs')} |")
+        if value.get("profile"):
+            profiles.append((name, value["profile"]))
+    for name, profile in profiles:
+        out += [
+            "",
+            f"Profile of `{name}` (`python -X importtime`, one run, slowest modules by "
+            "their own time):",
+            "",
+            "| module | self ms | cumulative ms |",
+            "|---|---|---|",
+        ]
+        out += [f"| `{module}` | {own:.1f} | {total:.1f} |" for module, own, total in profile]
     return out
 
 
@@ -519,6 +546,8 @@ def render(results: dict[str, Any]) -> str:
         "- Wall and CPU are measured inside each client's own process, around the work only "
         "(client construction and token fetch included, interpreter start and imports not). "
         "Peak RSS is the child's `ru_maxrss` (imports included).",
+        f"- Workloads run: {', '.join(setup.get('workloads') or WORKLOADS)} (a smaller district "
+        "and fewer workloads than a full `make bench` when the machine is saturated).",
         "- Lower bound: the data pages any client must fetch (plus the one schools page); "
         "a listing that prefetches also needs its count first.",
         "",

@@ -312,10 +312,29 @@ def import_times(runs: int = 9) -> dict[str, Any]:
             )
             if done.returncode == 0:
                 samples[name].append(float(done.stdout.strip().splitlines()[-1]))
-    return {
+    found: dict[str, Any] = {
         name: {"median_ms": statistics.median(v) * 1000 if v else None, "runs": len(v)}
         for name, v in samples.items()
     }
+    found[TYPED_USE]["profile"] = import_profile(TYPED_USE_CODE)
+    return found
+
+
+def import_profile(statement: str, top: int = 25) -> list[tuple[str, float, float]]:
+    """`python -X importtime`: the modules that took longest, (name, self ms, cumulative ms)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", statement],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        cwd=ROOT,
+    )
+    rows = []
+    for line in done.stderr.splitlines():
+        parts = line.removeprefix("import time:").split("|")
+        if len(parts) == 3 and parts[0].strip().isdigit():
+            rows.append((parts[2].strip(), int(parts[0]) / 1000, int(parts[1]) / 1000))
+    return sorted(rows, key=lambda row: -row[1])[:top]
 
 
 TYPED_USE = "acme_powerschool typed use (api + students + its models)"

@@ -14,8 +14,9 @@ throttle of those counts).
   comes while only one request at a time is allowed says that even a sequential reader is too
   fast: then nothing starts before the Retry-After has passed, for the whole client, and from
   then on requests start at least `interval` seconds apart (a quarter more than the spacing
-  that was too short, again after every such throttle). After the hold, clean answers relax
-  the interval, and the window grows again while the interval is not what limits it.
+  that was too short, half as long again after every later such throttle). After the hold,
+  clean answers relax the interval, and the window grows again while the interval is not what
+  limits it.
 - It halves (at most once per round trip, never below `initial`: only a throttle makes it
   sequential) when the smoothed latency rises above
   `latency_factor` times the lowest latency seen (which may itself creep up slowly, by
@@ -91,6 +92,8 @@ class WindowState:
     interval: float = 0.0
     """Minimum seconds between two starts; 0 once no throttle asks for one."""
     last_start: float = -math.inf
+    previous_start: float = -math.inf
+    """The start before `last_start`: their difference is the spacing a throttle judges."""
     changed_at: float = -math.inf
     """When the window last collapsed or shrank: older requests' signals are stale."""
     hold_until: float = -math.inf
@@ -156,7 +159,10 @@ def admit(policy: WindowPolicy, state: WindowState, now: float) -> tuple[WindowS
         return state, Wait(paced)
     if state.in_flight >= max(1, math.floor(min(state.limit, policy.ceiling))):
         return state, Wait(None)
-    return attrs.evolve(state, in_flight=state.in_flight + 1, last_start=now), Go()
+    started = attrs.evolve(
+        state, in_flight=state.in_flight + 1, last_start=now, previous_start=state.last_start
+    )
+    return started, Go()
 
 
 def settle(
@@ -168,7 +174,7 @@ def settle(
         case Throttled(retry_after=retry_after):
             if started < state.changed_at:
                 return state  # sent into the old window: the collapse already answered it
-            return _throttled(policy, state, now, retry_after, pace=True)
+            return _throttled(policy, state, now, retry_after, spacing=_spacing(state, started))
         case Clean(latency=latency):
             return _clean(policy, state, now, started, latency)
     return state
@@ -179,15 +185,21 @@ def note(policy: WindowPolicy, state: WindowState, now: float, answer: Answer) -
     throttle collapses the window too, but only the window's own requests set its pace."""
     if not isinstance(answer, Throttled):
         return state
-    return _throttled(policy, state, now, answer.retry_after, pace=False)
+    return _throttled(policy, state, now, answer.retry_after, spacing=None)
 
 
 def _throttled(
-    policy: WindowPolicy, state: WindowState, now: float, retry_after: float | None, *, pace: bool
+    policy: WindowPolicy,
+    state: WindowState,
+    now: float,
+    retry_after: float | None,
+    *,
+    spacing: float | None,
 ) -> WindowState:
     """A throttle. With more than one request in flight allowed: one at a time from now on
     (the throttled request itself waits its Retry-After). Already one at a time: the whole
-    client waits the Retry-After, and (`pace`) requests start further apart."""
+    client waits the Retry-After, and (given the `spacing` that was too short) requests start
+    further apart."""
     wait = policy.default_retry_after if retry_after is None else retry_after
     if state.limit >= 2:
         return attrs.evolve(
@@ -198,7 +210,7 @@ def _throttled(
             changed_at=now,
             clean=0,
         )
-    interval = _paced(policy, state, wait) if pace else state.interval
+    interval = state.interval if spacing is None else _paced(policy, state, spacing, wait)
     return attrs.evolve(
         state,
         not_before=max(state.not_before, now + wait),
@@ -209,12 +221,22 @@ def _throttled(
     )
 
 
-def _paced(policy: WindowPolicy, state: WindowState, wait: float) -> float:
+def _spacing(state: WindowState, started: float) -> float:
+    """How long after the request before it a throttled request started (when it was the last
+    one sent), at most the recent latency."""
+    recent = state.smoothed if state.smoothed is not None else math.inf
+    if started == state.last_start and state.previous_start > -math.inf:
+        return min(started - state.previous_start, recent)  # not the pause of a Retry-After
+    return 0.0 if recent == math.inf else recent
+
+
+def _paced(policy: WindowPolicy, state: WindowState, spacing: float, wait: float) -> float:
     """The interval after a throttle of one request at a time: a quarter more than the spacing
-    that was too short (at most that spacing plus the server's Retry-After: a Retry-After in
-    whole seconds overstates what a minimum gap needs)."""
-    spacing = max(state.interval, state.smoothed or 0.0)
-    longer = max(policy.first_interval, 1.25 * spacing)
+    that was too short the first time, half as long again after that (at most that spacing
+    plus the server's Retry-After: a Retry-After in whole seconds overstates what a minimum gap
+    needs)."""
+    spacing = max(state.interval, spacing)
+    longer = max(policy.first_interval, 1.25 * spacing, 1.5 * state.interval)
     return min(policy.max_interval, longer, (spacing + wait) * 1.05)
 
 

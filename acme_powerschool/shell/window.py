@@ -10,8 +10,10 @@ this module only waits, sends and reports.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import contextvars
+import itertools
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -58,6 +60,8 @@ class Window:
         self.effects = effects
         self._state = start(self.policy)
         self._changed = threading.Condition()
+        self._tickets = itertools.count()
+        self._queue: collections.deque[int] = collections.deque()
         self.peak = 0
         """The most requests this window ever had in flight at once."""
 
@@ -67,26 +71,40 @@ class Window:
             return self._state
 
     def enter(self) -> float:
-        """Wait until the window admits one more request; the time it was admitted."""
-        now = self.effects.now()
+        """Wait until the window admits one more request; the time it was admitted. Requests
+        are admitted in the order they came (a retried request queues behind the others)."""
         with self._changed:
-            while True:
-                self._state, decision = admit(self.policy, self._state, now)
-                if isinstance(decision, Go):
-                    self.peak = max(self.peak, self._state.in_flight)
-                    return now
-                if decision.until is None:
-                    self._changed.wait()
-                    now = self.effects.now()
-                    continue
-                until = decision.until
-                self._changed.release()
-                try:
-                    self.effects.sleep(max(0.0, until - now))
-                finally:
-                    self._changed.acquire()
-                # Slept as long as asked: the deadline has passed, whatever the clock says.
-                now = max(self.effects.now(), until)
+            ticket = next(self._tickets)
+            self._queue.append(ticket)
+            try:
+                return self._admitted(ticket)
+            finally:
+                self._queue.remove(ticket)
+                self._changed.notify_all()
+
+    def _admitted(self, ticket: int) -> float:
+        now = self.effects.now()
+        while True:
+            if self._queue[0] != ticket:
+                self._changed.wait()
+                now = self.effects.now()
+                continue
+            self._state, decision = admit(self.policy, self._state, now)
+            if isinstance(decision, Go):
+                self.peak = max(self.peak, self._state.in_flight)
+                return now
+            if decision.until is None:
+                self._changed.wait()
+                now = self.effects.now()
+                continue
+            until = decision.until
+            self._changed.release()
+            try:
+                self.effects.sleep(max(0.0, until - now))
+            finally:
+                self._changed.acquire()
+            # Slept as long as asked: the deadline has passed, whatever the clock says.
+            now = max(self.effects.now(), until)
 
     def leave(self, started: float | None, answer: Answer) -> None:
         """A request ended; `started` is None for one the window did not admit (only a throttle

@@ -100,10 +100,18 @@ def test_a_throttle_of_one_request_at_a_time_stops_the_client_and_paces_it() -> 
     assert admit(POLICY, settle(POLICY, state, 1.03, 1.02, Clean(0.01)), 1.03)[1] == Wait(
         pytest.approx(1.02 + first)
     )
-    state = settle(POLICY, state, 1.04, 1.02, Throttled(0.005))
-    assert state.interval == pytest.approx(first * 1.25)  # a quarter more each time
-    state = settle(POLICY, admitted(state, 2.0), 2.01, 2.0, Throttled(0.001))
-    assert state.interval == pytest.approx((first * 1.25 + 0.001) * 1.05)  # an exact Retry-After
+    state = settle(POLICY, state, 1.04, 1.02, Throttled(1.0))
+    assert state.interval == pytest.approx(first * 1.5)  # half as long again after the first
+    state = settle(POLICY, admitted(state, 3.0), 3.01, 3.0, Throttled(0.001))
+    assert state.interval == pytest.approx((first * 1.5 + 0.001) * 1.05)  # an exact Retry-After
+
+
+def test_the_pace_starts_from_the_spacing_that_was_too_short() -> None:
+    state = attrs.evolve(start(POLICY), limit=1.0, smoothed=0.045, baseline=0.02, hold_until=9.0)
+    state = settle(POLICY, admitted(state, 0.0), 0.021, 0.0, Clean(0.021))
+    state = admitted(state, 0.021)  # sent 21 ms after the one before
+    state = settle(POLICY, state, 0.042, 0.021, Throttled(1.0))
+    assert state.interval == pytest.approx(1.25 * 0.021)
 
 
 def test_rising_latency_halves_the_window_once_per_round_trip() -> None:
