@@ -2,10 +2,11 @@
 polars, Parquet, and the column hints of the dlt sync).
 
 A model's columns are its fields, nested blocks flattened with dotted names (`name.first_name`),
-lists of one or many as list columns; dates stay dates, integers stay (nullable) integers,
-booleans booleans, money an exact decimal; ids (`int | str`, `"04100000"` keeps its zero) and
-`Literal` codes are text; free-form values (`any`, `map`) are JSON text. A schema-table row has
-one column per table column; an untyped PowerQuery row one text column per key.
+lists of one or many as list columns; dates stay dates, date-times UTC timestamps, integers
+stay (nullable) integers, booleans booleans, money an exact decimal; ids (`int | str`,
+`"04100000"` keeps its zero) and `Literal` codes are text; free-form values (`any`, `map`) are
+JSON text. A schema-table row has one column per table column; an untyped PowerQuery row one
+text column per key.
 
 Writing streams: records are turned into Arrow record batches of at most `BATCH_ROWS`, so a
 Parquet file of any size is written with flat memory. Nothing here fetches; pyarrow, pandas and
@@ -53,7 +54,9 @@ __all__ = [
 BATCH_ROWS = 2048
 """Records per Arrow record batch (and Parquet row group) when streaming."""
 
-ColumnKind = Literal["text", "bigint", "double", "bool", "decimal", "date", "json", "list"]
+ColumnKind = Literal[
+    "text", "bigint", "double", "bool", "decimal", "date", "timestamp", "json", "list"
+]
 """A column's logical type; the names are dlt's data types (a `list` is `json` to dlt)."""
 
 DECIMAL_PRECISION, DECIMAL_SCALE = 38, 9
@@ -66,6 +69,7 @@ _SCALAR_KINDS: dict[Any, ColumnKind] = {
     bool: "bool",
     Decimal: "decimal",
     datetime.date: "date",
+    datetime.datetime: "timestamp",
 }
 
 
@@ -155,6 +159,7 @@ def _arrow_type(kind: ColumnKind | type | None) -> pyarrow.DataType:
         "bool": pa.bool_(),
         "decimal": pa.decimal128(DECIMAL_PRECISION, DECIMAL_SCALE),
         "date": pa.date32(),
+        "timestamp": pa.timestamp("us", tz="UTC"),
     }
     return simple[kind or "text"]
 

@@ -1,21 +1,21 @@
-"""Column hints for dlt, derived from our generated models: the one place the sync decides how
-a model field is typed in the warehouse. It reads type annotations only; it converts no value.
+"""Column hints for dlt: the types come from `acme_powerschool.frames` (the one place a model's
+attrs types become column types, the same as the DataFrames'); this module only names the
+columns as the sync's rows do and says which column is the key. It converts no value.
 
-Nested blocks become `parent__child` columns (the names `rows.flat_row` produces); lists and
-`Any` fields stay one JSON column. Ids (`int | str`, see `acme_powerschool.types.Id`) are text,
-because PowerSchool sends both forms and a code such as "04100000" must keep its zeros.
+Nested blocks become `parent__child` columns named by the converter's wire keys (the names
+`rows.flat_row` produces); lists and free-form fields stay one JSON column; ids (`int | str`)
+are text, so a code such as "04100000" keeps its zeros.
 """
 
 from __future__ import annotations
 
-import datetime
-import types
 import typing
-from collections.abc import Mapping
-from decimal import Decimal
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
+
+from acme_powerschool import frames
 
 __all__ = ["SEPARATOR", "model_columns", "text_columns"]
 
@@ -24,70 +24,40 @@ SEPARATOR = "__"
 
 Column = dict[str, Any]
 
-_SCALARS: Mapping[Any, str] = {
-    bool: "bool",
-    int: "bigint",
-    float: "double",
-    Decimal: "decimal",
-    str: "text",
-    datetime.datetime: "timestamp",
-    datetime.date: "date",
-}
 
-
-def model_columns(model: type[Any], primary_key: str = "id") -> dict[str, Column]:
-    """`{column: {"data_type": ..., "nullable": ...}}` for every field of `model`, nested blocks
-    flattened; the primary key is not nullable."""
+def model_columns(model: type, primary_key: str = "id") -> dict[str, Column]:
+    """`{column: {"data_type": ..., "nullable": ...}}` for every column `frames` gives `model`,
+    named by wire keys; every column is nullable (a tombstone keeps only its key) except the
+    primary key."""
     cached = _CACHE.get((model, primary_key))
     if cached is None:
-        cached = {}
-        _collect(model, "", cached)
+        types = frames.column_types(model)
+        cached = {
+            _wire_name(model, column.path): {"data_type": types[column.name], "nullable": True}
+            for column in frames.columns(model)
+        }
         if primary_key in cached:
             cached[primary_key] = {**cached[primary_key], "nullable": False}
         _CACHE[(model, primary_key)] = cached
     return {name: dict(hint) for name, hint in cached.items()}
 
 
-_CACHE: dict[tuple[type[Any], str], dict[str, Column]] = {}
+_CACHE: dict[tuple[type, str], dict[str, Column]] = {}
 
 
-def text_columns(names: typing.Iterable[str]) -> dict[str, Column]:
+def text_columns(names: Iterable[str]) -> dict[str, Column]:
     """Hints for rows that PowerSchool sends as strings (schema tables, PowerQueries)."""
     return {name: {"data_type": "text", "nullable": True} for name in names}
 
 
-def _collect(model: type[Any], prefix: str, columns: dict[str, Column]) -> None:
-    hints = typing.get_type_hints(model)
-    for field in attrs.fields(model):
-        if field.name == "extra":
-            continue
-        key = field.metadata.get("key", field.alias or field.name)
-        name = f"{prefix}{key}"
-        tp = _strip_optional(hints[field.name])
-        if isinstance(tp, type) and attrs.has(tp):
-            _collect(tp, f"{name}{SEPARATOR}", columns)
-            continue
-        columns[name] = {"data_type": _data_type(tp), "nullable": True}
-
-
-def _strip_optional(tp: Any) -> Any:
-    args = typing.get_args(tp)
-    if _is_union(tp) and type(None) in args:
-        rest = tuple(a for a in args if a is not type(None))
-        return rest[0] if len(rest) == 1 else typing.Union[rest]  # noqa: UP007
-    return tp
-
-
-def _is_union(tp: Any) -> bool:
-    return typing.get_origin(tp) in (typing.Union, types.UnionType)
-
-
-def _data_type(tp: Any) -> str:
-    if tp in _SCALARS:
-        return _SCALARS[tp]
-    origin = typing.get_origin(tp)
-    if origin is typing.Literal:
-        return "text"
-    if _is_union(tp):  # an Id (int | str) or another mix: text keeps every form
-        return "text"
-    return "json"  # tuples, lists, mappings, Any: one JSON column
+def _wire_name(model: Any, path: tuple[str, ...]) -> str:
+    """A frames column's attribute path as the converter's JSON keys (a field's "key" metadata,
+    else its alias), joined with SEPARATOR, a dot inside a key too ("students.dcid"): exactly
+    `flat_row`'s name for that value."""
+    keys = []
+    for name in path:
+        field = attrs.fields_dict(model)[name]
+        keys.append(field.metadata.get("key", field.alias or field.name))
+        hint = typing.get_type_hints(model)[name]  # the next step is into the nested block
+        model = next((t for t in typing.get_args(hint) if attrs.has(t)), hint)
+    return SEPARATOR.join(keys).replace(".", SEPARATOR)

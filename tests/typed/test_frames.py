@@ -9,12 +9,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from model_strategies import all_models, model_strategy
+from model_strategies import EXTRA_KEYS, all_models, model_strategy
 from typed_fakes import FakeClient, district_route
 
 from acme_powerschool import frames
@@ -54,6 +55,40 @@ def test_column_types_are_dlt_data_types_without_pyarrow() -> None:
     assert kinds["id"] == "bigint" and kinds["demographics.birth_date"] == "date"
     assert kinds["lunch.balance_1"] == "decimal" and kinds["fees.fee"] == "json"
     assert kinds["counselors"] == "json" and kinds["name.last_name"] == "text"
+
+
+@attrs.frozen
+class _Stamped:
+    id: int
+    seen: datetime.datetime | None = None
+
+
+def test_a_datetime_is_a_utc_timestamp_column() -> None:
+    assert frames.column_types(_Stamped) == {"id": "bigint", "seen": "timestamp"}
+    seen = datetime.datetime(2026, 1, 5, 8, 0, tzinfo=datetime.timezone.utc)
+    table = frames.to_arrow([_Stamped(1, seen), _Stamped(2)])
+    assert table.schema.field("seen").type == pa.timestamp("us", tz="UTC")
+    assert table.column("seen").to_pylist() == [seen, None]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_sync_column_hints_are_frames_types_under_flat_row_names(data: st.DataObject) -> None:
+    from acme_powerschool.sync.columns import SEPARATOR, model_columns
+    from acme_powerschool.sync.rows import flat_row
+
+    model = data.draw(st.sampled_from(MODELS))
+    hints = model_columns(model)
+    assert [h["data_type"] for h in hints.values()] == list(frames.column_types(model).values())
+    assert [name for name, h in hints.items() if not h["nullable"]] == (
+        ["id"] if "id" in hints else []
+    )
+    record = data.draw(model_strategy(model))
+    free = tuple(f"{n}{SEPARATOR}" for n, h in hints.items() if h["data_type"] == "json")
+    for name, value in flat_row(record).items():  # an all-None block stays an empty {}
+        unknown = name.rpartition(SEPARATOR)[2] in EXTRA_KEYS  # an `extra` key, at any depth
+        if value not in (None, {}) and not unknown and not name.startswith(free):
+            assert name in hints, name
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
