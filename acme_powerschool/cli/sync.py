@@ -20,17 +20,8 @@ from acme_powerschool.cli.common import (
     connection_options,
     echo_err,
 )
+from acme_powerschool.sync.families import FAMILIES
 
-FAMILY_CHOICES = (
-    "district",
-    "schools",
-    "students",
-    "staff",
-    "sections",
-    "section_enrollments",
-    "terms",
-    "courses",
-)
 PROGRESS_EVERY = 1000
 """Rows between two progress lines of one resource."""
 
@@ -110,7 +101,7 @@ def _unwrap(exc: BaseException) -> BaseException:
     help="Dataset (schema) to load into [default: powerschool_data].",
 )  # fmt: skip
 @click.option(
-    "--resource", "resources", multiple=True, type=click.Choice(FAMILY_CHOICES),
+    "--resource", "resources", multiple=True, type=click.Choice(FAMILIES),
     help="A /ws/v1 family (repeatable; default: all but section_enrollments).",
 )  # fmt: skip
 @click.option(

@@ -20,6 +20,7 @@ import dlt
 from acme_powerschool.core.errors import NotFound
 from acme_powerschool.sync import dataversion
 from acme_powerschool.sync.columns import model_columns, text_columns
+from acme_powerschool.sync.families import DEFAULT_RESOURCES, FAMILIES
 from acme_powerschool.sync.rows import (
     DELETED_AT_COLUMN,
     DELETED_COLUMN,
@@ -41,22 +42,6 @@ __all__ = [
     "TableSpec",
     "powerschool_source",
 ]
-
-FAMILIES = (
-    "district",
-    "schools",
-    "students",
-    "staff",
-    "sections",
-    "section_enrollments",
-    "terms",
-    "courses",
-)
-"""The /ws/v1 resource families the source can read."""
-
-DEFAULT_RESOURCES = ("district", "schools", "students", "staff", "sections", "terms", "courses")
-"""Read when nothing is chosen. Section enrollments cost one request per section, so they are
-asked for by name (or read as the CC table)."""
 
 DEFAULT_STUDENT_EXPANSIONS = ("demographics", "school_enrollment")
 
