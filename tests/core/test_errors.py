@@ -4,6 +4,7 @@ which status, which message from which body, what `str()` shows."""
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -71,6 +72,7 @@ def test_error_class(status: int, cls: type[PowerSchoolError]) -> None:
         (b'{"message":"x"', JSON, ("fb", ())),
         (b"\xff{", JSON, ("fb", ())),
         (b'{"message":"not json type"}', "text/html", ("not json type", ())),
+        (b' {"message":"json type"}', "Application/JSON; charset=utf-8", ("json type", ())),
         (b'  {"message":"space first"}', "text/html", ("fb", ())),
         (b"<html>error</html>", "text/html", ("fb", ())),
         (b"", "", ("fb", ())),
@@ -93,13 +95,18 @@ def test_message_from_body(
         ([{"field": "", "code": None, "other": "x"}], "", ""),
         ([{"code": "c"}, {"code": "c"}], "", "c"),
         (["plain", " text "], "", "plain; text"),
+        ([{"field": "  ", "code": "c"}], "", "c"),
+        (["X"], None, "X"),  # no message: nothing is left out
         ([{"code": "already said"}], "it is already said here", ""),
         ([], "", ""),
     ],
 )
-def test_describe_entries(entries: list[object], message: str, expected: str | None) -> None:
+def test_describe_entries(entries: list[object], message: str | None, expected: str | None) -> None:
     want = "students.lastfirst: Invalid order column" if expected is None else expected
-    assert describe_entries(entries, message) == want
+    if message is None:
+        assert describe_entries(entries) == want
+    else:
+        assert describe_entries(entries, message) == want
 
 
 @pytest.mark.parametrize(
@@ -109,6 +116,7 @@ def test_describe_entries(entries: list[object], message: str, expected: str | N
         (PowerSchoolError("m", status=400), "m (HTTP 400)"),
         (PowerSchoolError("m", status=400, errors=[{"code": "c"}]), "m (HTTP 400): c"),
         (PowerSchoolError("m", errors=[{"code": "c"}]), "m: c"),
+        (PowerSchoolError("bad: c", errors=[{"code": "c"}]), "bad: c"),  # said once
     ],
 )
 def test_str_shows_message_status_and_entries(error: PowerSchoolError, text: str) -> None:
@@ -146,6 +154,7 @@ def test_error_for_says_why_the_retries_stopped_and_carries_the_extras() -> None
     assert limited.message == "GET /z: HTTP error (gave up after 5)"
     denied = error_for(Answer(403), "GET /z", access_requests="<field .../>")
     assert isinstance(denied, AccessDenied) and denied.access_requests == "<field .../>"
+    assert error_for(Answer(403), "GET /z").access_requests == ""  # type: ignore[attr-defined]
     assert error_for(Answer(500), "GET /z").message == "GET /z: HTTP error"
 
 
@@ -158,6 +167,9 @@ def test_error_for_a_redirect_names_the_target_redacted() -> None:
         "redirects (check the server address)"
     )
     assert "no Location given" in error_for(Answer(301), "GET /r").message
+    response = object()
+    assert error_for(Answer(307), "GET /r", response=response).response is response
+    assert "redirected" in error_for(Answer(300), "GET /r").message
     assert type(error_for(Answer(399), "GET /r")) is PowerSchoolError
     assert "redirected" not in error_for(Answer(400), "GET /r").message
     assert "redirected" not in error_for(Answer(299), "GET /r").message
@@ -169,6 +181,17 @@ def test_the_extras_have_defaults() -> None:
     failed = ConnectionFailed("m", kind="tls", status=0)
     assert failed.kind == "tls" and failed.message == "m" and isinstance(failed, ServerError)
     assert ConnectionFailed("m").kind == ""
+    for error in (
+        AccessDenied("m", status=403, errors=["e"]),
+        RateLimited("m", status=403, errors=["e"]),
+        ConnectionFailed("m", status=403, errors=["e"]),
+    ):
+        assert (error.message, error.status, error.errors, str(error)) == (
+            "m",
+            403,
+            ("e",),
+            "m (HTTP 403): e",
+        )
 
 
 @pytest.mark.parametrize(
@@ -198,3 +221,15 @@ def test_transport_message() -> None:
     assert (
         transport_message("something-new", "why", "https://h") == "https://h: something-new (why)"
     )
+
+
+def test_a_long_server_message_is_cut_at_500_characters() -> None:
+    body = json.dumps({"message": "m" * 600}).encode()
+    assert error_for(Answer(400, JSON, body), "GET /l").message == "m" * 500
+
+
+def test_entries_too_deep_to_redact_are_dropped_not_raised() -> None:
+    depth = sys.getrecursionlimit() * 2 // 3  # json.loads copes; redacting it recurses deeper
+    body = b'{"message": "deep", "errors": [' + b"[" * depth + b"]" * depth + b"]}"
+    error = error_for(Answer(400, JSON, body), "GET /d")
+    assert error.message == "deep" and error.errors == ()
