@@ -33,6 +33,8 @@ def test_parse_id_keeps_leading_zeros(raw: object, expected: object) -> None:
         ("²", "not an ASCII digit"),
         ("３００１", "not an ASCII digit"),
         ("١٢", "not an ASCII digit"),
+        ("½", "not an ASCII digit"),  # numeric but not a digit: refused all the same
+        ("3Ⅻ", "not an ASCII digit"),
         ("", "empty"),
         ("   ", "empty"),
         ("30 01", "space"),
@@ -67,3 +69,15 @@ def test_path_segment_round_trips(value: int | str) -> None:
     segment = path_segment(value)
     path = render_path(Call("GET", "/ws/v1/student/{id}", path_params={"id": value}))
     assert path.startswith("/ws/v1/student/") and segment in (str(value), str(value).strip())
+
+
+@pytest.mark.parametrize(("raw", "expected"), [(7, 7), (7.0, 7), (0, 0), ("07", "07"), ("7", 7)])
+def test_normalise_id_keeps_whole_numbers_as_ints(raw: object, expected: object) -> None:
+    value = normalise_id(raw)
+    assert value == expected and type(value) is type(expected)
+
+
+@pytest.mark.parametrize("raw", [7.5, float("nan"), True, False, None, b"7", [7]])
+def test_normalise_id_refuses_what_is_not_an_id(raw: object) -> None:
+    with pytest.raises(TypeError, match="expected an id"):
+        normalise_id(raw)

@@ -46,6 +46,39 @@ MAINTENANCE = b"<html><head><title>PowerSchool</title></head><body>Page unavaila
         (500, {"Content-Type": "application/json"}, b'{"message":"SQL"}', Failed(500)),
         (500, {"Content-Type": "text/html"}, MAINTENANCE, Unavailable(500)),
         (404, {}, b"", Failed(404)),
+        (300, {}, b"", Failed(300)),  # 2xx ends at 299
+        (503, {"Retry-After": "20"}, b"", Unavailable(503, 20.0)),
+        (
+            500,
+            {"Content-Type": "text/html", "Retry-After": "7"},
+            MAINTENANCE,
+            Unavailable(500, 7.0),
+        ),
+        (
+            200,
+            {"Content-Type": "text/html", "Retry-After": "5"},
+            MAINTENANCE,
+            Unavailable(200, 5.0),
+        ),
+        (429, {"Retry-After": "Thu, 01 Jan 1970 00:00:10 GMT"}, b"", Throttled(10.0)),
+        # a 401 saying the plugin is not allowed: a new token cannot help
+        (401, {}, b"Must be logged in", Unauthorized(False, "Must be logged in")),
+        # invalid UTF-8 in a 401 body is replaced, never raised
+        (401, {}, b"\xff Must be logged in", Unauthorized(False, "\ufffd Must be logged in")),
+        # 5xx: an HTML page naming an outage is one, even when it does not name PowerSchool
+        (
+            500,
+            {"Content-Type": "text/html"},
+            b"<html>Site under maintenance</html>",
+            Unavailable(500),
+        ),
+        (500, {"Content-Type": "text/html"}, b"<html>Internal error</html>", Failed(500)),
+        (500, {"Content-Type": "application/json"}, b"maintenance", Failed(500)),
+        # 2xx: only PowerSchool's own page naming an outage; other HTML stays an answer
+        (200, {"Content-Type": "text/html"}, b"<html>scheduled maintenance</html>", Ok()),
+        (200, {"Content-Type": "text/html"}, b"<html>hello</html>", Ok()),
+        (200, {"Content-Type": "text/html"}, b"<html>PowerSchool: welcome</html>", Ok()),
+        (204, {"Content-Type": "text/html"}, MAINTENANCE, Ok()),
     ],
 )
 def test_classify_table(

@@ -6,6 +6,7 @@ import base64
 import json
 from urllib.parse import quote
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -64,3 +65,46 @@ def test_the_token_endpoints_words_are_redacted() -> None:
         assert basic not in str(exc) and "invalid_client" in str(exc)
     else:
         raise AssertionError("a 401 must raise")
+
+
+@pytest.mark.parametrize(
+    ("secret", "encoded"),
+    [
+        # quote(safe="") encodes "/" (quote's default keeps it) and a space as %20 (not "+")
+        ("a/b c/d-secret", "a%2Fb%20c%2Fd-secret"),
+        ("a/b c/d-secret", "a%2Fb+c%2Fd-secret"),
+        # the JSON-escaped form, as the secret appears inside a JSON string
+        ('q"uote\\secret', 'q\\"uote\\\\secret'),
+        ("sé-secret-ü", "s\\u00e9-secret-\\u00fc"),
+    ],
+)
+def test_each_encoded_form_of_the_secret_is_redacted(secret: str, encoded: str) -> None:
+    forms = secret_forms("id", secret)
+    assert encoded in forms
+    assert redact(f"<{encoded}>", forms) == f"<{REDACTED}>"
+
+
+def test_a_json_body_echoing_the_secret_is_redacted_as_text() -> None:
+    secret = 'sé"cret-1/2 3'
+    body = json.dumps({"message": f"bad secret {secret}"})
+    cleaned = redact(body, secret_forms("id", secret))
+    assert cleaned == json.dumps({"message": f"bad secret {REDACTED}"})
+
+
+@pytest.mark.parametrize(
+    ("secret", "text", "expected"),
+    [
+        ("abc123", "x abc123 y", f"x {REDACTED} y"),  # exactly MIN_SECRET_LENGTH: redacted
+        ("abc12", "x abc12 y", "x abc12 y"),  # shorter: left, it would blank ordinary words
+    ],
+)
+def test_the_shortest_redacted_secret(secret: str, text: str, expected: str) -> None:
+    assert redact(text, secret_forms(None, secret)) == expected
+
+
+def test_a_secret_inside_a_longer_one_does_not_leave_the_rest_behind() -> None:
+    # The shorter token sorts after the longer one as text, and sits inside it: replacing it
+    # first would leave "aaaa-" and "-aaaa" of the longer token in the output.
+    long, short = "aaaa-zzzzzz-aaaa", "zzzzzz"
+    forms = secret_forms(None, None, [short, long])
+    assert redact(f"<{long}> <{short}>", forms) == f"<{REDACTED}> <{REDACTED}>"

@@ -165,6 +165,9 @@ def test_retry_after_can_be_ignored_by_policy() -> None:
         ("POST", "/ws/v1/student", None, {}, WRITE),
         ("POST", "/ws/schema/query/com.x.y", None, {}, READ),
         ("POST", "ws/schema/query/com.x.y/count", None, {}, READ),
+        # only the exact prefix reads: a POST elsewhere that merely contains it is a write
+        ("POST", "/Xws/schema/query/com.x.y", None, {}, WRITE),
+        ("POST", "/ws/v1/ws/schema/query/com.x.y", None, {}, WRITE),
         ("PATCH", "/ws/v1/x", None, {}, WRITE),
         ("POST", "/ws/v1/student", True, {}, READ),
         ("GET", "/ws/v1/x", False, {}, WRITE),
@@ -291,3 +294,30 @@ def test_no_retry_starts_that_would_pass_the_calls_deadline() -> None:
     past = AttemptState(attempts=1, time_left=-1.0)
     assert isinstance(step(POLICY, past, READ, Throttled(0.0), 0.0)[1], GiveUp)
     assert step(POLICY, past, READ, Ok(), 0.0)[1] == Done()  # a finished call is done
+
+
+@pytest.mark.parametrize(
+    ("retry", "jitter", "expected"),
+    [
+        (1, 1.0, 1.0),  # base * 2**0
+        (2, 1.0, 2.0),  # doubles per retry, from the first
+        (3, 1.0, 4.0),
+        (4, 0.5, 4.0),  # jitter scales the ceiling (8.0)
+        (6, 1.0, 20.0),  # 32.0 capped at backoff_max
+        (2, 1.5, 2.0),  # jitter outside [0, 1] is clamped, never stretches the wait
+        (2, -0.5, 0.0),
+    ],
+)
+def test_backoff_doubles_from_the_base_and_is_capped(
+    retry: int, jitter: float, expected: float
+) -> None:
+    policy = RetryPolicy(backoff_base=1.0, backoff_max=20.0)
+    assert backoff(policy, retry, jitter) == expected
+
+
+def test_a_wait_that_ends_exactly_at_the_deadline_is_not_started() -> None:
+    # Waiting until the deadline leaves no time to send: give up instead.
+    at = AttemptState(attempts=1, time_left=5.0)
+    assert isinstance(step(POLICY, at, READ, Throttled(5.0), 0.0)[1], GiveUp)
+    before = AttemptState(attempts=1, time_left=5.5)
+    assert step(POLICY, before, READ, Throttled(5.0), 0.0)[1] == RetryAfter(5.0)

@@ -39,6 +39,14 @@ def test_the_callers_verify_wins(
         ("district.powerschool.com", {**PROXY, "NO_PROXY": "powerschool.com"}, False),
         ("district.powerschool.com", {**PROXY, "no_proxy": "*"}, False),
         ("district.powerschool.com", {**PROXY, "NO_PROXY": "other.org"}, True),
+        # NO_PROXY entries: commas or spaces between, a leading dot, a port, any case
+        ("district.powerschool.com", {**PROXY, "NO_PROXY": "other.org,powerschool.com"}, False),
+        ("district.powerschool.com", {**PROXY, "NO_PROXY": "other.org powerschool.com"}, False),
+        ("district.powerschool.com", {**PROXY, "NO_PROXY": ".powerschool.com"}, False),
+        ("district.powerschool.com", {**PROXY, "NO_PROXY": "PowerSchool.com:443"}, False),
+        ("sis.xyz.example", {**PROXY, "NO_PROXY": "xyz.example"}, False),
+        # a name matches itself and its subdomains, never a longer name ending the same way
+        ("district.powerschool.com", {**PROXY, "NO_PROXY": "werschool.com"}, True),
         ("http://127.0.0.1:8080", PROXY, False),
         ("https://localhost:8443", PROXY, False),
         ("https://[::1]:8443", PROXY, False),
@@ -54,3 +62,8 @@ def test_proxies_only_for_remote_https(server: str, environ: dict[str, str], pro
 def test_loopback_never_gets_a_proxy(environ: dict[str, str]) -> None:
     for server in ("http://127.0.0.1:1", "http://localhost:2", "https://127.0.0.5"):
         assert decide_transport(parse_base_url(server), None, environ).proxy is None
+
+
+def test_the_proxy_is_used_for_https_only() -> None:
+    settings = decide_transport(parse_base_url("district.powerschool.com"), None, PROXY)
+    assert settings.proxies() == {"https": "http://user:pw@proxy:3128"}
