@@ -40,15 +40,20 @@ from acme_powerschool.shell.effects import Effects
 __all__ = ["Window", "WindowAdapter", "mount_window", "windowed"]
 
 _WINDOWED: contextvars.ContextVar[bool] = contextvars.ContextVar("acme_windowed", default=False)
+_THROTTLED: contextvars.ContextVar[bool] = contextvars.ContextVar("acme_throttled", default=False)
+"""This thread's last windowed request was throttled: its next one is the retry (the client's
+retry loop sends it from the same thread)."""
 
 
 @contextlib.contextmanager
 def windowed() -> Iterator[None]:
     """Requests sent on this thread inside the block wait for the client's window."""
     token = _WINDOWED.set(True)
+    throttled = _THROTTLED.set(False)
     try:
         yield
     finally:
+        _THROTTLED.reset(throttled)
         _WINDOWED.reset(token)
 
 
@@ -70,26 +75,30 @@ class Window:
         with self._changed:
             return self._state
 
-    def enter(self) -> float:
+    def enter(self, *, retry: bool = False) -> float:
         """Wait until the window admits one more request; the time it was admitted. Requests
-        are admitted in the order they came (a retried request queues behind the others)."""
+        are admitted in the order they came, but the retry of a throttled request goes before
+        them all (the policy holds new requests for it)."""
         with self._changed:
             ticket = next(self._tickets)
-            self._queue.append(ticket)
+            if retry:
+                self._queue.appendleft(ticket)
+            else:
+                self._queue.append(ticket)
             try:
-                return self._admitted(ticket)
+                return self._admitted(ticket, retry)
             finally:
                 self._queue.remove(ticket)
                 self._changed.notify_all()
 
-    def _admitted(self, ticket: int) -> float:
+    def _admitted(self, ticket: int, retry: bool) -> float:
         now = self.effects.now()
         while True:
             if self._queue[0] != ticket:
                 self._changed.wait()
                 now = self.effects.now()
                 continue
-            self._state, decision = admit(self.policy, self._state, now)
+            self._state, decision = admit(self.policy, self._state, now, retry=retry)
             if isinstance(decision, Go):
                 self.peak = max(self.peak, self._state.in_flight)
                 return now
@@ -98,6 +107,12 @@ class Window:
                 now = self.effects.now()
                 continue
             until = decision.until
+            if decision.early:  # held for a retry: it comes, or the time passes
+                if not self._changed.wait(max(0.0, until - now)):
+                    now = max(self.effects.now(), until)
+                else:
+                    now = self.effects.now()
+                continue
             self._changed.release()
             try:
                 self.effects.sleep(max(0.0, until - now))
@@ -145,7 +160,7 @@ class WindowAdapter(HTTPAdapter):
                 now = self.window.effects.now()
                 self.window.leave(None, _answer(answered, now, now))
             return answered
-        started = self.window.enter()
+        started = self.window.enter(retry=_THROTTLED.get())
         response: requests.Response | None = None
         try:
             response = super().send(request, stream=stream, **kwargs)
@@ -154,7 +169,9 @@ class WindowAdapter(HTTPAdapter):
             return response
         finally:
             now = self.window.effects.now()
-            self.window.leave(started, _answer(response, started, now))
+            answer = _answer(response, started, now)
+            _THROTTLED.set(isinstance(answer, Throttled))
+            self.window.leave(started, answer)
 
 
 THROTTLE_STATUSES = frozenset({429, 509})
