@@ -8,9 +8,13 @@ throttle of those counts).
 - It starts small (`initial` requests at once) and grows by one for every clean answer (a 2xx
   whose latency is not rising): it doubles once per round trip until it reaches `ceiling`, or
   until it first had to shrink; after that it grows by one per window's worth of clean answers.
-- It collapses to one request at a time, for the whole client, on the first 429 or 509 (the
-  throttled request itself waits the server's Retry-After, as the retry policy says), and stays
-  at one (reading as a sequential reader would) for `hold` times that wait. A throttle that
+- Every 429 or 509 of its own requests (even one sent into an older window) stops the whole
+  client until the server's Retry-After has passed, and the window owes that request its retry:
+  the retry (`admit(..., retry=True)`) goes before any new request, alone, as a sequential
+  reader's retry would, so no request is throttled more often than reading alone would make it
+  (new requests wait for the retry at most as long again as the Retry-After: it may never come).
+- It collapses to one request at a time, for the whole client, on the first 429 or 509, and
+  stays at one (reading as a sequential reader would) for `hold` times that wait. A throttle that
   comes while only one request at a time is allowed says that even a sequential reader is too
   fast: then nothing starts before the Retry-After has passed, for the whole client, and from
   then on requests start at least `interval` seconds apart (a quarter more than the spacing

@@ -3,7 +3,9 @@
 `WindowAdapter` is a requests transport adapter. Every request a pager sends inside `windowed()`
 (and every retry of it, which goes through the adapter again) first waits at the gate until
 core/window.py's `admit` lets it through; every answer of the client, windowed or not, is
-reported to the window, so a 429 on any thread collapses it for all. The adapter's connection
+reported to the window, so a 429 on any thread collapses it for all. A thread whose last
+windowed request was throttled is sending its retry: that one is queued first and flagged
+to the policy, which lets it go alone before any new request. The adapter's connection
 pool holds as many connections as the window can use. The policy lives in core/window.py;
 this module only waits, sends and reports.
 """
