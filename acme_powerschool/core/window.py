@@ -8,9 +8,13 @@ throttle of those counts).
 - It starts small (`initial` requests at once) and grows by one for every clean answer (a 2xx
   whose latency is not rising): it doubles once per round trip until it reaches `ceiling`, or
   until it first had to shrink; after that it grows by one per window's worth of clean answers.
-- It collapses to one request at a time, for the whole client, on the first 429 or 509 (the
-  throttled request itself waits the server's Retry-After, as the retry policy says), and stays
-  at one (reading as a sequential reader would) for `hold` times that wait. A throttle that
+- Every 429 or 509 of its own requests (even one sent into an older window) stops the whole
+  client until the server's Retry-After has passed, and the window owes that request its retry:
+  the retry (`admit(..., retry=True)`) goes before any new request, alone, as a sequential
+  reader's retry would, so no request is throttled more often than reading alone would make it
+  (new requests wait for the retry at most as long again as the Retry-After: it may never come).
+- It collapses to one request at a time, for the whole client, on the first 429 or 509, and
+  stays at one (reading as a sequential reader would) for `hold` times that wait. A throttle that
   comes while only one request at a time is allowed says that even a sequential reader is too
   fast: then nothing starts before the Retry-After has passed, for the whole client, and from
   then on requests start at least `interval` seconds apart (a quarter more than the spacing
@@ -72,6 +76,8 @@ class WindowPolicy:
         default=0.8, validator=[attrs.validators.gt(0), attrs.validators.lt(1)]
     )
     default_retry_after: float = attrs.field(default=1.0, validator=attrs.validators.ge(0))
+    retry_grace: float = attrs.field(default=0.05, validator=attrs.validators.ge(0))
+    """At least how long after its Retry-After the retry of a throttled request is waited for."""
 
 
 @attrs.frozen
@@ -100,6 +106,12 @@ class WindowState:
     """After a throttle: no growth (of the window, or relaxing the interval) before this."""
     clean: int = 0
     """Clean answers since the interval last changed."""
+    owed: int = 0
+    """Throttled requests whose retries have not started yet: they go before any new one."""
+    owed_until: float = -math.inf
+    """How long new requests wait for those retries (a retry that never comes stops counting)."""
+    solo: float | None = None
+    """When the retry in flight started: it goes alone, and nothing else starts meanwhile."""
 
 
 def start(policy: WindowPolicy) -> WindowState:
@@ -114,9 +126,11 @@ class Go:
 
 @attrs.frozen
 class Wait:
-    """Do not send yet: until `until` (a time), or until a request in flight ends (None)."""
+    """Do not send yet: until `until` (a time), or until a request in flight ends (None).
+    `early`: a change of the window (a request started or ended) may allow it sooner."""
 
     until: float | None
+    early: bool = False
 
 
 @attrs.frozen
@@ -150,28 +164,50 @@ def answer_for(status: int | None, retry_after: float | None, latency: float) ->
     return Other()
 
 
-def admit(policy: WindowPolicy, state: WindowState, now: float) -> tuple[WindowState, Go | Wait]:
-    """May one more request start at `now`?"""
+def admit(
+    policy: WindowPolicy, state: WindowState, now: float, *, retry: bool = False
+) -> tuple[WindowState, Go | Wait]:
+    """May one more request start at `now`? `retry`: it is the retry of a throttled request,
+    which goes before any new request, alone (as a sequential reader's retry would), once the
+    Retry-After has passed."""
     if now < state.not_before:
         return state, Wait(state.not_before)
     paced = state.last_start + state.interval
     if state.interval > 0 and now < paced:
         return state, Wait(paced)
+    if state.solo is not None:
+        return state, Wait(None)
+    if retry:
+        if state.in_flight > 0:
+            return state, Wait(None)
+        return _started(state, now, owed=max(0, state.owed - 1), solo=now), Go()
+    if state.owed > 0 and now < state.owed_until:
+        return state, Wait(state.owed_until, early=True)
     if state.in_flight >= max(1, math.floor(min(state.limit, policy.ceiling))):
         return state, Wait(None)
-    started = attrs.evolve(
-        state, in_flight=state.in_flight + 1, last_start=now, previous_start=state.last_start
+    return _started(state, now, owed=0, solo=None), Go()
+
+
+def _started(state: WindowState, now: float, *, owed: int, solo: float | None) -> WindowState:
+    return attrs.evolve(
+        state,
+        in_flight=state.in_flight + 1,
+        last_start=now,
+        previous_start=state.last_start,
+        owed=owed,
+        solo=solo,
     )
-    return started, Go()
 
 
 def settle(
     policy: WindowPolicy, state: WindowState, now: float, started: float, answer: Answer
 ) -> WindowState:
     """A request `admit` let through at `started` has ended with `answer`."""
-    state = attrs.evolve(state, in_flight=max(0, state.in_flight - 1))
+    solo = None if state.solo == started else state.solo
+    state = attrs.evolve(state, in_flight=max(0, state.in_flight - 1), solo=solo)
     match answer:
         case Throttled(retry_after=retry_after):
+            state = _owed(policy, state, now, retry_after)
             if started < state.changed_at:
                 return state  # sent into the old window: the collapse already answered it
             return _throttled(policy, state, now, retry_after, spacing=_spacing(state, started))
@@ -186,6 +222,21 @@ def note(policy: WindowPolicy, state: WindowState, now: float, answer: Answer) -
     if not isinstance(answer, Throttled):
         return state
     return _throttled(policy, state, now, answer.retry_after, spacing=None)
+
+
+def _owed(
+    policy: WindowPolicy, state: WindowState, now: float, retry_after: float | None
+) -> WindowState:
+    """A throttled request of the window will be retried after its Retry-After: until then
+    nothing starts (the server still throttles), and then its retry goes first. New requests
+    wait for it at most as long again (it may never come: the caller's retries ran out)."""
+    wait = policy.default_retry_after if retry_after is None else retry_after
+    return attrs.evolve(
+        state,
+        owed=state.owed + 1,
+        owed_until=max(state.owed_until, now + wait + max(wait, policy.retry_grace)),
+        not_before=max(state.not_before, now + wait),
+    )
 
 
 def _throttled(
@@ -205,6 +256,7 @@ def _throttled(
         return attrs.evolve(
             state,
             limit=1.0,
+            not_before=max(state.not_before, now + wait),
             threshold=max(1.0, state.limit / 2),
             hold_until=now + policy.hold * wait,
             changed_at=now,

@@ -3,7 +3,9 @@
 `WindowAdapter` is a requests transport adapter. Every request a pager sends inside `windowed()`
 (and every retry of it, which goes through the adapter again) first waits at the gate until
 core/window.py's `admit` lets it through; every answer of the client, windowed or not, is
-reported to the window, so a 429 on any thread collapses it for all. The adapter's connection
+reported to the window, so a 429 on any thread collapses it for all. A thread whose last
+windowed request was throttled is sending its retry: that one is queued first and flagged
+to the policy, which lets it go alone before any new request. The adapter's connection
 pool holds as many connections as the window can use. The policy lives in core/window.py;
 this module only waits, sends and reports.
 """
@@ -40,15 +42,20 @@ from acme_powerschool.shell.effects import Effects
 __all__ = ["Window", "WindowAdapter", "mount_window", "windowed"]
 
 _WINDOWED: contextvars.ContextVar[bool] = contextvars.ContextVar("acme_windowed", default=False)
+_THROTTLED: contextvars.ContextVar[bool] = contextvars.ContextVar("acme_throttled", default=False)
+"""This thread's last windowed request was throttled: its next one is the retry (the client's
+retry loop sends it from the same thread)."""
 
 
 @contextlib.contextmanager
 def windowed() -> Iterator[None]:
     """Requests sent on this thread inside the block wait for the client's window."""
     token = _WINDOWED.set(True)
+    throttled = _THROTTLED.set(False)
     try:
         yield
     finally:
+        _THROTTLED.reset(throttled)
         _WINDOWED.reset(token)
 
 
@@ -70,26 +77,30 @@ class Window:
         with self._changed:
             return self._state
 
-    def enter(self) -> float:
+    def enter(self, *, retry: bool = False) -> float:
         """Wait until the window admits one more request; the time it was admitted. Requests
-        are admitted in the order they came (a retried request queues behind the others)."""
+        are admitted in the order they came, but the retry of a throttled request goes before
+        them all (the policy holds new requests for it)."""
         with self._changed:
             ticket = next(self._tickets)
-            self._queue.append(ticket)
+            if retry:
+                self._queue.appendleft(ticket)
+            else:
+                self._queue.append(ticket)
             try:
-                return self._admitted(ticket)
+                return self._admitted(ticket, retry)
             finally:
                 self._queue.remove(ticket)
                 self._changed.notify_all()
 
-    def _admitted(self, ticket: int) -> float:
+    def _admitted(self, ticket: int, retry: bool) -> float:
         now = self.effects.now()
         while True:
             if self._queue[0] != ticket:
                 self._changed.wait()
                 now = self.effects.now()
                 continue
-            self._state, decision = admit(self.policy, self._state, now)
+            self._state, decision = admit(self.policy, self._state, now, retry=retry)
             if isinstance(decision, Go):
                 self.peak = max(self.peak, self._state.in_flight)
                 return now
@@ -98,6 +109,12 @@ class Window:
                 now = self.effects.now()
                 continue
             until = decision.until
+            if decision.early:  # held for a retry: it comes, or the time passes
+                if not self._changed.wait(max(0.0, until - now)):
+                    now = max(self.effects.now(), until)
+                else:
+                    now = self.effects.now()
+                continue
             self._changed.release()
             try:
                 self.effects.sleep(max(0.0, until - now))
@@ -145,7 +162,7 @@ class WindowAdapter(HTTPAdapter):
                 now = self.window.effects.now()
                 self.window.leave(None, _answer(answered, now, now))
             return answered
-        started = self.window.enter()
+        started = self.window.enter(retry=_THROTTLED.get())
         response: requests.Response | None = None
         try:
             response = super().send(request, stream=stream, **kwargs)
@@ -154,7 +171,9 @@ class WindowAdapter(HTTPAdapter):
             return response
         finally:
             now = self.window.effects.now()
-            self.window.leave(started, _answer(response, started, now))
+            answer = _answer(response, started, now)
+            _THROTTLED.set(isinstance(answer, Throttled))
+            self.window.leave(started, answer)
 
 
 THROTTLE_STATUSES = frozenset({429, 509})
