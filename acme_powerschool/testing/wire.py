@@ -70,15 +70,16 @@ def numbers_from_strings(value: Any) -> Any:
     return value
 
 
-# A JSON string that looks like a number without a leading zero, followed by "," "]" or "}"
-# (so not a key, which is followed by ":"). `_to_number` also requires ":" "[" or "," before it
-# (a value, not the end of a longer string: an escaped quote is preceded by a backslash).
-_NUMERIC_STRING = re.compile(rb'"(-?(?:0|[1-9][0-9]{0,17}))"(?=[,\]}])')
+# A JSON string that looks like a number without a leading zero, followed by "," "]" "}" or the
+# end (so not a key, which is followed by ":"). `_to_number` also requires ":" "[" "," or the
+# start before it (a value, not the end of a longer string: an escaped quote is preceded by a
+# backslash). A whole body that is one such string is converted too, as the tree walk does.
+_NUMERIC_STRING = re.compile(rb'"(-?(?:0|[1-9][0-9]{0,17}))"(?=[,\]}]|\Z)')
 
 
 def _to_number(match: re.Match[bytes]) -> bytes:
     start = match.start()
-    if start and match.string[start - 1 : start] in (b":", b"[", b","):
+    if start == 0 or match.string[start - 1 : start] in (b":", b"[", b","):
         return str(int(match.group(1))).encode()  # "-0" is 0, as int() makes it
     return match.group(0)
 

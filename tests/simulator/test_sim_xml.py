@@ -147,6 +147,8 @@ _json_trees = st.recursive(
 
 @given(_json_trees)
 @example(["-0", {"a": "-0"}, "00"])
+@example("0")
+@example(["0"])
 def test_the_quirk_on_encoded_json_equals_the_quirk_on_the_tree(tree: Any) -> None:
     """The fast path (one regex over the bytes) answers exactly what the tree walk would."""
     assert wire.json_with_numbers(wire.dump_json(tree)) == wire.dump_json(
