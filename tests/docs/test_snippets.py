@@ -145,7 +145,8 @@ def _prepare(workdir: Path, sim: Simulator) -> None:
     from keyrings.alt.file import PlaintextKeyring
 
     backend = PlaintextKeyring()
-    backend.file_path = str(workdir / "keyring.cfg")
+    # the file a command run by DocumentRun.shell reads (XDG_DATA_HOME is set there)
+    backend.file_path = str(project / "xdg-data" / "python_keyring" / backend.filename)
     keyring.set_keyring(backend)
     netloc = sim.base_url.split("://", 1)[1]
     backend.set_password(netloc, PLUGIN, json.dumps(credentials))
