@@ -44,7 +44,17 @@ __all__ = [
     "normalise_id",
     "table_values",
     "to_table_value",
+    "wire_key",
 ]
+
+
+def wire_key(field: attrs.Attribute[Any]) -> str:
+    """The JSON key of a model field: its "key" metadata (`_extension_data`, `students.dcid`),
+    else its alias, else its name. The one rule the converter, the CLI's CSV columns and the
+    sync's column names share."""
+    key: str = field.metadata.get("key", field.alias or field.name)
+    return key
+
 
 T = TypeVar("T")
 Hook = Callable[[Any, Any], Any]
@@ -275,8 +285,7 @@ def _field_plans(converter: cattrs.Converter, cls: Any) -> tuple[FieldPlans, boo
         if field.name == "extra":
             keeps_extra = True
             continue
-        key = field.metadata.get("key", field.alias or field.name)
-        plans[key] = (field.name, converter.get_structure_hook(field.type), field.type)
+        plans[wire_key(field)] = (field.name, converter.get_structure_hook(field.type), field.type)
     return plans, keeps_extra
 
 
@@ -352,11 +361,7 @@ def _model_unstructure_factory(
     converter: cattrs.Converter,
 ) -> Callable[[Any], Callable[[Any], Any]]:
     def factory(cls: Any) -> Callable[[Any], Any]:
-        fields = [
-            (f.name, f.metadata.get("key", f.alias or f.name))
-            for f in attrs.fields(cls)
-            if f.name != "extra"
-        ]
+        fields = [(f.name, wire_key(f)) for f in attrs.fields(cls) if f.name != "extra"]
         keeps_extra = any(f.name == "extra" for f in attrs.fields(cls))
 
         def unstructure_model(obj: Any) -> dict[str, Any]:

@@ -105,6 +105,8 @@ def model_columns(cls: type, prefix: str = "") -> list[str]:
         return []
     import typing
 
+    from acme_powerschool.convert import wire_key
+
     try:
         hints = typing.get_type_hints(cls)
     except Exception:  # unresolvable annotations: keep the records' own order
@@ -113,7 +115,7 @@ def model_columns(cls: type, prefix: str = "") -> list[str]:
     for field in attrs.fields(cls):
         if field.name == "extra":
             continue
-        key = prefix + field.metadata.get("key", field.alias or field.name)
+        key = prefix + wire_key(field)
         inner = [t for t in typing.get_args(hints.get(field.name)) if t is not type(None)]
         target = inner[0] if len(inner) == 1 else hints.get(field.name)
         nested = model_columns(target, key + ".") if isinstance(target, type) else []

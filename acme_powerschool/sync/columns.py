@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from acme_powerschool import frames
+from acme_powerschool.convert import wire_key
 
 __all__ = ["SEPARATOR", "model_columns", "text_columns"]
 
@@ -57,7 +58,7 @@ def _wire_name(model: Any, path: tuple[str, ...]) -> str:
     keys = []
     for name in path:
         field = attrs.fields_dict(model)[name]
-        keys.append(field.metadata.get("key", field.alias or field.name))
+        keys.append(wire_key(field))
         hint = typing.get_type_hints(model)[name]  # the next step is into the nested block
         model = next((t for t in typing.get_args(hint) if attrs.has(t)), hint)
     return SEPARATOR.join(keys).replace(".", SEPARATOR)
