@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+import functools
 import random
 from array import array
 from collections.abc import Callable, Iterator, Sequence
@@ -81,6 +82,9 @@ _EXTRA_SCHOOL_NAMES = (
     "Cedar Park",
     "Fox Run",
 )
+_CACHED_STUDENTS = 1 << 16
+"""Generated students kept (about 1 KB each with their blocks)."""
+
 _FIRST = (
     "Aaron", "Abigail", "Adrian", "Aisha", "Alex", "Amara", "Andre", "Bella", "Caleb", "Camila",
     "Carlos", "Chloe", "Daniel", "Dara", "Diego", "Elena", "Eli", "Emma", "Ethan", "Fatima",
@@ -191,6 +195,11 @@ class District:
         if students >= 2:
             picks[1] = 0  # Brandon Adair (dcid 2) attends Apple Grove High School, as in the README
         self.student_school = array("H", picks)
+        # A base student's generated data depends on (seed, dcid) alone, and seeding a Random
+        # per student is most of a page's cost: keep the last ones made. Readers never mutate
+        # what these return; a write copies the student first (materialize_student).
+        self._core = functools.lru_cache(maxsize=_CACHED_STUDENTS)(self._make_student_core)
+        self._block = functools.lru_cache(maxsize=2 * _CACHED_STUDENTS)(self._make_student_block)
         for dcid, k in enumerate(picks, start=1):
             self.schools[k].students.append(dcid)
         staff = section = course = term = 1
@@ -295,17 +304,17 @@ class District:
             return out
         if not 1 <= dcid <= self.base_students:
             return None
-        core = self._student_core(dcid)
+        core = self._core(dcid)
         out = dict(core)
         out.pop("_gender", None)
         for b in blocks:
-            out[b] = self._student_block(dcid, b, core)
+            out[b] = self._block(dcid, b)
         return out
 
     def full_student(self, dcid: int) -> Json | None:
         return self.student(dcid, STUDENT_EXPANSIONS)
 
-    def _student_core(self, dcid: int) -> Json:
+    def _make_student_core(self, dcid: int) -> Json:
         if dcid == 2:
             return {
                 "id": 2,
@@ -335,7 +344,8 @@ class District:
         core["_gender"] = gender
         return core
 
-    def _student_block(self, dcid: int, block: str, core: Json) -> Any:
+    def _make_student_block(self, dcid: int, block: str) -> Any:
+        core = self._core(dcid)
         rng = random.Random(mix_seed(self.seed, dcid, 2, STUDENT_EXPANSIONS.index(block)))
         school = self.schools[self.student_school[dcid - 1]]
         grade = school.low_grade + (
@@ -354,7 +364,7 @@ class District:
             full = self.full_student(dcid)
             if full is None:
                 raise KeyError(dcid)
-            rec = full
+            rec = copy.deepcopy(full)  # the generated parts are shared with the cache
             self.student_overrides[dcid] = rec
         return rec
 
