@@ -134,9 +134,9 @@ def _rows_for(sim: State, table: Table, req: Request) -> tuple[list[Row], int]:
     if not clauses and not sort_cols:
         ids = table.page_ids(offset, limit)
         return [r for r in (table.get(i) for i in ids) if r is not None], table.count()
-    source = _id_candidates(clauses)
-    ids = table.ids() if source is None else source
-    rows = [r for r in (table.get(i) for i in ids) if r is not None]
+    pinned = _id_candidates(clauses)
+    source = table.ids() if pinned is None else iter(pinned)
+    rows = [r for r in (table.get(i) for i in source) if r is not None]
     rows = [r for r in rows if all(matches(c, r.get(c.field)) for c in clauses)]
     descending = req.query.get("sortdescending", "").lower() == "true"
     for col in reversed(sort_cols):
