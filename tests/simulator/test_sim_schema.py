@@ -335,7 +335,7 @@ def test_an_id_query_finds_exactly_the_rows_a_full_scan_finds(
     url = f"{small_sim.base_url}/ws/schema/table/{table}"
     values = ",".join(f"{i:04d}" if padded else str(i) for i in ids)
     q = f"id==({values})" if len(ids) > 1 else f"id=={values}"
-    params = {"projection": "id", "q": q, "pagesize": 0}
+    params: dict[str, Any] = {"projection": "id", "q": q, "pagesize": 0}
     found = [r["id"] for r in session.get(url, params=params, timeout=10).json()["record"]]
     every: list[int] = []
     for page in range(1, 100):
