@@ -147,6 +147,7 @@ def run_child(
         if profile:
             command += ["--profile", profile]
         sim.stats.reset()
+        server_cpu = time.process_time()  # this process is the simulator's: all its threads
         try:
             done = subprocess.run(
                 command,
@@ -164,6 +165,7 @@ def run_child(
         except (OSError, ValueError):
             tail = (done.stderr or "").strip()[-400:]
             return {"status": "error", "reason": f"child failed ({done.returncode}): {tail}"}
+    result["server_cpu_s"] = time.process_time() - server_cpu
     result["requests"] = sim.stats.requests
     result["token_requests"] = sim.stats.token_requests
     result["by_route"] = sim.stats.by_route
@@ -189,7 +191,15 @@ def repeats_for(latency: float, workload: str, contender: str, base: int) -> int
     return base
 
 
-MEDIAN_KEYS = ("wall_s", "cpu_s", "peak_rss_mb", "rss_growth_mb", "requests", "token_requests")
+MEDIAN_KEYS = (
+    "wall_s",
+    "cpu_s",
+    "server_cpu_s",
+    "peak_rss_mb",
+    "rss_growth_mb",
+    "requests",
+    "token_requests",
+)
 WINDOW_KEYS = ("window_peak", "window_limit")
 
 
