@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 
 import attrs
@@ -40,13 +41,44 @@ def _first(environ: Mapping[str, str], names: tuple[str, ...]) -> str | None:
     return None
 
 
+def _no_proxy_name(entry: str) -> str:
+    """One NO_PROXY entry without its port, brackets or leading dot, lower case."""
+    name = entry.strip().lower()
+    if name.startswith("["):  # [2001:db8::1] or [2001:db8::1]:8443
+        return name[1:].split("]", 1)[0]
+    if name.count(":") == 1:  # host:port or 10.0.0.1:8443 (a bare IPv6 address has more)
+        name = name.split(":", 1)[0]
+    return name.lstrip(".")
+
+
+def _address_in(host: str, name: str) -> bool | None:
+    """Whether an IP host lies in an address or network entry (10.0.0.0/8, 2001:db8::/32);
+    None when either side is not an address."""
+    try:
+        network = ipaddress.ip_network(name, strict=False)
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+    return address in network
+
+
 def _bypassed(host: str, no_proxy: str | None) -> bool:
-    """NO_PROXY: '*' or comma-separated names; a name matches itself and its subdomains."""
+    """NO_PROXY: '*' or names separated by commas or spaces; a name matches itself and its
+    subdomains, an address or a network (CIDR) the hosts it holds, IPv6 ones included."""
     if not no_proxy:
         return False
+    host = host.lower()
     for entry in no_proxy.replace(" ", ",").split(","):
-        name = entry.strip().lower().lstrip(".").split(":", 1)[0]
-        if name == "*" or (name and (host == name or host.endswith("." + name))):
+        name = _no_proxy_name(entry)
+        if not name:
+            continue
+        if name == "*":
+            return True
+        inside = _address_in(host, name)
+        if inside is not None:
+            if inside:
+                return True
+        elif host == name or host.endswith("." + name):
             return True
     return False
 

@@ -47,6 +47,15 @@ def test_the_callers_verify_wins(
         ("sis.xyz.example", {**PROXY, "NO_PROXY": "xyz.example"}, False),
         # a name matches itself and its subdomains, never a longer name ending the same way
         ("district.powerschool.com", {**PROXY, "NO_PROXY": "werschool.com"}, True),
+        # addresses, networks and IPv6 literals (bare, bracketed, with a port)
+        ("https://10.1.2.3", {**PROXY, "NO_PROXY": "10.0.0.0/8"}, False),
+        ("https://10.1.2.3", {**PROXY, "NO_PROXY": "10.1.2.3:443"}, False),
+        ("https://11.1.2.3", {**PROXY, "NO_PROXY": "10.0.0.0/8"}, True),
+        ("https://[2001:db8::5]", {**PROXY, "NO_PROXY": "2001:db8::5"}, False),
+        ("https://[2001:db8::5]", {**PROXY, "NO_PROXY": "[2001:db8::5]:443"}, False),
+        ("https://[2001:db8::5]", {**PROXY, "NO_PROXY": "2001:db8::/32"}, False),
+        ("https://[2001:db8::5]", {**PROXY, "NO_PROXY": "2001:db9::/32,db8"}, True),
+        ("https://[2001:db8::5]", {**PROXY, "NO_PROXY": "2001"}, True),
         ("http://127.0.0.1:8080", PROXY, False),
         ("https://localhost:8443", PROXY, False),
         ("https://[::1]:8443", PROXY, False),
@@ -67,3 +76,31 @@ def test_loopback_never_gets_a_proxy(environ: dict[str, str]) -> None:
 def test_the_proxy_is_used_for_https_only() -> None:
     settings = decide_transport(parse_base_url("district.powerschool.com"), None, PROXY)
     assert settings.proxies() == {"https": "http://user:pw@proxy:3128"}
+
+
+@given(
+    st.ip_addresses(v=6).filter(lambda a: not a.is_loopback),
+    st.sampled_from(["{}", "[{}]", "[{}]:8443", " {} ,other.example"]),
+)
+def test_an_ipv6_server_listed_in_no_proxy_in_any_form_gets_no_proxy(
+    address: object, form: str
+) -> None:
+    server = parse_base_url(f"https://[{address}]")
+    listed = decide_transport(server, None, {**PROXY, "NO_PROXY": form.format(address)})
+    assert listed.proxy is None
+    other = decide_transport(server, None, {**PROXY, "NO_PROXY": "[::1]:443,127.0.0.1"})
+    assert other.proxy is not None
+
+
+@given(st.ip_addresses(v=4), st.integers(min_value=0, max_value=32))
+def test_a_network_in_no_proxy_holds_exactly_its_addresses(address: object, prefix: int) -> None:
+    import ipaddress
+
+    network = ipaddress.ip_network(f"{address}/{prefix}", strict=False)
+    probe = ipaddress.ip_address(int(network.network_address) ^ (1 << (31 - min(prefix, 31))))
+    for host, inside in ((address, True), (probe, probe in network)):
+        server = parse_base_url(f"https://{host}")
+        if server.host in ("127.0.0.1",) or ipaddress.ip_address(server.host).is_loopback:
+            continue
+        settings = decide_transport(server, None, {**PROXY, "NO_PROXY": str(network)})
+        assert (settings.proxy is None) is inside
