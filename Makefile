@@ -47,7 +47,10 @@ docs-build: venv
 docs: venv
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
+# Bytecode first: many tests start the CLI, the simulator or a sync in a fresh interpreter, and
+# where PYTHONDONTWRITEBYTECODE is set each of them would compile the package from source.
 pytest: venv system-deps
+	$(BIN)/python -m compileall -q acme_powerschool >/dev/null
 	$(BIN)/python -m pytest
 
 test: lint typecheck check-generated docs-build pytest
