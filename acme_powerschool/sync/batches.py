@@ -16,6 +16,7 @@ recognised without building a dict per row.
 from __future__ import annotations
 
 import hashlib
+import operator
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -113,6 +114,23 @@ def _json_text(converter: Any, value: Any) -> str:
     return text
 
 
+def _blocks(plan: _Plan, records: Sequence[Any]) -> dict[tuple[str, ...], Any] | None:
+    """Per nested block, its object of each record (None for a block no record has), or None
+    when one of them holds fields the model does not know."""
+    objects: dict[tuple[str, ...], list[Any] | None] = {(): list(records)}
+    for block in plan.blocks:
+        parents = objects[block[:-1]]
+        if parents is None or not any(o is not None for o in parents):  # a block not expanded
+            objects[block] = None
+            continue
+        name = block[-1]
+        values = [None if o is None else getattr(o, name) for o in parents]
+        if any(getattr(o, "extra", None) for o in values if o is not None):
+            return None
+        objects[block] = values
+    return objects
+
+
 def model_columns(records: Sequence[Any]) -> Columns | None:
     """The records (all of one model) as typed columns named by wire keys, or None when one
     of them needs the dict path (a field the model does not know; a free-form value)."""
@@ -124,26 +142,33 @@ def model_columns(records: Sequence[Any]) -> Columns | None:
         plan = _PLANS[model] = _Plan(model)
     if any(getattr(record, "extra", None) for record in records):
         return None
-    objects: dict[tuple[str, ...], list[Any]] = {(): list(records)}
-    for block in plan.blocks:
-        name = block[-1]
-        values = [None if o is None else getattr(o, name) for o in objects[block[:-1]]]
-        if any(getattr(o, "extra", None) for o in values if o is not None):
-            return None
-        objects[block] = values
+    objects = _blocks(plan, records)
+    if objects is None:
+        return None
     from acme_powerschool.convert import default_converter
 
     converter = default_converter()
+    count = len(records)
     out: Columns = {}
+    nulls = [None] * count
     for wire, column in plan.fields:
         parents, name = objects[column.path[:-1]], column.path[-1]
-        values = [None if o is None else getattr(o, name) for o in parents]
+        if parents is None:
+            out[wire] = nulls
+            continue
+        if column.path[:-1]:
+            values = [None if o is None else getattr(o, name) for o in parents]
+        else:  # the records themselves: never None
+            values = list(map(operator.attrgetter(name), parents))
+        if values.count(None) == count:
+            out[wire] = values
+            continue
         kind = column.kind
         if kind == "text":
             values = [v if v is None or type(v) is str else str(v) for v in values]
         elif kind == "list":
             values = [None if v is None else _json_text(converter, v) for v in values]
-        elif kind == "json" and any(v is not None for v in values):
+        elif kind == "json":
             return None  # a mapping is spread over columns by the dict path
         out[wire] = values
     return out

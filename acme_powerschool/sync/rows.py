@@ -109,8 +109,16 @@ class Tracker:
     def keep(self, idents: Sequence[Any], prints: Sequence[str]) -> list[int]:
         """The positions of the rows of one page that are new or differ from what was loaded
         (`idents[i]` the key of row i, `prints[i]` its fingerprint)."""
-        out = []
         counts, seen, known = self.counts, self.seen, self.known
+        if not known and None not in idents:  # a first read: every row is new, unless twice
+            texts = [str(ident) for ident in idents]
+            if len(set(texts)) == len(texts) and seen.keys().isdisjoint(texts):
+                seen.update(zip(texts, prints, strict=True))
+                counts.read += len(texts)
+                counts.inserted += len(texts)
+                self.report.progress(self.resource)
+                return list(range(len(texts)))
+        out = []
         for position, (ident, fingerprint) in enumerate(zip(idents, prints, strict=True)):
             if ident is None:
                 continue

@@ -48,6 +48,11 @@ DEFAULT_STUDENT_EXPANSIONS = ("demographics", "school_enrollment")
 REPORTS: weakref.WeakKeyDictionary[Any, SyncReport] = weakref.WeakKeyDictionary()
 """The report each source fills, so `run_sync` can return its counts without being given it."""
 
+MERGE: Any = {"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}
+"""Merged on the primary key. A run never hands dlt one key twice (`Tracker` drops a row
+listed twice, and tombstones only ids not read), so dlt's deduplication of the staged rows (a
+window over every loaded row) is skipped."""
+
 ID_BATCH = 100
 """Changed ids fetched per `q=id==(...)` request (a URL of about 800 characters)."""
 
@@ -411,7 +416,7 @@ def _family_resource(options: _Options, name: str, school_ids: Callable[[], list
         read,
         name=name,
         primary_key=key,
-        write_disposition="merge",
+        write_disposition=MERGE,
         columns=columns,
     )()
 
@@ -527,7 +532,7 @@ def _table_resource(options: _Options, spec: TableSpec) -> Any:
     columns = {**text_columns([key]), **_deletion_columns(options.deletes)}
     columns[key] = {**columns[key], "nullable": False}
     return dlt.resource(
-        read, name=name, primary_key=key, write_disposition="merge", columns=columns
+        read, name=name, primary_key=key, write_disposition=MERGE, columns=columns
     )()
 
 
@@ -635,7 +640,7 @@ def _powerquery_resource(options: _Options, spec: PowerQuerySpec) -> Any:
     return dlt.resource(
         read,
         name=name,
-        write_disposition="merge",
+        write_disposition=MERGE,
         columns=_deletion_columns(options.deletes),
         **keys,
     )()
