@@ -54,10 +54,13 @@ def row_fingerprint(row: Mapping[str, Any]) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=6).hexdigest()
 
 
-def flat_text_columns(records: Sequence[Any]) -> tuple[Columns, list[str]] | None:
+def flat_text_columns(
+    records: Sequence[Any], fingerprinted: bool = True
+) -> tuple[Columns, list[str] | None] | None:
     """PowerQuery records that all have the same keys, in the same order, and only strings or
     nulls, as text columns named as `rows.flat_row` names them, with each row's
-    `row_fingerprint`; None for any other page (it goes through `flat_row`)."""
+    `row_fingerprint` (None when not `fingerprinted`); None for any other page (it goes
+    through `flat_row`)."""
     first = records[0]
     if type(first) is not dict:
         return None
@@ -73,6 +76,8 @@ def flat_text_columns(records: Sequence[Any]) -> tuple[Columns, list[str]] | Non
     for values in columns.values():
         if any(v is not None and type(v) is not str for v in values):
             return None
+    if not fingerprinted:
+        return columns, None
     prefix, blake2b = repr(names), hashlib.blake2b
     prints = [
         blake2b((prefix + repr(row)).encode("utf-8"), digest_size=6).hexdigest() for row in rows

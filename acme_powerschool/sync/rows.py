@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -101,6 +101,13 @@ class Tracker:
         self.now = now
         self.known: dict[str, str] = unpack_rows(state.get("rows"))
         self.seen: dict[str, str] = {}
+        self.fingerprinted = True
+        """False: rows are kept with UNPRINTED instead of their fingerprint (a full read whose
+        later runs read by data version: they load every row the server lists as changed)."""
+
+    def prints(self, count: int, compute: Callable[[], list[str]]) -> list[str]:
+        """`compute()`, or UNPRINTED `count` times when this read keeps no fingerprints."""
+        return compute() if self.fingerprinted else [UNPRINTED] * count
 
     @property
     def first_run(self) -> bool:
@@ -183,7 +190,10 @@ class Tracker:
 
 
 PRINT_LENGTH = 12
-"""Characters of a fingerprint (`digest`, `batches.fingerprint`: 6 bytes in hex)."""
+"""Characters of a fingerprint (`digest`, `batches.fingerprints`: 6 bytes in hex)."""
+UNPRINTED = "-" * PRINT_LENGTH
+"""Kept for a row read without its fingerprint: equal to no fingerprint, so the row is loaded
+again whenever it is read again."""
 
 
 def pack_rows(rows: Mapping[str, str]) -> str | dict[str, str]:

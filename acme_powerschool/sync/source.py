@@ -48,10 +48,10 @@ DEFAULT_STUDENT_EXPANSIONS = ("demographics", "school_enrollment")
 REPORTS: weakref.WeakKeyDictionary[Any, SyncReport] = weakref.WeakKeyDictionary()
 """The report each source fills, so `run_sync` can return its counts without being given it."""
 
-MERGE: Any = {"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}
-"""Merged on the primary key. A run never hands dlt one key twice (`Tracker` drops a row
-listed twice, and tombstones only ids not read), so dlt's deduplication of the staged rows (a
-window over every loaded row) is skipped."""
+# Every table is merged on its primary key (delete-insert), NOT declared "deduplicated" although
+# a run never hands dlt one key twice: a copy into the staging table that a kill interrupts
+# after DuckDB committed it runs again on the rerun, and dlt's deduplication drops the second
+# copy (the kill test found it when the declaration was tried).
 
 ID_BATCH = 100
 """Changed ids fetched per `q=id==(...)` request (a URL of about 800 characters)."""
@@ -177,13 +177,14 @@ def _model_page(tracker: Tracker, page: Sequence[Any]) -> Any:
     columns = batches.model_columns(records)
     if columns is None:
         return tracker.changed(records)
-    return columns, tracker.keep(columns[tracker.key], batches.fingerprints(columns))
+    prints = tracker.prints(len(records), lambda: batches.fingerprints(columns))
+    return columns, tracker.keep(columns[tracker.key], prints)
 
 
 def _text_page(tracker: Tracker, rows: list[dict[str, Any]]) -> Any:
     """Rows of strings (schema tables, PowerQueries) as text columns of the new or changed
     ones."""
-    prints = [batches.row_fingerprint(row) for row in rows]
+    prints = tracker.prints(len(rows), lambda: [batches.row_fingerprint(row) for row in rows])
     keep = tracker.keep([row.get(tracker.key) for row in rows], prints)
     return batches.text_columns([rows[i] for i in keep]), range(len(keep))
 
@@ -404,6 +405,7 @@ def _family_resource(options: _Options, name: str, school_ids: Callable[[], list
         options.report.counts(name).method = "full read"
         if app and name != "district":  # learn the version before reading, so nothing slips
             state["dataversion"] = options.changes(app, "0").version
+            tracker.fingerprinted = False  # later runs read what the server lists as changed
         yield from _gathered(
             (_model_page(tracker, page) for page in family.pages(options, school_ids)), schema
         )
@@ -416,7 +418,7 @@ def _family_resource(options: _Options, name: str, school_ids: Callable[[], list
         read,
         name=name,
         primary_key=key,
-        write_disposition=MERGE,
+        write_disposition="merge",
         columns=columns,
     )()
 
@@ -532,7 +534,7 @@ def _table_resource(options: _Options, spec: TableSpec) -> Any:
     columns = {**text_columns([key]), **_deletion_columns(options.deletes)}
     columns[key] = {**columns[key], "nullable": False}
     return dlt.resource(
-        read, name=name, primary_key=key, write_disposition=MERGE, columns=columns
+        read, name=name, primary_key=key, write_disposition="merge", columns=columns
     )()
 
 
@@ -603,6 +605,8 @@ def _powerquery_resource(options: _Options, spec: PowerQuerySpec) -> Any:
         answered: dict[str, str] = {}
         pages, changes = _powerquery_pages(options, spec, version, answered)
         tracker: Tracker | None = None
+        # a full read whose later runs read by data version keeps no fingerprints
+        fingerprinted = not (changes is None and "version" in answered)
 
         def tables() -> Iterator[Any]:
             nonlocal key, tracker
@@ -610,17 +614,20 @@ def _powerquery_resource(options: _Options, spec: PowerQuerySpec) -> Any:
                 records = list(page)
                 if not records:
                     continue
-                fast = batches.flat_text_columns(records)
+                fast = batches.flat_text_columns(records, fingerprinted)
                 if fast is not None:  # the common page: no dict per row
                     columns, prints = fast
                     key = key or _key_of(spec, dict.fromkeys(columns))
                     tracker = tracker or options.tracker(name, key)
+                    tracker.fingerprinted = fingerprinted
                     idents = columns.get(key) or [None] * len(records)
-                    yield columns, tracker.keep(idents, prints)
+                    count = len(records)
+                    yield columns, tracker.keep(idents, prints or tracker.prints(count, list))
                     continue
                 rows = [flat_row(record) for record in records]
                 key = key or _key_of(spec, rows[0])
                 tracker = tracker or options.tracker(name, key)
+                tracker.fingerprinted = fingerprinted
                 yield _text_page(tracker, rows)
 
         hinted = False  # hints once per run: dlt validates them on every marked item
@@ -640,7 +647,7 @@ def _powerquery_resource(options: _Options, spec: PowerQuerySpec) -> Any:
     return dlt.resource(
         read,
         name=name,
-        write_disposition=MERGE,
+        write_disposition="merge",
         columns=_deletion_columns(options.deletes),
         **keys,
     )()
