@@ -15,6 +15,7 @@ recognised without building a dict per row.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import operator
 from collections.abc import Mapping, Sequence
@@ -74,7 +75,7 @@ def flat_text_columns(
     by_column = zip(*rows, strict=True)
     columns: Columns = {name: list(values) for name, values in zip(names, by_column, strict=True)}
     for values in columns.values():
-        if any(v is not None and type(v) is not str for v in values):
+        if not _TEXT_OR_NULL.issuperset(map(type, values)):
             return None
     if not fingerprinted:
         return columns, None
@@ -119,20 +120,49 @@ def _json_text(converter: Any, value: Any) -> str:
     return text
 
 
-def _blocks(plan: _Plan, records: Sequence[Any]) -> dict[tuple[str, ...], Any] | None:
-    """Per nested block, its object of each record (None for a block no record has), or None
-    when one of them holds fields the model does not know."""
-    objects: dict[tuple[str, ...], list[Any] | None] = {(): list(records)}
+_TEXT_OR_NULL = frozenset((str, type(None)))
+_EXTRA = operator.attrgetter("extra")
+_IS_NONE = functools.partial(operator.is_, None)
+
+
+def _nulls(values: list[Any]) -> int:
+    """How many of `values` are None (`list.count` would call a model's `__eq__` on each)."""
+    return sum(map(_IS_NONE, values))
+
+
+def _attribute(objects: list[Any], name: str, nulls: int) -> list[Any]:
+    """`name` of each object (None for a None object); `nulls`: how many objects are None."""
+    if not nulls:
+        return list(map(operator.attrgetter(name), objects))
+    return [None if o is None else getattr(o, name) for o in objects]
+
+
+def _has_extra(objects: list[Any]) -> bool:
+    """Whether one of the (non-None) objects keeps fields its model does not know."""
+    present = [o for o in objects if o is not None]
+    return bool(present) and hasattr(present[0], "extra") and any(map(_EXTRA, present))
+
+
+def _blocks(
+    plan: _Plan, records: Sequence[Any]
+) -> dict[tuple[str, ...], tuple[list[Any], int] | None] | None:
+    """Per nested block, its object of each record and how many are None (None for a block no
+    record has), or None when one of them holds fields the model does not know."""
+    count = len(records)
+    objects: dict[tuple[str, ...], tuple[list[Any], int] | None] = {(): (list(records), 0)}
     for block in plan.blocks:
-        parents = objects[block[:-1]]
-        if parents is None or not any(o is not None for o in parents):  # a block not expanded
+        parent = objects[block[:-1]]
+        if parent is None:
             objects[block] = None
             continue
-        name = block[-1]
-        values = [None if o is None else getattr(o, name) for o in parents]
-        if any(getattr(o, "extra", None) for o in values if o is not None):
+        values = _attribute(parent[0], block[-1], parent[1])
+        nulls = _nulls(values)
+        if nulls == count:  # a block not expanded
+            objects[block] = None
+            continue
+        if _has_extra(values):
             return None
-        objects[block] = values
+        objects[block] = (values, nulls)
     return objects
 
 
@@ -145,7 +175,7 @@ def model_columns(records: Sequence[Any]) -> Columns | None:
     plan = _PLANS.get(model)
     if plan is None:
         plan = _PLANS[model] = _Plan(model)
-    if any(getattr(record, "extra", None) for record in records):
+    if _has_extra(list(records)):
         return None
     objects = _blocks(plan, records)
     if objects is None:
@@ -157,14 +187,11 @@ def model_columns(records: Sequence[Any]) -> Columns | None:
     out: Columns = {}
     nulls = [None] * count
     for wire, column in plan.fields:
-        parents, name = objects[column.path[:-1]], column.path[-1]
-        if parents is None:
+        parent = objects[column.path[:-1]]
+        if parent is None:
             out[wire] = nulls
             continue
-        if column.path[:-1]:
-            values = [None if o is None else getattr(o, name) for o in parents]
-        else:  # the records themselves: never None
-            values = list(map(operator.attrgetter(name), parents))
+        values = _attribute(parent[0], column.path[-1], parent[1])
         if values.count(None) == count:
             out[wire] = values
             continue
