@@ -41,6 +41,7 @@ __all__ = [
     "Column",
     "ColumnKind",
     "arrow_schema",
+    "arrow_type",
     "column_types",
     "columns",
     "record_batches",
@@ -146,7 +147,8 @@ def column_types(model: type) -> dict[str, ColumnKind]:
     return {c.name: ("json" if c.kind == "list" else c.kind) for c in columns(model)}
 
 
-def _arrow_type(kind: ColumnKind | type | None) -> pyarrow.DataType:
+def arrow_type(kind: ColumnKind | type | None) -> pyarrow.DataType:
+    """The Arrow type of a column kind (a model type: a struct of its columns)."""
     import pyarrow as pa
 
     if isinstance(kind, type):  # a list of models: each item a struct of its columns
@@ -168,8 +170,8 @@ def _column_type(column: Column) -> pyarrow.DataType:
     import pyarrow as pa
 
     if column.kind == "list":
-        return pa.list_(_arrow_type(column.item))
-    return _arrow_type(column.kind)
+        return pa.list_(arrow_type(column.item))
+    return arrow_type(column.kind)
 
 
 def arrow_schema(model: type) -> pyarrow.Schema:

@@ -9,6 +9,7 @@ are text, so a code such as "04100000" keeps its zeros.
 
 from __future__ import annotations
 
+import functools
 import typing
 from collections.abc import Iterable
 from typing import Any
@@ -18,7 +19,7 @@ import attrs
 from acme_powerschool import frames
 from acme_powerschool.convert import wire_key
 
-__all__ = ["SEPARATOR", "model_columns", "text_columns"]
+__all__ = ["SEPARATOR", "model_columns", "model_fields", "text_columns"]
 
 SEPARATOR = "__"
 """Joins a nested block and its field in a column name (dlt's own separator)."""
@@ -34,8 +35,8 @@ def model_columns(model: type, primary_key: str = "id") -> dict[str, Column]:
     if cached is None:
         types = frames.column_types(model)
         cached = {
-            _wire_name(model, column.path): {"data_type": types[column.name], "nullable": True}
-            for column in frames.columns(model)
+            wire: {"data_type": types[column.name], "nullable": True}
+            for wire, column in model_fields(model)
         }
         if primary_key in cached:
             cached[primary_key] = {**cached[primary_key], "nullable": False}
@@ -44,6 +45,12 @@ def model_columns(model: type, primary_key: str = "id") -> dict[str, Column]:
 
 
 _CACHE: dict[tuple[type, str], dict[str, Column]] = {}
+
+
+@functools.cache
+def model_fields(model: type) -> tuple[tuple[str, frames.Column], ...]:
+    """Every `frames` column of `model` with its column name (wire keys joined by SEPARATOR)."""
+    return tuple((_wire_name(model, column.path), column) for column in frames.columns(model))
 
 
 def text_columns(names: Iterable[str]) -> dict[str, Column]:

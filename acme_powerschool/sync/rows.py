@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -72,11 +72,14 @@ class SyncReport:
 
 
 class Tracker:
-    """The ids (with a digest of each row) a resource has loaded, and its cursor.
+    """The ids (with a fingerprint of each row) a resource has loaded, and its cursor.
 
-    A full read hands every row through `changed()`; rows equal to what was loaded are left out,
-    and `finish_full()` returns tombstones for the ids that did not come back. An incremental
-    read hands only changed rows, and `tombstones(ids)` for ids the server says are gone.
+    A full read hands every row through `keep()` (or `changed()` for dict rows); rows equal to
+    what was loaded are left out, and `finish_full()` returns the ids that did not come back.
+    An incremental read hands only changed rows, and `gone(ids)` for ids the server says are
+    gone. The ids and fingerprints are kept in the state as one packed string (`pack_rows`):
+    dlt copies, hashes, encodes and compresses its state on every run, and one string costs it
+    far less than a mapping of every id.
     """
 
     def __init__(
@@ -96,36 +99,66 @@ class Tracker:
         self.key = key
         self.deletes = deletes
         self.now = now
-        self.known: dict[str, str] = dict(state.get("rows", {}))
+        self.known: dict[str, str] = unpack_rows(state.get("rows"))
         self.seen: dict[str, str] = {}
+        self.fingerprinted = True
+        """False: rows are kept with UNPRINTED instead of their fingerprint (a full read whose
+        later runs read by data version: they load every row the server lists as changed)."""
+
+    def prints(self, count: int, compute: Callable[[], list[str]]) -> list[str]:
+        """`compute()`, or UNPRINTED `count` times when this read keeps no fingerprints."""
+        return compute() if self.fingerprinted else [UNPRINTED] * count
 
     @property
     def first_run(self) -> bool:
         return "rows" not in self.state
 
-    def changed(self, records: Iterable[Any]) -> list[dict[str, Any]]:
-        """The rows of one page that are new or differ from what was loaded."""
+    def keep(self, idents: Sequence[Any], prints: Sequence[str]) -> list[int]:
+        """The positions of the rows of one page that are new or differ from what was loaded
+        (`idents[i]` the key of row i, `prints[i]` its fingerprint)."""
+        counts, seen, known = self.counts, self.seen, self.known
+        if not known and None not in idents:  # a first read: every row is new, unless twice
+            texts = [str(ident) for ident in idents]
+            if len(set(texts)) == len(texts) and seen.keys().isdisjoint(texts):
+                seen.update(zip(texts, prints, strict=True))
+                counts.read += len(texts)
+                counts.inserted += len(texts)
+                self.report.progress(self.resource)
+                return list(range(len(texts)))
         out = []
-        for record in records:
-            row = record if isinstance(record, dict) else flat_row(record)
-            ident = row.get(self.key)
+        for position, (ident, fingerprint) in enumerate(zip(idents, prints, strict=True)):
             if ident is None:
                 continue
             ident = str(ident)
-            self.counts.read += 1
-            if ident in self.seen:  # listed twice in one read (a staff member of two schools)
+            counts.read += 1
+            if ident in seen:  # listed twice in one read (a staff member of two schools)
                 continue
-            fingerprint = digest(row)
-            self.seen[ident] = fingerprint
-            before = self.known.get(ident)
+            seen[ident] = fingerprint
+            before = known.get(ident)
             if before == fingerprint:
                 continue
             if before is None:
-                self.counts.inserted += 1
+                counts.inserted += 1
             else:
-                self.counts.updated += 1
-            out.append(row)
+                counts.updated += 1
+            out.append(position)
         self.report.progress(self.resource)
+        return out
+
+    def changed(self, records: Iterable[Any]) -> list[dict[str, Any]]:
+        """The dict rows of one page that are new or differ from what was loaded."""
+        rows = [record if isinstance(record, dict) else flat_row(record) for record in records]
+        prints = [digest(row) for row in rows]
+        return [rows[i] for i in self.keep([row.get(self.key) for row in rows], prints)]
+
+    def gone(self, idents: Iterable[Any]) -> list[str]:
+        """The ids among `idents` that were loaded: forgotten, to be deleted (or marked)."""
+        out = []
+        for ident in dict.fromkeys(str(i) for i in idents):
+            self.seen.pop(ident, None)
+            if self.known.pop(ident, None) is not None:
+                self.counts.deleted += 1
+                out.append(ident)
         return out
 
     def tombstone(self, ident: str) -> dict[str, Any]:
@@ -135,28 +168,49 @@ class Tracker:
 
     def tombstones(self, idents: Iterable[str]) -> list[dict[str, Any]]:
         """Rows that delete (or mark) these ids; ids never loaded are left out."""
-        out = []
-        for ident in dict.fromkeys(str(i) for i in idents):
-            self.seen.pop(ident, None)
-            if self.known.pop(ident, None) is not None:
-                self.counts.deleted += 1
-                out.append(self.tombstone(ident))
-        return out
+        return [self.tombstone(ident) for ident in self.gone(idents)]
 
-    def finish_full(self) -> list[dict[str, Any]]:
-        """After a full read: tombstones for what is gone; the state now holds this read."""
-        gone = [ident for ident in self.known if ident not in self.seen]
-        tombs = self.tombstones(gone)
-        self.state["rows"] = dict(self.seen)
-        return tombs
+    def finish_full(self) -> list[str]:
+        """After a full read: the ids that are gone; the state now holds this read."""
+        gone = self.gone([ident for ident in self.known if ident not in self.seen])
+        self.state["rows"] = pack_rows(self.seen)
+        return gone
 
     def finish_incremental(self) -> None:
         """After an incremental read: the state holds what was known plus what changed."""
         self.known.update(self.seen)
-        self.state["rows"] = dict(self.known)
+        self.state["rows"] = pack_rows(self.known)
 
-    def reconcile(self, present: Iterable[Any]) -> list[dict[str, Any]]:
-        """Tombstones for loaded ids missing from `present` (a cheap id-only read)."""
+    def reconcile(self, present: Iterable[Any]) -> list[str]:
+        """The loaded ids missing from `present` (a cheap id-only read): gone."""
         alive = {str(i) for i in present}
-        gone = [ident for ident in self.known if ident not in alive and ident not in self.seen]
-        return self.tombstones(gone)
+        return self.gone(
+            [ident for ident in self.known if ident not in alive and ident not in self.seen]
+        )
+
+
+PRINT_LENGTH = 12
+"""Characters of a fingerprint (`digest`, `batches.fingerprints`: 6 bytes in hex)."""
+UNPRINTED = "-" * PRINT_LENGTH
+"""Kept for a row read without its fingerprint: equal to no fingerprint, so the row is loaded
+again whenever it is read again."""
+
+
+def pack_rows(rows: Mapping[str, str]) -> str | dict[str, str]:
+    """`{id: fingerprint}` as one string, a line per id: the fingerprint, then the id. An id
+    with a line break in it keeps the mapping as it is."""
+    lines = [f"{fingerprint}{ident}" for ident, fingerprint in rows.items()]
+    if any("\n" in ident for ident in rows) or any(
+        len(fingerprint) != PRINT_LENGTH for fingerprint in rows.values()
+    ):
+        return dict(rows)
+    return "\n".join(lines)
+
+
+def unpack_rows(packed: Any) -> dict[str, str]:
+    """The `{id: fingerprint}` `pack_rows` packed (a mapping, as older versions kept it, too)."""
+    if not packed:
+        return {}
+    if isinstance(packed, Mapping):
+        return dict(packed)
+    return {line[PRINT_LENGTH:]: line[:PRINT_LENGTH] for line in str(packed).split("\n")}

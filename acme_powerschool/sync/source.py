@@ -18,7 +18,7 @@ import attrs
 import dlt
 
 from acme_powerschool.core.errors import NotFound
-from acme_powerschool.sync import dataversion
+from acme_powerschool.sync import batches, dataversion
 from acme_powerschool.sync.columns import model_columns, text_columns
 from acme_powerschool.sync.families import DEFAULT_RESOURCES, FAMILIES
 from acme_powerschool.sync.rows import (
@@ -47,6 +47,11 @@ DEFAULT_STUDENT_EXPANSIONS = ("demographics", "school_enrollment")
 
 REPORTS: weakref.WeakKeyDictionary[Any, SyncReport] = weakref.WeakKeyDictionary()
 """The report each source fills, so `run_sync` can return its counts without being given it."""
+
+# Every table is merged on its primary key (delete-insert), NOT declared "deduplicated" although
+# a run never hands dlt one key twice: a copy into the staging table that a kill interrupts
+# after DuckDB committed it runs again on the rerun, and dlt's deduplication drops the second
+# copy (the kill test found it when the declaration was tried).
 
 ID_BATCH = 100
 """Changed ids fetched per `q=id==(...)` request (a URL of about 800 characters)."""
@@ -136,9 +141,73 @@ class _Options:
 
 
 def _deletion_columns(deletes: str) -> dict[str, Any]:
+    """The delete column, and dlt's own columns with the hints dlt gives them (the Arrow tables
+    carry them as dict rows get them)."""
+    from dlt.common.schema.utils import dlt_id_column, dlt_load_id_column
+
+    own: dict[str, Any] = {
+        batches.DLT_ID: dlt_id_column(),
+        batches.DLT_LOAD_ID: dlt_load_id_column(),
+    }
     if deletes == "mark":
-        return {DELETED_AT_COLUMN: {"data_type": "timestamp", "nullable": True}}
-    return {DELETED_COLUMN: {"data_type": "bool", "nullable": True, "hard_delete": True}}
+        return {DELETED_AT_COLUMN: {"data_type": "timestamp", "nullable": True}, **own}
+    return {DELETED_COLUMN: {"data_type": "bool", "nullable": True, "hard_delete": True}, **own}
+
+
+def _tombstones(tracker: Tracker, idents: Sequence[str], schema: Any = None) -> Any:
+    """An Arrow table deleting (or marking) `idents`, or None for none; the key typed as in
+    `schema` (None: text)."""
+    if not idents:
+        return None
+    key_type = schema.field(tracker.key).type if schema is not None else None
+    value: Any
+    if tracker.deletes == "mark":
+        column, value = DELETED_AT_COLUMN, tracker.now
+    else:
+        column, value = DELETED_COLUMN, True
+    return batches.tombstone_table(tracker.key, key_type, idents, column, value)
+
+
+def _model_page(tracker: Tracker, page: Sequence[Any]) -> Any:
+    """The records of one page as columns with the positions of the new or changed ones (or
+    the changed dict rows, for a page the Arrow path cannot take exactly)."""
+    records = list(page)
+    if not records:
+        return None
+    columns = batches.model_columns(records)
+    if columns is None:
+        return tracker.changed(records)
+    prints = tracker.prints(len(records), lambda: batches.fingerprints(columns))
+    return columns, tracker.keep(columns[tracker.key], prints)
+
+
+def _text_page(tracker: Tracker, rows: list[dict[str, Any]]) -> Any:
+    """Rows of strings (schema tables, PowerQueries) as text columns of the new or changed
+    ones."""
+    prints = tracker.prints(len(rows), lambda: [batches.row_fingerprint(row) for row in rows])
+    keep = tracker.keep([row.get(tracker.key) for row in rows], prints)
+    return batches.text_columns([rows[i] for i in keep]), range(len(keep))
+
+
+def _gathered(pages: Iterable[Any], schema: Any = None) -> Iterator[Any]:
+    """Pages of (columns, rows to keep) gathered into Arrow tables of many pages each (dlt's
+    cost is per item); dict rows as they are, after what was gathered before them."""
+    pending = batches.Pending(schema)
+    for page in pages:
+        if not page:
+            continue
+        if isinstance(page, list):
+            ready = pending.flush()
+            if ready is not None:
+                yield ready
+            yield page
+            continue
+        ready = pending.add(*page)
+        if ready is not None:
+            yield ready
+    ready = pending.flush()
+    if ready is not None:
+        yield ready
 
 
 def powerschool_source(
@@ -321,25 +390,27 @@ def _model(path: str) -> type[Any]:
 def _family_resource(options: _Options, name: str, school_ids: Callable[[], list[Any]]) -> Any:
     family = _FAMILIES[name]
     key = family.key
-    columns = {**model_columns(_model(family.model), key), **_deletion_columns(options.deletes)}
+    model = _model(family.model)
+    columns = {**model_columns(model, key), **_deletion_columns(options.deletes)}
 
     def read() -> Iterator[Any]:
         tracker = options.tracker(name, key)
         app = options.data_version_app
         state = tracker.state
         version = state.get("dataversion")
+        schema = batches.model_schema(model, key)
         if app and version is not None and name != "district":
-            yield from _family_changes(options, family, tracker, app, version)
+            yield from _family_changes(options, family, tracker, app, version, schema)
             return
         options.report.counts(name).method = "full read"
         if app and name != "district":  # learn the version before reading, so nothing slips
             state["dataversion"] = options.changes(app, "0").version
-        for page in family.pages(options, school_ids):
-            rows = tracker.changed(page)
-            if rows:
-                yield rows
-        tombs = tracker.finish_full()
-        if tombs:
+            tracker.fingerprinted = False  # later runs read what the server lists as changed
+        yield from _gathered(
+            (_model_page(tracker, page) for page in family.pages(options, school_ids)), schema
+        )
+        tombs = _tombstones(tracker, tracker.finish_full(), schema)
+        if tombs is not None:
             yield tombs
         state["reconciled_at"] = options.now.isoformat()
 
@@ -353,7 +424,7 @@ def _family_resource(options: _Options, name: str, school_ids: Callable[[], list
 
 
 def _family_changes(
-    options: _Options, family: _Family, tracker: Tracker, app: str, version: str
+    options: _Options, family: _Family, tracker: Tracker, app: str, version: str, schema: Any
 ) -> Iterator[Any]:
     """The rows of the ids changed since `version`; a changed id that no longer reads is gone.
     The new cursor is the version the server answered before the rows were read."""
@@ -361,16 +432,15 @@ def _family_changes(
     counts.method = "data version"
     changes = options.changes(app, version)
     ids = [str(i) for i in changes.tables.get(family.table, ())]
-    for page in family.fetch_ids(options, list(dict.fromkeys(ids))):
-        rows = tracker.changed(page)
-        if rows:
-            yield rows
-    tombs = tracker.tombstones(ident for ident in ids if ident not in tracker.seen)
+    pages = family.fetch_ids(options, list(dict.fromkeys(ids)))
+    yield from _gathered((_model_page(tracker, page) for page in pages), schema)
+    gone = tracker.gone(ident for ident in ids if ident not in tracker.seen)
     if options.due_for_reconcile(tracker.state):
         counts.method += " + id reconciliation"
-        tombs += tracker.reconcile(_family_ids(options, family, tracker.resource))
+        gone += tracker.reconcile(_family_ids(options, family, tracker.resource))
         tracker.state["reconciled_at"] = options.now.isoformat()
-    if tombs:
+    tombs = _tombstones(tracker, gone, schema)
+    if tombs is not None:
         yield tombs
     tracker.finish_incremental()
     tracker.state["dataversion"] = changes.version
@@ -426,24 +496,25 @@ def _table_resource(options: _Options, spec: TableSpec) -> Any:
             counts.method = f"{cursor_column} since {start}"
             pager = table.query(q=f"{cursor_column}=ge={start}", prefetch=options.prefetch)
         newest = cursor
-        hinted = False  # hints once per run: dlt validates them on every marked item
         wanted = spec.cursor if spec.cursor not in (None, "auto") else "whenmodified"
-        for page in pager.iter_pages():
-            rows = [_table_row(record, key) for record in page]
-            if spec.cursor is not None:
-                for row in rows:
-                    value = row.get(wanted.lower())
-                    if value and (newest is None or str(value) > newest):
-                        newest, cursor_column = str(value), wanted.lower()
-            changed = tracker.changed(rows)
-            if changed:
-                yield changed if hinted else _typed_as_text(changed, key)
-                hinted = True
+
+        def pages() -> Iterator[Any]:
+            nonlocal newest, cursor_column
+            for page in pager.iter_pages():
+                rows = [_table_row(record, key) for record in page]
+                if spec.cursor is not None:
+                    for row in rows:
+                        value = row.get(wanted.lower())
+                        if value and (newest is None or str(value) > newest):
+                            newest, cursor_column = str(value), wanted.lower()
+                yield _text_page(tracker, rows)
+
+        yield from _gathered(pages())
         if start is None:
-            tombs = tracker.finish_full()
+            gone = tracker.finish_full()
             state["reconciled_at"] = options.now.isoformat()
         else:
-            tombs = []
+            gone = []
             due = options.due_for_reconcile(state) if spec.reconcile is None else spec.reconcile
             if due:
                 counts.method += " + id reconciliation"
@@ -451,10 +522,11 @@ def _table_resource(options: _Options, spec: TableSpec) -> Any:
                     record.values.get(key, record.id) if key != "id" else record.id
                     for record in table.query(projection=(spec.primary_key,))
                 )
-                tombs = tracker.reconcile(present)
+                gone = tracker.reconcile(present)
                 state["reconciled_at"] = options.now.isoformat()
             tracker.finish_incremental()
-        if tombs:
+        tombs = _tombstones(tracker, gone)
+        if tombs is not None:
             yield tombs
         if cursor_column and newest:
             state["cursor_column"], state["cursor"] = cursor_column, newest
@@ -466,15 +538,11 @@ def _table_resource(options: _Options, spec: TableSpec) -> Any:
     )()
 
 
-def _typed_as_text(rows: list[dict[str, Any]], key: str) -> Any:
-    """Rows of strings with hints saying so: every column of the first rows text (no type
-    guessed from a value; a later column is text as well, nothing detects types), `key` the
-    primary key."""
-    columns = text_columns(dict.fromkeys(column for row in rows for column in row))
-    columns.pop(DELETED_COLUMN, None)
-    columns.pop(DELETED_AT_COLUMN, None)
-    columns[key] = {**columns.get(key, {"data_type": "text"}), "nullable": False}
-    return dlt.mark.with_hints(rows, dlt.mark.make_hints(primary_key=key, columns=columns))
+def _keyed(item: Any, key: str) -> Any:
+    """`item` with hints naming `key` the primary key (a PowerQuery's key is known only from
+    its first row); its columns are text already."""
+    columns = {key: {"data_type": "text", "nullable": False}}
+    return dlt.mark.with_hints(item, dlt.mark.make_hints(primary_key=key, columns=columns))
 
 
 def _table_row(record: Any, key: str) -> dict[str, Any]:
@@ -537,17 +605,36 @@ def _powerquery_resource(options: _Options, spec: PowerQuerySpec) -> Any:
         answered: dict[str, str] = {}
         pages, changes = _powerquery_pages(options, spec, version, answered)
         tracker: Tracker | None = None
+        # a full read whose later runs read by data version keeps no fingerprints
+        fingerprinted = not (changes is None and "version" in answered)
+
+        def tables() -> Iterator[Any]:
+            nonlocal key, tracker
+            for page in pages:
+                records = list(page)
+                if not records:
+                    continue
+                fast = batches.flat_text_columns(records, fingerprinted)
+                if fast is not None:  # the common page: no dict per row
+                    columns, prints = fast
+                    key = key or _key_of(spec, dict.fromkeys(columns))
+                    tracker = tracker or options.tracker(name, key)
+                    tracker.fingerprinted = fingerprinted
+                    idents = columns.get(key) or [None] * len(records)
+                    count = len(records)
+                    yield columns, tracker.keep(idents, prints or tracker.prints(count, list))
+                    continue
+                rows = [flat_row(record) for record in records]
+                key = key or _key_of(spec, rows[0])
+                tracker = tracker or options.tracker(name, key)
+                tracker.fingerprinted = fingerprinted
+                yield _text_page(tracker, rows)
+
         hinted = False  # hints once per run: dlt validates them on every marked item
-        for page in pages:
-            rows = [flat_row(record) for record in page]
-            if not rows:
-                continue
-            key = key or _key_of(spec, rows[0])
-            tracker = tracker or options.tracker(name, key)
-            changed = tracker.changed(rows)
-            if changed:
-                yield changed if hinted else _typed_as_text(changed, key)
-                hinted = True
+        for table in _gathered(tables()):
+            assert key is not None
+            yield table if hinted else _keyed(table, key)
+            hinted = True
         if key is not None:
             state["key"] = key
             yield from _finish_powerquery(
@@ -571,12 +658,12 @@ def _finish_powerquery(
 ) -> Iterator[Any]:
     state = tracker.state
     if changes is None:  # a full read: what did not come back is gone
-        tombs = tracker.finish_full()
+        gone = tracker.finish_full()
         state["reconciled_at"] = options.now.isoformat()
     else:  # ids of the core table that changed but did not come back are gone
         core = spec.core_table or _core_table(tracker.key)
         listed = changes.tables.get(core, ()) if core else ()
-        tombs = tracker.tombstones(str(i) for i in listed if str(i) not in tracker.seen)
+        gone = tracker.gone(str(i) for i in listed if str(i) not in tracker.seen)
         if options.due_for_reconcile(state):
             options.report.counts(tracker.resource).method += " + id reconciliation"
             present = (
@@ -585,10 +672,11 @@ def _finish_powerquery(
                     spec.name, args=dict(spec.args), prefetch=options.prefetch
                 )
             )
-            tombs += tracker.reconcile(present)
+            gone += tracker.reconcile(present)
             state["reconciled_at"] = options.now.isoformat()
         tracker.finish_incremental()
-    if tombs:
+    tombs = _tombstones(tracker, gone)
+    if tombs is not None:
         yield tombs
 
 
