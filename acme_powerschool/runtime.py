@@ -135,13 +135,16 @@ def query_args(**values: Any) -> dict[str, Any]:
 _EXTENSION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
-def _names(given: Iterable[str] | str) -> tuple[str, ...]:
-    """Names given as a sequence or as one comma-separated string, blanks dropped."""
+def _names(given: Iterable[str] | str | None) -> tuple[str, ...]:
+    """Names given as a sequence or as one comma-separated string, blanks dropped; None is
+    none."""
+    if given is None:
+        return ()
     items = given.split(",") if isinstance(given, str) else given
     return tuple(name.strip() for name in items if name and name.strip())
 
 
-def expansion_names(given: Iterable[str] | str, offered: Any) -> tuple[str, ...]:
+def expansion_names(given: Iterable[str] | str | None, offered: Any) -> tuple[str, ...]:
     """The expansions asked for, checked against the ones PowerSchool offers here (`offered`
     is the model's Literal alias): a typo raises ValueError naming it, instead of coming back
     as a field that is silently None."""
@@ -156,7 +159,7 @@ def expansion_names(given: Iterable[str] | str, offered: Any) -> tuple[str, ...]
     return names
 
 
-def extension_names(given: Iterable[str] | str) -> tuple[str, ...]:
+def extension_names(given: Iterable[str] | str | None) -> tuple[str, ...]:
     """Extension (table) names: letters, digits and underscores, like `u_studentsuserfields`.
     Which ones exist only the server knows; a malformed name raises ValueError here."""
     names = _names(given)
