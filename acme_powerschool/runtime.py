@@ -199,13 +199,20 @@ try:  # a faster decoder when installed; the results must be the ones json gives
 except ImportError:  # pragma: no cover - orjson is optional
     _fast_loads = None
 
-_LONG_INTEGER = re.compile(rb"\d{19}")
-"""orjson reads integers past 64 bits as floats; json keeps them exact: such bodies go to json."""
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGIT_RUN = b"0" * 19
+"""orjson reads integers past 64 bits as floats; json keeps them exact: a body with a run of 19
+digits goes to json. Found by reading every digit as 0 and one substring search (a regex
+scan cost more than orjson's whole decode)."""
 
 
 def _json(response: requests.Response) -> Any:
     content = response.content
-    if _fast_loads is not None and content and not _LONG_INTEGER.search(content):
+    if (
+        _fast_loads is not None
+        and content
+        and _LONG_DIGIT_RUN not in content.translate(_DIGITS_AS_ZERO)
+    ):
         try:
             return _fast_loads(content)
         except ValueError:
