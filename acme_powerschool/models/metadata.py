@@ -102,7 +102,6 @@ _METADATA_KEYS = frozenset(
         "term_max_page_size",
     }
 )
-_METADATA_REQUIRED: frozenset[str] = frozenset({})
 _set_metadata__powerschool_version = Metadata.__dict__["powerschool_version"].__set__
 _set_metadata__powerteacher_version = Metadata.__dict__["powerteacher_version"].__set__
 _set_metadata__mobile_api_version = Metadata.__dict__["mobile_api_version"].__set__
@@ -137,7 +136,7 @@ def _structure_metadata(_record: Mapping[str, Any], _field: Field) -> Metadata |
     not know or lacks a required one (the converter then decides; it also redoes the record
     its own way if this raises).
     """
-    if not (_METADATA_KEYS.issuperset(_record) and _METADATA_REQUIRED.issubset(_record)):
+    if not _METADATA_KEYS.issuperset(_record):
         return None
     x_powerschool_version = _record.get("powerschool_version")
     x_powerteacher_version = _record.get("powerteacher_version")

@@ -248,7 +248,6 @@ _DISTRICT_KEYS = frozenset(
         "uuid",
     }
 )
-_DISTRICT_REQUIRED: frozenset[str] = frozenset({})
 _set_district__id = District.__dict__["id"].__set__
 _set_district__name = District.__dict__["name"].__set__
 _set_district__district_number = District.__dict__["district_number"].__set__
@@ -276,7 +275,7 @@ def _structure_district(_record: Mapping[str, Any], _field: Field) -> District |
     not know or lacks a required one (the converter then decides; it also redoes the record
     its own way if this raises).
     """
-    if not (_DISTRICT_KEYS.issuperset(_record) and _DISTRICT_REQUIRED.issubset(_record)):
+    if not _DISTRICT_KEYS.issuperset(_record):
         return None
     x_id = _record.get("id")
     x_name = _record.get("name")
@@ -556,7 +555,6 @@ _SCHOOL_LEADER_KEYS = frozenset(
         "phone",
     }
 )
-_SCHOOL_LEADER_REQUIRED: frozenset[str] = frozenset({})
 _set_school_leader__name = SchoolLeader.__dict__["name"].__set__
 _set_school_leader__email = SchoolLeader.__dict__["email"].__set__
 _set_school_leader__phone = SchoolLeader.__dict__["phone"].__set__
@@ -568,7 +566,7 @@ def _structure_school_leader(_record: Mapping[str, Any], _field: Field) -> Schoo
     does not know or lacks a required one (the converter then decides; it also redoes the
     record its own way if this raises).
     """
-    if not (_SCHOOL_LEADER_KEYS.issuperset(_record) and _SCHOOL_LEADER_REQUIRED.issubset(_record)):
+    if not _SCHOOL_LEADER_KEYS.issuperset(_record):
         return None
     x_name = _record.get("name")
     x_email = _record.get("email")
@@ -608,7 +606,6 @@ _LEADER_NAME_KEYS = frozenset(
         "middle_name",
     }
 )
-_LEADER_NAME_REQUIRED: frozenset[str] = frozenset({})
 _set_leader_name__first_name = LeaderName.__dict__["first_name"].__set__
 _set_leader_name__middle_name = LeaderName.__dict__["middle_name"].__set__
 _set_leader_name__last_name = LeaderName.__dict__["last_name"].__set__
@@ -620,7 +617,7 @@ def _structure_leader_name(_record: Mapping[str, Any], _field: Field) -> LeaderN
     does not know or lacks a required one (the converter then decides; it also redoes the
     record its own way if this raises).
     """
-    if not (_LEADER_NAME_KEYS.issuperset(_record) and _LEADER_NAME_REQUIRED.issubset(_record)):
+    if not _LEADER_NAME_KEYS.issuperset(_record):
         return None
     x_first_name = _record.get("first_name")
     x_middle_name = _record.get("middle_name")

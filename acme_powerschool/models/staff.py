@@ -259,7 +259,6 @@ _STAFF_EMAILS_KEYS = frozenset(
         "work_email",
     }
 )
-_STAFF_EMAILS_REQUIRED: frozenset[str] = frozenset({})
 _set_staff_emails__work_email = StaffEmails.__dict__["work_email"].__set__
 _set_staff_emails__extra = StaffEmails.__dict__["extra"].__set__
 
@@ -269,7 +268,7 @@ def _structure_staff_emails(_record: Mapping[str, Any], _field: Field) -> StaffE
     does not know or lacks a required one (the converter then decides; it also redoes the
     record its own way if this raises).
     """
-    if not (_STAFF_EMAILS_KEYS.issuperset(_record) and _STAFF_EMAILS_REQUIRED.issubset(_record)):
+    if not _STAFF_EMAILS_KEYS.issuperset(_record):
         return None
     x_work_email = _record.get("work_email")
     _self = _new(StaffEmails)
@@ -290,7 +289,6 @@ _STAFF_PHONES_KEYS = frozenset(
         "home_phone",
     }
 )
-_STAFF_PHONES_REQUIRED: frozenset[str] = frozenset({})
 _set_staff_phones__home_phone = StaffPhones.__dict__["home_phone"].__set__
 _set_staff_phones__extra = StaffPhones.__dict__["extra"].__set__
 
@@ -300,7 +298,7 @@ def _structure_staff_phones(_record: Mapping[str, Any], _field: Field) -> StaffP
     does not know or lacks a required one (the converter then decides; it also redoes the
     record its own way if this raises).
     """
-    if not (_STAFF_PHONES_KEYS.issuperset(_record) and _STAFF_PHONES_REQUIRED.issubset(_record)):
+    if not _STAFF_PHONES_KEYS.issuperset(_record):
         return None
     x_home_phone = _record.get("home_phone")
     _self = _new(StaffPhones)
@@ -321,7 +319,6 @@ _SCHOOL_AFFILIATIONS_KEYS = frozenset(
         "school_affiliation",
     }
 )
-_SCHOOL_AFFILIATIONS_REQUIRED: frozenset[str] = frozenset({})
 _set_school_affiliations__school_affiliation = SchoolAffiliations.__dict__[
     "school_affiliation"
 ].__set__
@@ -335,10 +332,7 @@ def _structure_school_affiliations(
     model does not know or lacks a required one (the converter then decides; it also redoes
     the record its own way if this raises).
     """
-    if not (
-        _SCHOOL_AFFILIATIONS_KEYS.issuperset(_record)
-        and _SCHOOL_AFFILIATIONS_REQUIRED.issubset(_record)
-    ):
+    if not _SCHOOL_AFFILIATIONS_KEYS.issuperset(_record):
         return None
     x_school_affiliation = _record.get("school_affiliation")
     _self = _new(SchoolAffiliations)
@@ -359,7 +353,6 @@ _SCHOOL_AFFILIATION_KEYS = frozenset(
         "type",
     }
 )
-_SCHOOL_AFFILIATION_REQUIRED: frozenset[str] = frozenset({})
 _set_school_affiliation__school_id = SchoolAffiliation.__dict__["school_id"].__set__
 _set_school_affiliation__type = SchoolAffiliation.__dict__["type"].__set__
 _set_school_affiliation__status = SchoolAffiliation.__dict__["status"].__set__
@@ -373,10 +366,7 @@ def _structure_school_affiliation(
     model does not know or lacks a required one (the converter then decides; it also redoes
     the record its own way if this raises).
     """
-    if not (
-        _SCHOOL_AFFILIATION_KEYS.issuperset(_record)
-        and _SCHOOL_AFFILIATION_REQUIRED.issubset(_record)
-    ):
+    if not _SCHOOL_AFFILIATION_KEYS.issuperset(_record):
         return None
     x_school_id = _record.get("school_id")
     x_type = _record.get("type")

@@ -867,7 +867,6 @@ _DEMOGRAPHICS_KEYS = frozenset(
         "projected_graduation_year",
     }
 )
-_DEMOGRAPHICS_REQUIRED: frozenset[str] = frozenset({})
 _set_demographics__gender = Demographics.__dict__["gender"].__set__
 _set_demographics__birth_date = Demographics.__dict__["birth_date"].__set__
 _set_demographics__projected_graduation_year = Demographics.__dict__[
@@ -882,7 +881,7 @@ def _structure_demographics(_record: Mapping[str, Any], _field: Field) -> Demogr
     does not know or lacks a required one (the converter then decides; it also redoes the
     record its own way if this raises).
     """
-    if not (_DEMOGRAPHICS_KEYS.issuperset(_record) and _DEMOGRAPHICS_REQUIRED.issubset(_record)):
+    if not _DEMOGRAPHICS_KEYS.issuperset(_record):
         return None
     x_gender = _record.get("gender")
     x_birth_date = _record.get("birth_date")
@@ -930,7 +929,6 @@ _ADDRESSES_KEYS = frozenset(
         "physical",
     }
 )
-_ADDRESSES_REQUIRED: frozenset[str] = frozenset({})
 _set_addresses__physical = Addresses.__dict__["physical"].__set__
 _set_addresses__mailing = Addresses.__dict__["mailing"].__set__
 _set_addresses__home = Addresses.__dict__["home"].__set__
@@ -942,7 +940,7 @@ def _structure_addresses(_record: Mapping[str, Any], _field: Field) -> Addresses
     not know or lacks a required one (the converter then decides; it also redoes the record
     its own way if this raises).
     """
-    if not (_ADDRESSES_KEYS.issuperset(_record) and _ADDRESSES_REQUIRED.issubset(_record)):
+    if not _ADDRESSES_KEYS.issuperset(_record):
         return None
     x_physical = _record.get("physical")
     x_mailing = _record.get("mailing")
@@ -982,7 +980,6 @@ _ADDRESS_KEYS = frozenset(
         "street",
     }
 )
-_ADDRESS_REQUIRED: frozenset[str] = frozenset({})
 _set_address__street = Address.__dict__["street"].__set__
 _set_address__city = Address.__dict__["city"].__set__
 _set_address__state_province = Address.__dict__["state_province"].__set__
@@ -996,7 +993,7 @@ def _structure_address(_record: Mapping[str, Any], _field: Field) -> Address | N
     not know or lacks a required one (the converter then decides; it also redoes the record
     its own way if this raises).
     """
-    if not (_ADDRESS_KEYS.issuperset(_record) and _ADDRESS_REQUIRED.issubset(_record)):
+    if not _ADDRESS_KEYS.issuperset(_record):
         return None
     x_street = _record.get("street")
     x_city = _record.get("city")
@@ -1056,7 +1053,6 @@ _ALERTS_KEYS = frozenset(
         "other",
     }
 )
-_ALERTS_REQUIRED: frozenset[str] = frozenset({})
 _set_alerts__discipline = Alerts.__dict__["discipline"].__set__
 _set_alerts__guardian = Alerts.__dict__["guardian"].__set__
 _set_alerts__medical = Alerts.__dict__["medical"].__set__
@@ -1069,7 +1065,7 @@ def _structure_alerts(_record: Mapping[str, Any], _field: Field) -> Alerts | Non
     not know or lacks a required one (the converter then decides; it also redoes the record
     its own way if this raises).
     """
-    if not (_ALERTS_KEYS.issuperset(_record) and _ALERTS_REQUIRED.issubset(_record)):
+    if not _ALERTS_KEYS.issuperset(_record):
         return None
     x_discipline = _record.get("discipline")
     x_guardian = _record.get("guardian")
@@ -1115,7 +1111,6 @@ _ALERT_KEYS = frozenset(
         "expires_date",
     }
 )
-_ALERT_REQUIRED: frozenset[str] = frozenset({})
 _set_alert__description = Alert.__dict__["description"].__set__
 _set_alert__alert_text = Alert.__dict__["alert_text"].__set__
 _set_alert__expires_date = Alert.__dict__["expires_date"].__set__
@@ -1127,7 +1122,7 @@ def _structure_alert(_record: Mapping[str, Any], _field: Field) -> Alert | None:
     know or lacks a required one (the converter then decides; it also redoes the record its
     own way if this raises).
     """
-    if not (_ALERT_KEYS.issuperset(_record) and _ALERT_REQUIRED.issubset(_record)):
+    if not _ALERT_KEYS.issuperset(_record):
         return None
     x_description = _record.get("description")
     x_alert_text = _record.get("alert_text")
@@ -1168,7 +1163,6 @@ _PHONES_KEYS = frozenset(
         "main",
     }
 )
-_PHONES_REQUIRED: frozenset[str] = frozenset({})
 _set_phones__main = Phones.__dict__["main"].__set__
 _set_phones__fax = Phones.__dict__["fax"].__set__
 _set_phones__home_phone = Phones.__dict__["home_phone"].__set__
@@ -1180,7 +1174,7 @@ def _structure_phones(_record: Mapping[str, Any], _field: Field) -> Phones | Non
     not know or lacks a required one (the converter then decides; it also redoes the record
     its own way if this raises).
     """
-    if not (_PHONES_KEYS.issuperset(_record) and _PHONES_REQUIRED.issubset(_record)):
+    if not _PHONES_KEYS.issuperset(_record):
         return None
     x_main = _record.get("main")
     x_fax = _record.get("fax")
@@ -1217,7 +1211,6 @@ _PHONE_KEYS = frozenset(
         "number",
     }
 )
-_PHONE_REQUIRED: frozenset[str] = frozenset({})
 _set_phone__number = Phone.__dict__["number"].__set__
 _set_phone__extra = Phone.__dict__["extra"].__set__
 
@@ -1227,7 +1220,7 @@ def _structure_phone(_record: Mapping[str, Any], _field: Field) -> Phone | None:
     know or lacks a required one (the converter then decides; it also redoes the record its
     own way if this raises).
     """
-    if not (_PHONE_KEYS.issuperset(_record) and _PHONE_REQUIRED.issubset(_record)):
+    if not _PHONE_KEYS.issuperset(_record):
         return None
     x_number = _record.get("number")
     _self = _new(Phone)
@@ -1261,7 +1254,6 @@ _SCHOOL_ENROLLMENT_KEYS = frozenset(
         "school_number",
     }
 )
-_SCHOOL_ENROLLMENT_REQUIRED: frozenset[str] = frozenset({})
 _set_school_enrollment__enroll_status = SchoolEnrollment.__dict__["enroll_status"].__set__
 _set_school_enrollment__enroll_status_description = SchoolEnrollment.__dict__[
     "enroll_status_description"
@@ -1292,10 +1284,7 @@ def _structure_school_enrollment(
     model does not know or lacks a required one (the converter then decides; it also redoes
     the record its own way if this raises).
     """
-    if not (
-        _SCHOOL_ENROLLMENT_KEYS.issuperset(_record)
-        and _SCHOOL_ENROLLMENT_REQUIRED.issubset(_record)
-    ):
+    if not _SCHOOL_ENROLLMENT_KEYS.issuperset(_record):
         return None
     x_enroll_status = _record.get("enroll_status")
     x_enroll_status_description = _record.get("enroll_status_description")
@@ -1428,7 +1417,6 @@ _FULL_TIME_EQUIVALENCY_KEYS = frozenset(
         "name",
     }
 )
-_FULL_TIME_EQUIVALENCY_REQUIRED: frozenset[str] = frozenset({})
 _set_full_time_equivalency__fteid = FullTimeEquivalency.__dict__["fteid"].__set__
 _set_full_time_equivalency__name = FullTimeEquivalency.__dict__["name"].__set__
 _set_full_time_equivalency__extra = FullTimeEquivalency.__dict__["extra"].__set__
@@ -1441,10 +1429,7 @@ def _structure_full_time_equivalency(
     model does not know or lacks a required one (the converter then decides; it also redoes
     the record its own way if this raises).
     """
-    if not (
-        _FULL_TIME_EQUIVALENCY_KEYS.issuperset(_record)
-        and _FULL_TIME_EQUIVALENCY_REQUIRED.issubset(_record)
-    ):
+    if not _FULL_TIME_EQUIVALENCY_KEYS.issuperset(_record):
         return None
     x_fteid = _record.get("fteid")
     x_name = _record.get("name")
@@ -1474,7 +1459,6 @@ _ETHNICITY_RACE_KEYS = frozenset(
         "scheduling_reporting_ethnicity",
     }
 )
-_ETHNICITY_RACE_REQUIRED: frozenset[str] = frozenset({})
 _set_ethnicity_race__federal_ethnicity = EthnicityRace.__dict__["federal_ethnicity"].__set__
 _set_ethnicity_race__scheduling_reporting_ethnicity = EthnicityRace.__dict__[
     "scheduling_reporting_ethnicity"
@@ -1488,9 +1472,7 @@ def _structure_ethnicity_race(_record: Mapping[str, Any], _field: Field) -> Ethn
     does not know or lacks a required one (the converter then decides; it also redoes the
     record its own way if this raises).
     """
-    if not (
-        _ETHNICITY_RACE_KEYS.issuperset(_record) and _ETHNICITY_RACE_REQUIRED.issubset(_record)
-    ):
+    if not _ETHNICITY_RACE_KEYS.issuperset(_record):
         return None
     x_federal_ethnicity = _record.get("federal_ethnicity")
     x_scheduling_reporting_ethnicity = _record.get("scheduling_reporting_ethnicity")
@@ -1528,7 +1510,6 @@ _RACE_KEYS = frozenset(
         "federal_race_code_category",
     }
 )
-_RACE_REQUIRED: frozenset[str] = frozenset({})
 _set_race__district_race_code = Race.__dict__["district_race_code"].__set__
 _set_race__district_race_code_description = Race.__dict__["district_race_code_description"].__set__
 _set_race__federal_race_code_category = Race.__dict__["federal_race_code_category"].__set__
@@ -1540,7 +1521,7 @@ def _structure_race(_record: Mapping[str, Any], _field: Field) -> Race | None:
     know or lacks a required one (the converter then decides; it also redoes the record its
     own way if this raises).
     """
-    if not (_RACE_KEYS.issuperset(_record) and _RACE_REQUIRED.issubset(_record)):
+    if not _RACE_KEYS.issuperset(_record):
         return None
     x_district_race_code = _record.get("district_race_code")
     x_district_race_code_description = _record.get("district_race_code_description")
@@ -1588,7 +1569,6 @@ _CONTACT_KEYS = frozenset(
         "mother",
     }
 )
-_CONTACT_REQUIRED: frozenset[str] = frozenset({})
 _set_contact__emergency_contact_name1 = Contact.__dict__["emergency_contact_name1"].__set__
 _set_contact__emergency_phone1 = Contact.__dict__["emergency_phone1"].__set__
 _set_contact__emergency_contact_name2 = Contact.__dict__["emergency_contact_name2"].__set__
@@ -1607,7 +1587,7 @@ def _structure_contact(_record: Mapping[str, Any], _field: Field) -> Contact | N
     not know or lacks a required one (the converter then decides; it also redoes the record
     its own way if this raises).
     """
-    if not (_CONTACT_KEYS.issuperset(_record) and _CONTACT_REQUIRED.issubset(_record)):
+    if not _CONTACT_KEYS.issuperset(_record):
         return None
     x_emergency_contact_name1 = _record.get("emergency_contact_name1")
     x_emergency_phone1 = _record.get("emergency_phone1")
@@ -1709,7 +1689,6 @@ _CONTACT_INFO_KEYS = frozenset(
         "email",
     }
 )
-_CONTACT_INFO_REQUIRED: frozenset[str] = frozenset({})
 _set_contact_info__email = ContactInfo.__dict__["email"].__set__
 _set_contact_info__extra = ContactInfo.__dict__["extra"].__set__
 
@@ -1719,7 +1698,7 @@ def _structure_contact_info(_record: Mapping[str, Any], _field: Field) -> Contac
     does not know or lacks a required one (the converter then decides; it also redoes the
     record its own way if this raises).
     """
-    if not (_CONTACT_INFO_KEYS.issuperset(_record) and _CONTACT_INFO_REQUIRED.issubset(_record)):
+    if not _CONTACT_INFO_KEYS.issuperset(_record):
         return None
     x_email = _record.get("email")
     _self = _new(ContactInfo)
@@ -1743,7 +1722,6 @@ _INITIAL_ENROLLMENT_KEYS = frozenset(
         "school_entry_grade_level",
     }
 )
-_INITIAL_ENROLLMENT_REQUIRED: frozenset[str] = frozenset({})
 _set_initial_enrollment__district_entry_date = InitialEnrollment.__dict__[
     "district_entry_date"
 ].__set__
@@ -1764,10 +1742,7 @@ def _structure_initial_enrollment(
     model does not know or lacks a required one (the converter then decides; it also redoes
     the record its own way if this raises).
     """
-    if not (
-        _INITIAL_ENROLLMENT_KEYS.issuperset(_record)
-        and _INITIAL_ENROLLMENT_REQUIRED.issubset(_record)
-    ):
+    if not _INITIAL_ENROLLMENT_KEYS.issuperset(_record):
         return None
     x_district_entry_date = _record.get("district_entry_date")
     x_district_entry_grade_level = _record.get("district_entry_grade_level")
@@ -1813,7 +1788,6 @@ _SCHEDULE_SETUP_KEYS = frozenset(
         "sched_next_year_grade",
     }
 )
-_SCHEDULE_SETUP_REQUIRED: frozenset[str] = frozenset({})
 _set_schedule_setup__home_room = ScheduleSetup.__dict__["home_room"].__set__
 _set_schedule_setup__next_school = ScheduleSetup.__dict__["next_school"].__set__
 _set_schedule_setup__sched_next_year_grade = ScheduleSetup.__dict__["sched_next_year_grade"].__set__
@@ -1825,9 +1799,7 @@ def _structure_schedule_setup(_record: Mapping[str, Any], _field: Field) -> Sche
     does not know or lacks a required one (the converter then decides; it also redoes the
     record its own way if this raises).
     """
-    if not (
-        _SCHEDULE_SETUP_KEYS.issuperset(_record) and _SCHEDULE_SETUP_REQUIRED.issubset(_record)
-    ):
+    if not _SCHEDULE_SETUP_KEYS.issuperset(_record):
         return None
     x_home_room = _record.get("home_room")
     x_next_school = _record.get("next_school")
@@ -1862,7 +1834,6 @@ _FEES_KEYS = frozenset(
         "fee",
     }
 )
-_FEES_REQUIRED: frozenset[str] = frozenset({})
 _set_fees__fee = Fees.__dict__["fee"].__set__
 _set_fees__extra = Fees.__dict__["extra"].__set__
 
@@ -1872,7 +1843,7 @@ def _structure_fees(_record: Mapping[str, Any], _field: Field) -> Fees | None:
     know or lacks a required one (the converter then decides; it also redoes the record its
     own way if this raises).
     """
-    if not (_FEES_KEYS.issuperset(_record) and _FEES_REQUIRED.issubset(_record)):
+    if not _FEES_KEYS.issuperset(_record):
         return None
     x_fee = _record.get("fee")
     _self = _new(Fees)
@@ -1894,7 +1865,6 @@ _FEE_KEYS = frozenset(
         "year_id",
     }
 )
-_FEE_REQUIRED: frozenset[str] = frozenset({})
 _set_fee__id = Fee.__dict__["id"].__set__
 _set_fee__description = Fee.__dict__["description"].__set__
 _set_fee__fee_type_name = Fee.__dict__["fee_type_name"].__set__
@@ -1912,7 +1882,7 @@ def _structure_fee(_record: Mapping[str, Any], _field: Field) -> Fee | None:
     know or lacks a required one (the converter then decides; it also redoes the record its
     own way if this raises).
     """
-    if not (_FEE_KEYS.issuperset(_record) and _FEE_REQUIRED.issubset(_record)):
+    if not _FEE_KEYS.issuperset(_record):
         return None
     x_id = _record.get("id")
     x_description = _record.get("description")
@@ -1983,7 +1953,6 @@ _LUNCH_KEYS = frozenset(
         "status",
     }
 )
-_LUNCH_REQUIRED: frozenset[str] = frozenset({})
 _set_lunch__balance_1 = Lunch.__dict__["balance_1"].__set__
 _set_lunch__balance_2 = Lunch.__dict__["balance_2"].__set__
 _set_lunch__balance_3 = Lunch.__dict__["balance_3"].__set__
@@ -1999,7 +1968,7 @@ def _structure_lunch(_record: Mapping[str, Any], _field: Field) -> Lunch | None:
     know or lacks a required one (the converter then decides; it also redoes the record its
     own way if this raises).
     """
-    if not (_LUNCH_KEYS.issuperset(_record) and _LUNCH_REQUIRED.issubset(_record)):
+    if not _LUNCH_KEYS.issuperset(_record):
         return None
     x_balance_1 = _record.get("balance_1")
     x_balance_2 = _record.get("balance_2")
@@ -2052,7 +2021,6 @@ _EXTENSION_DATA_KEYS = frozenset(
         "_table_extension",
     }
 )
-_EXTENSION_DATA_REQUIRED: frozenset[str] = frozenset({})
 _set_extension_data__table_extension = ExtensionData.__dict__["table_extension"].__set__
 _set_extension_data__extra = ExtensionData.__dict__["extra"].__set__
 
@@ -2062,9 +2030,7 @@ def _structure_extension_data(_record: Mapping[str, Any], _field: Field) -> Exte
     does not know or lacks a required one (the converter then decides; it also redoes the
     record its own way if this raises).
     """
-    if not (
-        _EXTENSION_DATA_KEYS.issuperset(_record) and _EXTENSION_DATA_REQUIRED.issubset(_record)
-    ):
+    if not _EXTENSION_DATA_KEYS.issuperset(_record):
         return None
     x_table_extension = _record.get("_table_extension")
     _self = _new(ExtensionData)
@@ -2085,7 +2051,6 @@ _TABLE_EXTENSION_KEYS = frozenset(
         "recordFound",
     }
 )
-_TABLE_EXTENSION_REQUIRED: frozenset[str] = frozenset({})
 _set_table_extension__name = TableExtension.__dict__["name"].__set__
 _set_table_extension__record_found = TableExtension.__dict__["record_found"].__set__
 _set_table_extension__field = TableExtension.__dict__["field"].__set__
@@ -2097,9 +2062,7 @@ def _structure_table_extension(_record: Mapping[str, Any], _field: Field) -> Tab
     does not know or lacks a required one (the converter then decides; it also redoes the
     record its own way if this raises).
     """
-    if not (
-        _TABLE_EXTENSION_KEYS.issuperset(_record) and _TABLE_EXTENSION_REQUIRED.issubset(_record)
-    ):
+    if not _TABLE_EXTENSION_KEYS.issuperset(_record):
         return None
     x_name = _record.get("name")
     x_record_found = _record.get("recordFound")
@@ -2133,7 +2096,6 @@ _EXTENSION_FIELD_KEYS = frozenset(
         "value",
     }
 )
-_EXTENSION_FIELD_REQUIRED: frozenset[str] = frozenset({})
 _set_extension_field__name = ExtensionField.__dict__["name"].__set__
 _set_extension_field__type = ExtensionField.__dict__["type"].__set__
 _set_extension_field__value = ExtensionField.__dict__["value"].__set__
@@ -2145,9 +2107,7 @@ def _structure_extension_field(_record: Mapping[str, Any], _field: Field) -> Ext
     does not know or lacks a required one (the converter then decides; it also redoes the
     record its own way if this raises).
     """
-    if not (
-        _EXTENSION_FIELD_KEYS.issuperset(_record) and _EXTENSION_FIELD_REQUIRED.issubset(_record)
-    ):
+    if not _EXTENSION_FIELD_KEYS.issuperset(_record):
         return None
     x_name = _record.get("name")
     x_type = _record.get("type")
@@ -2201,7 +2161,6 @@ _STUDENT_WRITE_KEYS = frozenset(
         "student_username",
     }
 )
-_STUDENT_WRITE_REQUIRED: frozenset[str] = frozenset({})
 _set_student_write__client_uid = StudentWrite.__dict__["client_uid"].__set__
 _set_student_write__action = StudentWrite.__dict__["action"].__set__
 _set_student_write__id = StudentWrite.__dict__["id"].__set__
@@ -2226,7 +2185,7 @@ def _structure_student_write(_record: Mapping[str, Any], _field: Field) -> Stude
     does not know or lacks a required one (the converter then decides; it also redoes the
     record its own way if this raises).
     """
-    if not (_STUDENT_WRITE_KEYS.issuperset(_record) and _STUDENT_WRITE_REQUIRED.issubset(_record)):
+    if not _STUDENT_WRITE_KEYS.issuperset(_record):
         return None
     x_client_uid = _record.get("client_uid")
     x_action = _record.get("action")

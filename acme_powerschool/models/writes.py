@@ -154,7 +154,6 @@ _WRITE_RESULT_KEYS = frozenset(
         "update_count",
     }
 )
-_WRITE_RESULT_REQUIRED: frozenset[str] = frozenset({})
 _set_write_result__insert_count = WriteResult.__dict__["insert_count"].__set__
 _set_write_result__update_count = WriteResult.__dict__["update_count"].__set__
 _set_write_result__delete_count = WriteResult.__dict__["delete_count"].__set__
@@ -167,7 +166,7 @@ def _structure_write_result(_record: Mapping[str, Any], _field: Field) -> WriteR
     does not know or lacks a required one (the converter then decides; it also redoes the
     record its own way if this raises).
     """
-    if not (_WRITE_RESULT_KEYS.issuperset(_record) and _WRITE_RESULT_REQUIRED.issubset(_record)):
+    if not _WRITE_RESULT_KEYS.issuperset(_record):
         return None
     x_insert_count = _record.get("insert_count")
     x_update_count = _record.get("update_count")
@@ -330,7 +329,6 @@ _WRITE_ERRORS_KEYS = frozenset(
         "error",
     }
 )
-_WRITE_ERRORS_REQUIRED: frozenset[str] = frozenset({})
 _set_write_errors__error = WriteErrors.__dict__["error"].__set__
 _set_write_errors__extra = WriteErrors.__dict__["extra"].__set__
 
@@ -340,7 +338,7 @@ def _structure_write_errors(_record: Mapping[str, Any], _field: Field) -> WriteE
     does not know or lacks a required one (the converter then decides; it also redoes the
     record its own way if this raises).
     """
-    if not (_WRITE_ERRORS_KEYS.issuperset(_record) and _WRITE_ERRORS_REQUIRED.issubset(_record)):
+    if not _WRITE_ERRORS_KEYS.issuperset(_record):
         return None
     x_error = _record.get("error")
     _self = _new(WriteErrors)
@@ -358,7 +356,6 @@ _WRITE_ERROR_KEYS = frozenset(
         "field",
     }
 )
-_WRITE_ERROR_REQUIRED: frozenset[str] = frozenset({})
 _set_write_error__field = WriteError.__dict__["field"].__set__
 _set_write_error__error_code = WriteError.__dict__["error_code"].__set__
 _set_write_error__error_description = WriteError.__dict__["error_description"].__set__
@@ -370,7 +367,7 @@ def _structure_write_error(_record: Mapping[str, Any], _field: Field) -> WriteEr
     does not know or lacks a required one (the converter then decides; it also redoes the
     record its own way if this raises).
     """
-    if not (_WRITE_ERROR_KEYS.issuperset(_record) and _WRITE_ERROR_REQUIRED.issubset(_record)):
+    if not _WRITE_ERROR_KEYS.issuperset(_record):
         return None
     x_field = _record.get("field")
     x_error_code = _record.get("error_code")
@@ -409,7 +406,6 @@ _WRITE_WARNINGS_KEYS = frozenset(
         "warning",
     }
 )
-_WRITE_WARNINGS_REQUIRED: frozenset[str] = frozenset({})
 _set_write_warnings__warning = WriteWarnings.__dict__["warning"].__set__
 _set_write_warnings__extra = WriteWarnings.__dict__["extra"].__set__
 
@@ -419,9 +415,7 @@ def _structure_write_warnings(_record: Mapping[str, Any], _field: Field) -> Writ
     does not know or lacks a required one (the converter then decides; it also redoes the
     record its own way if this raises).
     """
-    if not (
-        _WRITE_WARNINGS_KEYS.issuperset(_record) and _WRITE_WARNINGS_REQUIRED.issubset(_record)
-    ):
+    if not _WRITE_WARNINGS_KEYS.issuperset(_record):
         return None
     x_warning = _record.get("warning")
     _self = _new(WriteWarnings)
@@ -439,7 +433,6 @@ _WRITE_WARNING_KEYS = frozenset(
         "warning_description",
     }
 )
-_WRITE_WARNING_REQUIRED: frozenset[str] = frozenset({})
 _set_write_warning__field = WriteWarning.__dict__["field"].__set__
 _set_write_warning__warning_code = WriteWarning.__dict__["warning_code"].__set__
 _set_write_warning__warning_description = WriteWarning.__dict__["warning_description"].__set__
@@ -451,7 +444,7 @@ def _structure_write_warning(_record: Mapping[str, Any], _field: Field) -> Write
     does not know or lacks a required one (the converter then decides; it also redoes the
     record its own way if this raises).
     """
-    if not (_WRITE_WARNING_KEYS.issuperset(_record) and _WRITE_WARNING_REQUIRED.issubset(_record)):
+    if not _WRITE_WARNING_KEYS.issuperset(_record):
         return None
     x_field = _record.get("field")
     x_warning_code = _record.get("warning_code")
