@@ -344,7 +344,7 @@ class _ModelHook:
         if self.fast is not None:
             try:
                 record = self.fast(value, self.fields)
-            except Exception:
+            except Exception:  # the general loop below makes the error, with its message
                 record = None
             if record is not None:
                 return record
