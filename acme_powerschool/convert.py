@@ -10,9 +10,11 @@ Quirks answered (fact sheet §3.2, §3.3, §4.3, §5.5):
   envelope keys starting with `@` (`@expansions`, `@extensions`) are dropped.
 
 Speed: each generated model module has a STRUCTURE table of functions codegen wrote, which
-build a regular record without a hook call per field; they hand every value that is not
-already regular (and every record with unknown or missing keys) back to the hooks here, so
-the results are the same either way (a hypothesis test compares them).
+build a regular record without a hook call per field (nested models by their own generated
+function, instances without __init__); they hand every value that is not already regular back
+to the hooks here (`_Fields`), and every record with unknown or missing keys, or on which they
+raise, to the general loop here, so the results and errors are the same either way (a
+hypothesis test compares them).
 """
 
 from __future__ import annotations
@@ -275,21 +277,49 @@ def _structure_mapping(value: Any, _: Any) -> dict[str, Any]:
 FieldPlans = dict[str, tuple[str, Hook, Any]]
 """JSON key -> (attribute name, the converter's hook, the attribute's type)."""
 
-
-def _field_plans(converter: cattrs.Converter, cls: Any) -> tuple[FieldPlans, bool]:
-    """The hook of every field by JSON key, and whether the model keeps unknown ones in
-    `extra`."""
-    plans: FieldPlans = {}
-    keeps_extra = False
-    for field in attrs.fields(cls):
-        if field.name == "extra":
-            keeps_extra = True
-            continue
-        plans[wire_key(field)] = (field.name, converter.get_structure_hook(field.type), field.type)
-    return plans, keeps_extra
+Fast = Callable[[Mapping[str, Any], "_Fields"], Any]
+"""A model's generated structure function: a regular record in, the instance out (or None)."""
 
 
-def _generated_structure(cls: Any) -> Callable[[Mapping[str, Any], Hook], Any] | None:
+class _Fields:
+    """The hook of every model field of one converter, by model and JSON key. The generated
+    structure functions call it (`field(cls, key, raw)`) for each value that is not already
+    regular, nested models' functions included, so this converter decides every quirk."""
+
+    def __init__(self, converter: cattrs.Converter) -> None:
+        self._converter = converter
+        self._plans: dict[Any, tuple[FieldPlans, bool]] = {}
+
+    def plans(self, cls: Any) -> tuple[FieldPlans, bool]:
+        """The hook of every field of `cls` by JSON key, and whether the model keeps unknown
+        ones in `extra` (computed once per model)."""
+        found = self._plans.get(cls)
+        if found is None:
+            attrs.resolve_types(cls)
+            by_key: FieldPlans = {}
+            keeps_extra = False
+            for field in attrs.fields(cls):
+                if field.name == "extra":
+                    keeps_extra = True
+                    continue
+                hook = self._converter.get_structure_hook(field.type)
+                by_key[wire_key(field)] = (field.name, hook, field.type)
+            found = self._plans[cls] = (by_key, keeps_extra)
+        return found
+
+    def __call__(self, cls: Any, key: str, raw: Any) -> Any:
+        """One field through this converter's hook; errors name the model and the key."""
+        plans = self._plans.get(cls)
+        _, hook, field_type = (plans or self.plans(cls))[0][key]
+        try:
+            return hook(raw, field_type)
+        except UnknownFieldError:
+            raise
+        except Exception as exc:
+            raise ValueError(f"{cls.__name__}.{key}: {exc}") from exc
+
+
+def _generated_structure(cls: Any) -> Fast | None:
     """The structure function codegen wrote for `cls` (its module's STRUCTURE table), if any.
     It takes regular records only and hands every irregular value back to this converter."""
     table = getattr(sys.modules.get(cls.__module__), "STRUCTURE", None)
@@ -298,30 +328,24 @@ def _generated_structure(cls: Any) -> Callable[[Mapping[str, Any], Hook], Any] |
 
 @attrs.frozen
 class _ModelHook:
-    """The structure hook of one model: its generated function first, the field hooks for
-    everything that function hands back, the general loop for irregular records."""
+    """The structure hook of one model: its generated function first (which hands irregular
+    values back to `fields`), the general loop for irregular records and for every error."""
 
     cls: Any
+    fields: _Fields
     by_key: FieldPlans
     keeps_extra: bool
     strict: bool
-    fast: Callable[[Mapping[str, Any], Hook], Any] | None
-
-    def field(self, key: str, raw: Any) -> Any:
-        """One field through this converter's hook; errors name the model and the key."""
-        _, hook, field_type = self.by_key[key]
-        try:
-            return hook(raw, field_type)
-        except UnknownFieldError:
-            raise
-        except Exception as exc:
-            raise ValueError(f"{self.cls.__name__}.{key}: {exc}") from exc
+    fast: Fast | None
 
     def __call__(self, value: Any, _: Any) -> Any:
         if type(value) is not dict and not isinstance(value, Mapping):
             raise TypeError(f"{self.cls.__name__}: expected an object, got {type(value).__name__}")
         if self.fast is not None:
-            record = self.fast(value, self.field)
+            try:
+                record = self.fast(value, self.fields)
+            except Exception:  # the general loop below makes the error, with its message
+                record = None
             if record is not None:
                 return record
         return self.general(value)
@@ -332,7 +356,7 @@ class _ModelHook:
         for key, raw in value.items():
             plan = self.by_key.get(key)
             if plan is not None:
-                kwargs[plan[0]] = self.field(key, raw)
+                kwargs[plan[0]] = self.fields(self.cls, key, raw)
             elif isinstance(key, str) and not key.startswith("@"):
                 if self.strict:
                     raise UnknownFieldError(f"{self.cls.__name__}: unknown field {key!r}")
@@ -348,11 +372,12 @@ class _ModelHook:
 def _model_factory(
     converter: cattrs.Converter, strict: bool, generated: bool
 ) -> Callable[[Any], Hook]:
+    fields = _Fields(converter)
+
     def factory(cls: Any) -> Hook:
-        attrs.resolve_types(cls)
-        by_key, keeps_extra = _field_plans(converter, cls)
+        by_key, keeps_extra = fields.plans(cls)
         fast = _generated_structure(cls) if generated else None
-        return _ModelHook(cls, by_key, keeps_extra, strict, fast)
+        return _ModelHook(cls, fields, by_key, keeps_extra, strict, fast)
 
     return factory
 

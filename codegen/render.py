@@ -10,7 +10,7 @@ import re
 import subprocess
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +149,9 @@ class Renderer:
                     owner = self.owner.get(name)
                     if owner and name not in local:
                         foreign.setdefault(owner, set()).add(name)
+                if field.type in self.owner and field.type not in local:
+                    # a nested model's generated function, called directly (see _fast_value)
+                    foreign[self.owner[field.type]].add(structure_function(field.type))
         aliases = [
             (expansion_alias(name), values)
             for name, (module, values) in sorted(self.expansions.items())
@@ -167,7 +170,7 @@ class Renderer:
             exports=exports,
             fields=_field_views,
             narrowable=self.narrowable,
-            structure=_structure_views,
+            structure=lambda model: _structure_views(model, self.owner),
             offered=self.offered,
         )
 
@@ -467,11 +470,21 @@ _FAST_TYPES = {"str": "str", "int": "int", "id": "int", "bool": "bool"}
 """Spec types whose regular value is exactly one Python type: taken as it is, no hook."""
 
 
-def _fast_value(field: FieldSpec) -> str:
+def _snake(model: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", model).lower()
+
+
+def structure_function(model: str) -> str:
+    """The name of a model's generated structure function."""
+    return f"_structure_{_snake(model)}"
+
+
+def _fast_value(model: str, field: FieldSpec, nested: bool) -> str:
     """The expression for one field in a model's generated structure function: the value as
-    it is when it is already regular, else the converter's own hook for the field (`_field`)."""
+    it is when it is already regular, a nested model's own generated function called directly
+    (`nested`), else the converter's own hook for the field (`_field`)."""
     local = f"x_{field.name}"
-    slow = f"_field({_pyrepr(field.key)}, {local})"
+    slow = f"_field({model}, {_pyrepr(field.key)}, {local})"
     exact = _FAST_TYPES.get(field.type)
     if exact == "str" and not field.required:
         return f"({local} or None) if type({local}) is str else None if {local} is None else {slow}"
@@ -480,22 +493,45 @@ def _fast_value(field: FieldSpec) -> str:
         if not field.required:
             regular += f" or {local} is None"
         return f"{local} if {regular} else {slow}"
+    if nested:
+        # A model instance is always true: `or` falls back only when the nested function
+        # returned None (an irregular nested record) or the value is not an object at all.
+        nested_call = f"{structure_function(field.type)}({local}, _field)"
+        value = f"(type({local}) is dict and {nested_call}) or {slow}"
+    elif field.type == "date":
+        value = (
+            f"datetime.date.fromisoformat({local}) if type({local}) is str and len({local}) == 10"
+            f" else {slow}"
+        )
+    else:
+        value = slow
     if field.required:
-        return slow
+        return value
     empty = "()" if _LIST.match(field.type) else "None"
-    return f"{empty} if {local} is None else {slow}"
+    return f"{empty} if {local} is None else {value}"
 
 
-def _structure_views(model: ModelSpec) -> dict[str, Any]:
-    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", model.name).lower()
+def _structure_views(model: ModelSpec, models: Collection[str]) -> dict[str, Any]:
+    """What the template needs for one model's structure function; `models` are the names of
+    every model (a field of one of those types is structured by its own function)."""
+    snake = _snake(model.name)
     return {
-        "function": f"_structure_{snake}",
+        "function": structure_function(model.name),
         "known": f"_{snake.upper()}_KEYS",
         "required": f"_{snake.upper()}_REQUIRED",
         "all_keys": sorted(f.key for f in model.fields),
         "required_keys": sorted(f.key for f in model.fields if f.required),
-        "fields": [(f, _fast_value(f)) for f in model.fields],
+        "fields": [
+            (f, _setter(model.name, f.name), _fast_value(model.name, f, f.type in models))
+            for f in model.fields
+        ],
+        "extra": _setter(model.name, "extra"),
     }
+
+
+def _setter(model: str, field: str) -> str:
+    """The module-level name of a model field's slot setter."""
+    return f"_set_{_snake(model)}__{field}"
 
 
 def _typing_imports(text: str) -> set[str]:

@@ -39,7 +39,7 @@ def one_or_many(value: Any) -> list[Any]:
 def _records(value: Any, where: str) -> list[Record]:
     records = one_or_many(value)
     for record in records:
-        if not isinstance(record, Mapping):
+        if type(record) is not dict and not isinstance(record, Mapping):  # dict: skip the ABC
             raise ResponseFormatError(f"{where}: expected objects, got {type(record).__name__}")
     return records
 

@@ -12,8 +12,9 @@ __all__ = [
     "Metadata",
 ]
 
-Field = Callable[[str, Any], Any]
-"""The converter's own hook for one field, by JSON key (convert.py owns every quirk)."""
+Field = Callable[[type, str, Any], Any]
+"""The converter's own hook for one field of a model, by JSON key (convert.py owns every
+quirk)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -68,6 +69,13 @@ class Metadata:
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
 
+_new = object.__new__
+# The structure functions below build a record with `_new` and each field's slot setter
+# (`_set_<model>__<field>`), setting every field, defaults too, without calling __init__: the
+# same instance, twice as fast, as these frozen classes have no validators, converters or
+# __attrs_post_init__ (a test checks).
+
+
 _METADATA_KEYS = frozenset(
     {
         "course_max_page_size",
@@ -94,14 +102,41 @@ _METADATA_KEYS = frozenset(
         "term_max_page_size",
     }
 )
-_METADATA_REQUIRED: frozenset[str] = frozenset({})
+_set_metadata__powerschool_version = Metadata.__dict__["powerschool_version"].__set__
+_set_metadata__powerteacher_version = Metadata.__dict__["powerteacher_version"].__set__
+_set_metadata__mobile_api_version = Metadata.__dict__["mobile_api_version"].__set__
+_set_metadata__state_reporting_version = Metadata.__dict__["state_reporting_version"].__set__
+_set_metadata__state = Metadata.__dict__["state"].__set__
+_set_metadata__district_timezone = Metadata.__dict__["district_timezone"].__set__
+_set_metadata__district_uuid = Metadata.__dict__["district_uuid"].__set__
+_set_metadata__plugin_id = Metadata.__dict__["plugin_id"].__set__
+_set_metadata__machine_uptime = Metadata.__dict__["machine_uptime"].__set__
+_set_metadata__powerschool_uptime = Metadata.__dict__["powerschool_uptime"].__set__
+_set_metadata__course_max_page_size = Metadata.__dict__["course_max_page_size"].__set__
+_set_metadata__school_max_page_size = Metadata.__dict__["school_max_page_size"].__set__
+_set_metadata__section_max_page_size = Metadata.__dict__["section_max_page_size"].__set__
+_set_metadata__section_enrollment_max_page_size = Metadata.__dict__[
+    "section_enrollment_max_page_size"
+].__set__
+_set_metadata__staff_max_page_size = Metadata.__dict__["staff_max_page_size"].__set__
+_set_metadata__student_max_page_size = Metadata.__dict__["student_max_page_size"].__set__
+_set_metadata__term_max_page_size = Metadata.__dict__["term_max_page_size"].__set__
+_set_metadata__schema_table_query_max_page_size = Metadata.__dict__[
+    "schema_table_query_max_page_size"
+].__set__
+_set_metadata__sso_enabled_admin = Metadata.__dict__["sso_enabled_admin"].__set__
+_set_metadata__sso_enabled_guardian = Metadata.__dict__["sso_enabled_guardian"].__set__
+_set_metadata__sso_enabled_student = Metadata.__dict__["sso_enabled_student"].__set__
+_set_metadata__sso_enabled_teacher = Metadata.__dict__["sso_enabled_teacher"].__set__
+_set_metadata__extra = Metadata.__dict__["extra"].__set__
 
 
 def _structure_metadata(_record: Mapping[str, Any], _field: Field) -> Metadata | None:
     """A regular Metadata record without a hook per field; None when it has a key the model does
-    not know or lacks a required one (the converter then decides).
+    not know or lacks a required one (the converter then decides; it also redoes the record
+    its own way if this raises).
     """
-    if not (_METADATA_KEYS.issuperset(_record) and _METADATA_REQUIRED.issubset(_record)):
+    if not _METADATA_KEYS.issuperset(_record):
         return None
     x_powerschool_version = _record.get("powerschool_version")
     x_powerteacher_version = _record.get("powerteacher_version")
@@ -125,94 +160,165 @@ def _structure_metadata(_record: Mapping[str, Any], _field: Field) -> Metadata |
     x_sso_enabled_guardian = _record.get("sso_enabled_guardian")
     x_sso_enabled_student = _record.get("sso_enabled_student")
     x_sso_enabled_teacher = _record.get("sso_enabled_teacher")
-    return Metadata(
-        powerschool_version=(x_powerschool_version or None)
+    _self = _new(Metadata)
+    _set_metadata__powerschool_version(
+        _self,
+        (x_powerschool_version or None)
         if type(x_powerschool_version) is str
         else None
         if x_powerschool_version is None
-        else _field("powerschool_version", x_powerschool_version),
-        powerteacher_version=(x_powerteacher_version or None)
+        else _field(Metadata, "powerschool_version", x_powerschool_version),
+    )
+    _set_metadata__powerteacher_version(
+        _self,
+        (x_powerteacher_version or None)
         if type(x_powerteacher_version) is str
         else None
         if x_powerteacher_version is None
-        else _field("powerteacher_version", x_powerteacher_version),
-        mobile_api_version=(x_mobile_api_version or None)
+        else _field(Metadata, "powerteacher_version", x_powerteacher_version),
+    )
+    _set_metadata__mobile_api_version(
+        _self,
+        (x_mobile_api_version or None)
         if type(x_mobile_api_version) is str
         else None
         if x_mobile_api_version is None
-        else _field("mobile_api_version", x_mobile_api_version),
-        state_reporting_version=(x_state_reporting_version or None)
+        else _field(Metadata, "mobile_api_version", x_mobile_api_version),
+    )
+    _set_metadata__state_reporting_version(
+        _self,
+        (x_state_reporting_version or None)
         if type(x_state_reporting_version) is str
         else None
         if x_state_reporting_version is None
-        else _field("state_reporting_version", x_state_reporting_version),
-        state=(x_state or None)
+        else _field(Metadata, "state_reporting_version", x_state_reporting_version),
+    )
+    _set_metadata__state(
+        _self,
+        (x_state or None)
         if type(x_state) is str
         else None
         if x_state is None
-        else _field("state", x_state),
-        district_timezone=(x_district_timezone or None)
+        else _field(Metadata, "state", x_state),
+    )
+    _set_metadata__district_timezone(
+        _self,
+        (x_district_timezone or None)
         if type(x_district_timezone) is str
         else None
         if x_district_timezone is None
-        else _field("district_timezone", x_district_timezone),
-        district_uuid=(x_district_uuid or None)
+        else _field(Metadata, "district_timezone", x_district_timezone),
+    )
+    _set_metadata__district_uuid(
+        _self,
+        (x_district_uuid or None)
         if type(x_district_uuid) is str
         else None
         if x_district_uuid is None
-        else _field("district_uuid", x_district_uuid),
-        plugin_id=x_plugin_id
+        else _field(Metadata, "district_uuid", x_district_uuid),
+    )
+    _set_metadata__plugin_id(
+        _self,
+        x_plugin_id
         if type(x_plugin_id) is int or x_plugin_id is None
-        else _field("plugin_id", x_plugin_id),
-        machine_uptime=(x_machine_uptime or None)
+        else _field(Metadata, "plugin_id", x_plugin_id),
+    )
+    _set_metadata__machine_uptime(
+        _self,
+        (x_machine_uptime or None)
         if type(x_machine_uptime) is str
         else None
         if x_machine_uptime is None
-        else _field("machine_uptime", x_machine_uptime),
-        powerschool_uptime=(x_powerschool_uptime or None)
+        else _field(Metadata, "machine_uptime", x_machine_uptime),
+    )
+    _set_metadata__powerschool_uptime(
+        _self,
+        (x_powerschool_uptime or None)
         if type(x_powerschool_uptime) is str
         else None
         if x_powerschool_uptime is None
-        else _field("powerschool_uptime", x_powerschool_uptime),
-        course_max_page_size=x_course_max_page_size
+        else _field(Metadata, "powerschool_uptime", x_powerschool_uptime),
+    )
+    _set_metadata__course_max_page_size(
+        _self,
+        x_course_max_page_size
         if type(x_course_max_page_size) is int or x_course_max_page_size is None
-        else _field("course_max_page_size", x_course_max_page_size),
-        school_max_page_size=x_school_max_page_size
+        else _field(Metadata, "course_max_page_size", x_course_max_page_size),
+    )
+    _set_metadata__school_max_page_size(
+        _self,
+        x_school_max_page_size
         if type(x_school_max_page_size) is int or x_school_max_page_size is None
-        else _field("school_max_page_size", x_school_max_page_size),
-        section_max_page_size=x_section_max_page_size
+        else _field(Metadata, "school_max_page_size", x_school_max_page_size),
+    )
+    _set_metadata__section_max_page_size(
+        _self,
+        x_section_max_page_size
         if type(x_section_max_page_size) is int or x_section_max_page_size is None
-        else _field("section_max_page_size", x_section_max_page_size),
-        section_enrollment_max_page_size=x_section_enrollment_max_page_size
+        else _field(Metadata, "section_max_page_size", x_section_max_page_size),
+    )
+    _set_metadata__section_enrollment_max_page_size(
+        _self,
+        x_section_enrollment_max_page_size
         if type(x_section_enrollment_max_page_size) is int
         or x_section_enrollment_max_page_size is None
-        else _field("section_enrollment_max_page_size", x_section_enrollment_max_page_size),
-        staff_max_page_size=x_staff_max_page_size
+        else _field(
+            Metadata, "section_enrollment_max_page_size", x_section_enrollment_max_page_size
+        ),
+    )
+    _set_metadata__staff_max_page_size(
+        _self,
+        x_staff_max_page_size
         if type(x_staff_max_page_size) is int or x_staff_max_page_size is None
-        else _field("staff_max_page_size", x_staff_max_page_size),
-        student_max_page_size=x_student_max_page_size
+        else _field(Metadata, "staff_max_page_size", x_staff_max_page_size),
+    )
+    _set_metadata__student_max_page_size(
+        _self,
+        x_student_max_page_size
         if type(x_student_max_page_size) is int or x_student_max_page_size is None
-        else _field("student_max_page_size", x_student_max_page_size),
-        term_max_page_size=x_term_max_page_size
+        else _field(Metadata, "student_max_page_size", x_student_max_page_size),
+    )
+    _set_metadata__term_max_page_size(
+        _self,
+        x_term_max_page_size
         if type(x_term_max_page_size) is int or x_term_max_page_size is None
-        else _field("term_max_page_size", x_term_max_page_size),
-        schema_table_query_max_page_size=x_schema_table_query_max_page_size
+        else _field(Metadata, "term_max_page_size", x_term_max_page_size),
+    )
+    _set_metadata__schema_table_query_max_page_size(
+        _self,
+        x_schema_table_query_max_page_size
         if type(x_schema_table_query_max_page_size) is int
         or x_schema_table_query_max_page_size is None
-        else _field("schema_table_query_max_page_size", x_schema_table_query_max_page_size),
-        sso_enabled_admin=x_sso_enabled_admin
-        if type(x_sso_enabled_admin) is bool or x_sso_enabled_admin is None
-        else _field("sso_enabled_admin", x_sso_enabled_admin),
-        sso_enabled_guardian=x_sso_enabled_guardian
-        if type(x_sso_enabled_guardian) is bool or x_sso_enabled_guardian is None
-        else _field("sso_enabled_guardian", x_sso_enabled_guardian),
-        sso_enabled_student=x_sso_enabled_student
-        if type(x_sso_enabled_student) is bool or x_sso_enabled_student is None
-        else _field("sso_enabled_student", x_sso_enabled_student),
-        sso_enabled_teacher=x_sso_enabled_teacher
-        if type(x_sso_enabled_teacher) is bool or x_sso_enabled_teacher is None
-        else _field("sso_enabled_teacher", x_sso_enabled_teacher),
+        else _field(
+            Metadata, "schema_table_query_max_page_size", x_schema_table_query_max_page_size
+        ),
     )
+    _set_metadata__sso_enabled_admin(
+        _self,
+        x_sso_enabled_admin
+        if type(x_sso_enabled_admin) is bool or x_sso_enabled_admin is None
+        else _field(Metadata, "sso_enabled_admin", x_sso_enabled_admin),
+    )
+    _set_metadata__sso_enabled_guardian(
+        _self,
+        x_sso_enabled_guardian
+        if type(x_sso_enabled_guardian) is bool or x_sso_enabled_guardian is None
+        else _field(Metadata, "sso_enabled_guardian", x_sso_enabled_guardian),
+    )
+    _set_metadata__sso_enabled_student(
+        _self,
+        x_sso_enabled_student
+        if type(x_sso_enabled_student) is bool or x_sso_enabled_student is None
+        else _field(Metadata, "sso_enabled_student", x_sso_enabled_student),
+    )
+    _set_metadata__sso_enabled_teacher(
+        _self,
+        x_sso_enabled_teacher
+        if type(x_sso_enabled_teacher) is bool or x_sso_enabled_teacher is None
+        else _field(Metadata, "sso_enabled_teacher", x_sso_enabled_teacher),
+    )
+    _set_metadata__extra(_self, {})
+    return _self
 
 
 STRUCTURE: dict[type, Callable[[Mapping[str, Any], Field], Any]] = {

@@ -18,8 +18,9 @@ __all__ = [
     "SectionRosterRow",
 ]
 
-Field = Callable[[str, Any], Any]
-"""The converter's own hook for one field, by JSON key (convert.py owns every quirk)."""
+Field = Callable[[type, str, Any], Any]
+"""The converter's own hook for one field of a model, by JSON key (convert.py owns every
+quirk)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -78,6 +79,13 @@ class SectionRosterRow:
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
 
+_new = object.__new__
+# The structure functions below build a record with `_new` and each field's slot setter
+# (`_set_<model>__<field>`), setting every field, defaults too, without calling __init__: the
+# same instance, twice as fast, as these frozen classes have no validators, converters or
+# __attrs_post_init__ (a test checks).
+
+
 _FLAT_STUDENT_ROW_KEYS = frozenset(
     {
         "_id",
@@ -94,11 +102,20 @@ _FLAT_STUDENT_ROW_REQUIRED: frozenset[str] = frozenset(
         "dcid",
     }
 )
+_set_flat_student_row__dcid = FlatStudentRow.__dict__["dcid"].__set__
+_set_flat_student_row__student_number = FlatStudentRow.__dict__["student_number"].__set__
+_set_flat_student_row__first_name = FlatStudentRow.__dict__["first_name"].__set__
+_set_flat_student_row__last_name = FlatStudentRow.__dict__["last_name"].__set__
+_set_flat_student_row__school_name = FlatStudentRow.__dict__["school_name"].__set__
+_set_flat_student_row__core_table = FlatStudentRow.__dict__["core_table"].__set__
+_set_flat_student_row__core_id = FlatStudentRow.__dict__["core_id"].__set__
+_set_flat_student_row__extra = FlatStudentRow.__dict__["extra"].__set__
 
 
 def _structure_flat_student_row(_record: Mapping[str, Any], _field: Field) -> FlatStudentRow | None:
     """A regular FlatStudentRow record without a hook per field; None when it has a key the model
-    does not know or lacks a required one (the converter then decides).
+    does not know or lacks a required one (the converter then decides; it also redoes the
+    record its own way if this raises).
     """
     if not (
         _FLAT_STUDENT_ROW_KEYS.issuperset(_record) and _FLAT_STUDENT_ROW_REQUIRED.issubset(_record)
@@ -111,35 +128,56 @@ def _structure_flat_student_row(_record: Mapping[str, Any], _field: Field) -> Fl
     x_school_name = _record.get("school_name")
     x_core_table = _record.get("_name")
     x_core_id = _record.get("_id")
-    return FlatStudentRow(
-        dcid=x_dcid if type(x_dcid) is int else _field("dcid", x_dcid),
-        student_number=x_student_number
+    _self = _new(FlatStudentRow)
+    _set_flat_student_row__dcid(
+        _self, x_dcid if type(x_dcid) is int else _field(FlatStudentRow, "dcid", x_dcid)
+    )
+    _set_flat_student_row__student_number(
+        _self,
+        x_student_number
         if type(x_student_number) is int or x_student_number is None
-        else _field("student_number", x_student_number),
-        first_name=(x_first_name or None)
+        else _field(FlatStudentRow, "student_number", x_student_number),
+    )
+    _set_flat_student_row__first_name(
+        _self,
+        (x_first_name or None)
         if type(x_first_name) is str
         else None
         if x_first_name is None
-        else _field("first_name", x_first_name),
-        last_name=(x_last_name or None)
+        else _field(FlatStudentRow, "first_name", x_first_name),
+    )
+    _set_flat_student_row__last_name(
+        _self,
+        (x_last_name or None)
         if type(x_last_name) is str
         else None
         if x_last_name is None
-        else _field("last_name", x_last_name),
-        school_name=(x_school_name or None)
+        else _field(FlatStudentRow, "last_name", x_last_name),
+    )
+    _set_flat_student_row__school_name(
+        _self,
+        (x_school_name or None)
         if type(x_school_name) is str
         else None
         if x_school_name is None
-        else _field("school_name", x_school_name),
-        core_table=(x_core_table or None)
+        else _field(FlatStudentRow, "school_name", x_school_name),
+    )
+    _set_flat_student_row__core_table(
+        _self,
+        (x_core_table or None)
         if type(x_core_table) is str
         else None
         if x_core_table is None
-        else _field("_name", x_core_table),
-        core_id=x_core_id
-        if type(x_core_id) is int or x_core_id is None
-        else _field("_id", x_core_id),
+        else _field(FlatStudentRow, "_name", x_core_table),
     )
+    _set_flat_student_row__core_id(
+        _self,
+        x_core_id
+        if type(x_core_id) is int or x_core_id is None
+        else _field(FlatStudentRow, "_id", x_core_id),
+    )
+    _set_flat_student_row__extra(_self, {})
+    return _self
 
 
 _ROSTER_ROW_KEYS = frozenset(
@@ -158,11 +196,20 @@ _ROSTER_ROW_REQUIRED: frozenset[str] = frozenset(
         "students.dcid",
     }
 )
+_set_roster_row__dcid = RosterRow.__dict__["dcid"].__set__
+_set_roster_row__student_number = RosterRow.__dict__["student_number"].__set__
+_set_roster_row__first_name = RosterRow.__dict__["first_name"].__set__
+_set_roster_row__last_name = RosterRow.__dict__["last_name"].__set__
+_set_roster_row__grade_level = RosterRow.__dict__["grade_level"].__set__
+_set_roster_row__schoolid = RosterRow.__dict__["schoolid"].__set__
+_set_roster_row__enroll_status = RosterRow.__dict__["enroll_status"].__set__
+_set_roster_row__extra = RosterRow.__dict__["extra"].__set__
 
 
 def _structure_roster_row(_record: Mapping[str, Any], _field: Field) -> RosterRow | None:
     """A regular RosterRow record without a hook per field; None when it has a key the model does
-    not know or lacks a required one (the converter then decides).
+    not know or lacks a required one (the converter then decides; it also redoes the record
+    its own way if this raises).
     """
     if not (_ROSTER_ROW_KEYS.issuperset(_record) and _ROSTER_ROW_REQUIRED.issubset(_record)):
         return None
@@ -173,31 +220,52 @@ def _structure_roster_row(_record: Mapping[str, Any], _field: Field) -> RosterRo
     x_grade_level = _record.get("students.grade_level")
     x_schoolid = _record.get("students.schoolid")
     x_enroll_status = _record.get("students.enroll_status")
-    return RosterRow(
-        dcid=x_dcid if type(x_dcid) is int else _field("students.dcid", x_dcid),
-        student_number=x_student_number
+    _self = _new(RosterRow)
+    _set_roster_row__dcid(
+        _self, x_dcid if type(x_dcid) is int else _field(RosterRow, "students.dcid", x_dcid)
+    )
+    _set_roster_row__student_number(
+        _self,
+        x_student_number
         if type(x_student_number) is int or x_student_number is None
-        else _field("students.student_number", x_student_number),
-        first_name=(x_first_name or None)
+        else _field(RosterRow, "students.student_number", x_student_number),
+    )
+    _set_roster_row__first_name(
+        _self,
+        (x_first_name or None)
         if type(x_first_name) is str
         else None
         if x_first_name is None
-        else _field("students.first_name", x_first_name),
-        last_name=(x_last_name or None)
+        else _field(RosterRow, "students.first_name", x_first_name),
+    )
+    _set_roster_row__last_name(
+        _self,
+        (x_last_name or None)
         if type(x_last_name) is str
         else None
         if x_last_name is None
-        else _field("students.last_name", x_last_name),
-        grade_level=x_grade_level
-        if type(x_grade_level) is int or x_grade_level is None
-        else _field("students.grade_level", x_grade_level),
-        schoolid=x_schoolid
-        if type(x_schoolid) is int or x_schoolid is None
-        else _field("students.schoolid", x_schoolid),
-        enroll_status=x_enroll_status
-        if type(x_enroll_status) is int or x_enroll_status is None
-        else _field("students.enroll_status", x_enroll_status),
+        else _field(RosterRow, "students.last_name", x_last_name),
     )
+    _set_roster_row__grade_level(
+        _self,
+        x_grade_level
+        if type(x_grade_level) is int or x_grade_level is None
+        else _field(RosterRow, "students.grade_level", x_grade_level),
+    )
+    _set_roster_row__schoolid(
+        _self,
+        x_schoolid
+        if type(x_schoolid) is int or x_schoolid is None
+        else _field(RosterRow, "students.schoolid", x_schoolid),
+    )
+    _set_roster_row__enroll_status(
+        _self,
+        x_enroll_status
+        if type(x_enroll_status) is int or x_enroll_status is None
+        else _field(RosterRow, "students.enroll_status", x_enroll_status),
+    )
+    _set_roster_row__extra(_self, {})
+    return _self
 
 
 _SECTION_ROSTER_ROW_KEYS = frozenset(
@@ -214,13 +282,20 @@ _SECTION_ROSTER_ROW_REQUIRED: frozenset[str] = frozenset(
         "cc.dcid",
     }
 )
+_set_section_roster_row__dcid = SectionRosterRow.__dict__["dcid"].__set__
+_set_section_roster_row__section_id = SectionRosterRow.__dict__["section_id"].__set__
+_set_section_roster_row__student_id = SectionRosterRow.__dict__["student_id"].__set__
+_set_section_roster_row__first_name = SectionRosterRow.__dict__["first_name"].__set__
+_set_section_roster_row__last_name = SectionRosterRow.__dict__["last_name"].__set__
+_set_section_roster_row__extra = SectionRosterRow.__dict__["extra"].__set__
 
 
 def _structure_section_roster_row(
     _record: Mapping[str, Any], _field: Field
 ) -> SectionRosterRow | None:
     """A regular SectionRosterRow record without a hook per field; None when it has a key the
-    model does not know or lacks a required one (the converter then decides).
+    model does not know or lacks a required one (the converter then decides; it also redoes
+    the record its own way if this raises).
     """
     if not (
         _SECTION_ROSTER_ROW_KEYS.issuperset(_record)
@@ -232,25 +307,40 @@ def _structure_section_roster_row(
     x_student_id = _record.get("cc.studentid")
     x_first_name = _record.get("students.first_name")
     x_last_name = _record.get("students.last_name")
-    return SectionRosterRow(
-        dcid=x_dcid if type(x_dcid) is int else _field("cc.dcid", x_dcid),
-        section_id=x_section_id
+    _self = _new(SectionRosterRow)
+    _set_section_roster_row__dcid(
+        _self, x_dcid if type(x_dcid) is int else _field(SectionRosterRow, "cc.dcid", x_dcid)
+    )
+    _set_section_roster_row__section_id(
+        _self,
+        x_section_id
         if type(x_section_id) is int or x_section_id is None
-        else _field("cc.sectionid", x_section_id),
-        student_id=x_student_id
+        else _field(SectionRosterRow, "cc.sectionid", x_section_id),
+    )
+    _set_section_roster_row__student_id(
+        _self,
+        x_student_id
         if type(x_student_id) is int or x_student_id is None
-        else _field("cc.studentid", x_student_id),
-        first_name=(x_first_name or None)
+        else _field(SectionRosterRow, "cc.studentid", x_student_id),
+    )
+    _set_section_roster_row__first_name(
+        _self,
+        (x_first_name or None)
         if type(x_first_name) is str
         else None
         if x_first_name is None
-        else _field("students.first_name", x_first_name),
-        last_name=(x_last_name or None)
+        else _field(SectionRosterRow, "students.first_name", x_first_name),
+    )
+    _set_section_roster_row__last_name(
+        _self,
+        (x_last_name or None)
         if type(x_last_name) is str
         else None
         if x_last_name is None
-        else _field("students.last_name", x_last_name),
+        else _field(SectionRosterRow, "students.last_name", x_last_name),
     )
+    _set_section_roster_row__extra(_self, {})
+    return _self
 
 
 STRUCTURE: dict[type, Callable[[Mapping[str, Any], Field], Any]] = {

@@ -8,7 +8,12 @@ from typing import Any, Literal, TypeAlias, overload
 
 import attrs
 
-from acme_powerschool.models.students import Addresses, Phones
+from acme_powerschool.models.students import (
+    Addresses,
+    Phones,
+    _structure_addresses,
+    _structure_phones,
+)
 from acme_powerschool.types import Id
 
 __all__ = [
@@ -20,8 +25,9 @@ __all__ = [
     "SchoolLeader",
 ]
 
-Field = Callable[[str, Any], Any]
-"""The converter's own hook for one field, by JSON key (convert.py owns every quirk)."""
+Field = Callable[[type, str, Any], Any]
+"""The converter's own hook for one field of a model, by JSON key (convert.py owns every
+quirk)."""
 
 DistrictExpansion: TypeAlias = Literal[
     "entry_codes",
@@ -216,6 +222,13 @@ class LeaderName:
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
 
+_new = object.__new__
+# The structure functions below build a record with `_new` and each field's slot setter
+# (`_set_<model>__<field>`), setting every field, defaults too, without calling __init__: the
+# same instance, twice as fast, as these frozen classes have no validators, converters or
+# __attrs_post_init__ (a test checks).
+
+
 _DISTRICT_KEYS = frozenset(
     {
         "addresses",
@@ -235,14 +248,34 @@ _DISTRICT_KEYS = frozenset(
         "uuid",
     }
 )
-_DISTRICT_REQUIRED: frozenset[str] = frozenset({})
+_set_district__id = District.__dict__["id"].__set__
+_set_district__name = District.__dict__["name"].__set__
+_set_district__district_number = District.__dict__["district_number"].__set__
+_set_district__uuid = District.__dict__["uuid"].__set__
+_set_district__addresses = District.__dict__["addresses"].__set__
+_set_district__phones = District.__dict__["phones"].__set__
+_set_district__entry_codes = District.__dict__["entry_codes"].__set__
+_set_district__exit_codes = District.__dict__["exit_codes"].__set__
+_set_district__test_setup = District.__dict__["test_setup"].__set__
+_set_district__districts_of_residence = District.__dict__["districts_of_residence"].__set__
+_set_district__federal_race_categories = District.__dict__["federal_race_categories"].__set__
+_set_district__district_race_codes = District.__dict__["district_race_codes"].__set__
+_set_district__ethnicity_race_decline_to_specify = District.__dict__[
+    "ethnicity_race_decline_to_specify"
+].__set__
+_set_district__scheduling_reporting_ethnicities = District.__dict__[
+    "scheduling_reporting_ethnicities"
+].__set__
+_set_district__fees_payment_methods = District.__dict__["fees_payment_methods"].__set__
+_set_district__extra = District.__dict__["extra"].__set__
 
 
 def _structure_district(_record: Mapping[str, Any], _field: Field) -> District | None:
     """A regular District record without a hook per field; None when it has a key the model does
-    not know or lacks a required one (the converter then decides).
+    not know or lacks a required one (the converter then decides; it also redoes the record
+    its own way if this raises).
     """
-    if not (_DISTRICT_KEYS.issuperset(_record) and _DISTRICT_REQUIRED.issubset(_record)):
+    if not _DISTRICT_KEYS.issuperset(_record):
         return None
     x_id = _record.get("id")
     x_name = _record.get("name")
@@ -259,45 +292,97 @@ def _structure_district(_record: Mapping[str, Any], _field: Field) -> District |
     x_ethnicity_race_decline_to_specify = _record.get("ethnicity_race_decline_to_specify")
     x_scheduling_reporting_ethnicities = _record.get("scheduling_reporting_ethnicities")
     x_fees_payment_methods = _record.get("fees_payment_methods")
-    return District(
-        id=x_id if type(x_id) is int or x_id is None else _field("id", x_id),
-        name=(x_name or None)
+    _self = _new(District)
+    _set_district__id(
+        _self, x_id if type(x_id) is int or x_id is None else _field(District, "id", x_id)
+    )
+    _set_district__name(
+        _self,
+        (x_name or None)
         if type(x_name) is str
         else None
         if x_name is None
-        else _field("name", x_name),
-        district_number=x_district_number
+        else _field(District, "name", x_name),
+    )
+    _set_district__district_number(
+        _self,
+        x_district_number
         if type(x_district_number) is int or x_district_number is None
-        else _field("district_number", x_district_number),
-        uuid=(x_uuid or None)
+        else _field(District, "district_number", x_district_number),
+    )
+    _set_district__uuid(
+        _self,
+        (x_uuid or None)
         if type(x_uuid) is str
         else None
         if x_uuid is None
-        else _field("uuid", x_uuid),
-        addresses=None if x_addresses is None else _field("addresses", x_addresses),
-        phones=None if x_phones is None else _field("phones", x_phones),
-        entry_codes=None if x_entry_codes is None else _field("entry_codes", x_entry_codes),
-        exit_codes=None if x_exit_codes is None else _field("exit_codes", x_exit_codes),
-        test_setup=None if x_test_setup is None else _field("test_setup", x_test_setup),
-        districts_of_residence=None
-        if x_districts_of_residence is None
-        else _field("districts_of_residence", x_districts_of_residence),
-        federal_race_categories=None
-        if x_federal_race_categories is None
-        else _field("federal_race_categories", x_federal_race_categories),
-        district_race_codes=None
-        if x_district_race_codes is None
-        else _field("district_race_codes", x_district_race_codes),
-        ethnicity_race_decline_to_specify=None
-        if x_ethnicity_race_decline_to_specify is None
-        else _field("ethnicity_race_decline_to_specify", x_ethnicity_race_decline_to_specify),
-        scheduling_reporting_ethnicities=None
-        if x_scheduling_reporting_ethnicities is None
-        else _field("scheduling_reporting_ethnicities", x_scheduling_reporting_ethnicities),
-        fees_payment_methods=None
-        if x_fees_payment_methods is None
-        else _field("fees_payment_methods", x_fees_payment_methods),
+        else _field(District, "uuid", x_uuid),
     )
+    _set_district__addresses(
+        _self,
+        None
+        if x_addresses is None
+        else (type(x_addresses) is dict and _structure_addresses(x_addresses, _field))
+        or _field(District, "addresses", x_addresses),
+    )
+    _set_district__phones(
+        _self,
+        None
+        if x_phones is None
+        else (type(x_phones) is dict and _structure_phones(x_phones, _field))
+        or _field(District, "phones", x_phones),
+    )
+    _set_district__entry_codes(
+        _self, None if x_entry_codes is None else _field(District, "entry_codes", x_entry_codes)
+    )
+    _set_district__exit_codes(
+        _self, None if x_exit_codes is None else _field(District, "exit_codes", x_exit_codes)
+    )
+    _set_district__test_setup(
+        _self, None if x_test_setup is None else _field(District, "test_setup", x_test_setup)
+    )
+    _set_district__districts_of_residence(
+        _self,
+        None
+        if x_districts_of_residence is None
+        else _field(District, "districts_of_residence", x_districts_of_residence),
+    )
+    _set_district__federal_race_categories(
+        _self,
+        None
+        if x_federal_race_categories is None
+        else _field(District, "federal_race_categories", x_federal_race_categories),
+    )
+    _set_district__district_race_codes(
+        _self,
+        None
+        if x_district_race_codes is None
+        else _field(District, "district_race_codes", x_district_race_codes),
+    )
+    _set_district__ethnicity_race_decline_to_specify(
+        _self,
+        None
+        if x_ethnicity_race_decline_to_specify is None
+        else _field(
+            District, "ethnicity_race_decline_to_specify", x_ethnicity_race_decline_to_specify
+        ),
+    )
+    _set_district__scheduling_reporting_ethnicities(
+        _self,
+        None
+        if x_scheduling_reporting_ethnicities is None
+        else _field(
+            District, "scheduling_reporting_ethnicities", x_scheduling_reporting_ethnicities
+        ),
+    )
+    _set_district__fees_payment_methods(
+        _self,
+        None
+        if x_fees_payment_methods is None
+        else _field(District, "fees_payment_methods", x_fees_payment_methods),
+    )
+    _set_district__extra(_self, {})
+    return _self
 
 
 _SCHOOL_KEYS = frozenset(
@@ -324,11 +409,28 @@ _SCHOOL_REQUIRED: frozenset[str] = frozenset(
         "id",
     }
 )
+_set_school__id = School.__dict__["id"].__set__
+_set_school__name = School.__dict__["name"].__set__
+_set_school__school_number = School.__dict__["school_number"].__set__
+_set_school__state_province_id = School.__dict__["state_province_id"].__set__
+_set_school__low_grade = School.__dict__["low_grade"].__set__
+_set_school__high_grade = School.__dict__["high_grade"].__set__
+_set_school__alternate_school_number = School.__dict__["alternate_school_number"].__set__
+_set_school__school_category_code = School.__dict__["school_category_code"].__set__
+_set_school__addresses = School.__dict__["addresses"].__set__
+_set_school__phones = School.__dict__["phones"].__set__
+_set_school__principal = School.__dict__["principal"].__set__
+_set_school__assistant_principal = School.__dict__["assistant_principal"].__set__
+_set_school__school_boundary = School.__dict__["school_boundary"].__set__
+_set_school__full_time_equivalencies = School.__dict__["full_time_equivalencies"].__set__
+_set_school__school_fees_setup = School.__dict__["school_fees_setup"].__set__
+_set_school__extra = School.__dict__["extra"].__set__
 
 
 def _structure_school(_record: Mapping[str, Any], _field: Field) -> School | None:
     """A regular School record without a hook per field; None when it has a key the model does
-    not know or lacks a required one (the converter then decides).
+    not know or lacks a required one (the converter then decides; it also redoes the record
+    its own way if this raises).
     """
     if not (_SCHOOL_KEYS.issuperset(_record) and _SCHOOL_REQUIRED.issubset(_record)):
         return None
@@ -347,49 +449,103 @@ def _structure_school(_record: Mapping[str, Any], _field: Field) -> School | Non
     x_school_boundary = _record.get("school_boundary")
     x_full_time_equivalencies = _record.get("full_time_equivalencies")
     x_school_fees_setup = _record.get("school_fees_setup")
-    return School(
-        id=x_id if type(x_id) is int else _field("id", x_id),
-        name=(x_name or None)
+    _self = _new(School)
+    _set_school__id(_self, x_id if type(x_id) is int else _field(School, "id", x_id))
+    _set_school__name(
+        _self,
+        (x_name or None)
         if type(x_name) is str
         else None
         if x_name is None
-        else _field("name", x_name),
-        school_number=x_school_number
+        else _field(School, "name", x_name),
+    )
+    _set_school__school_number(
+        _self,
+        x_school_number
         if type(x_school_number) is int or x_school_number is None
-        else _field("school_number", x_school_number),
-        state_province_id=x_state_province_id
+        else _field(School, "school_number", x_school_number),
+    )
+    _set_school__state_province_id(
+        _self,
+        x_state_province_id
         if type(x_state_province_id) is int or x_state_province_id is None
-        else _field("state_province_id", x_state_province_id),
-        low_grade=x_low_grade
+        else _field(School, "state_province_id", x_state_province_id),
+    )
+    _set_school__low_grade(
+        _self,
+        x_low_grade
         if type(x_low_grade) is int or x_low_grade is None
-        else _field("low_grade", x_low_grade),
-        high_grade=x_high_grade
+        else _field(School, "low_grade", x_low_grade),
+    )
+    _set_school__high_grade(
+        _self,
+        x_high_grade
         if type(x_high_grade) is int or x_high_grade is None
-        else _field("high_grade", x_high_grade),
-        alternate_school_number=x_alternate_school_number
+        else _field(School, "high_grade", x_high_grade),
+    )
+    _set_school__alternate_school_number(
+        _self,
+        x_alternate_school_number
         if type(x_alternate_school_number) is int or x_alternate_school_number is None
-        else _field("alternate_school_number", x_alternate_school_number),
-        school_category_code=(x_school_category_code or None)
+        else _field(School, "alternate_school_number", x_alternate_school_number),
+    )
+    _set_school__school_category_code(
+        _self,
+        (x_school_category_code or None)
         if type(x_school_category_code) is str
         else None
         if x_school_category_code is None
-        else _field("school_category_code", x_school_category_code),
-        addresses=None if x_addresses is None else _field("addresses", x_addresses),
-        phones=None if x_phones is None else _field("phones", x_phones),
-        principal=None if x_principal is None else _field("principal", x_principal),
-        assistant_principal=None
-        if x_assistant_principal is None
-        else _field("assistant_principal", x_assistant_principal),
-        school_boundary=None
-        if x_school_boundary is None
-        else _field("school_boundary", x_school_boundary),
-        full_time_equivalencies=None
-        if x_full_time_equivalencies is None
-        else _field("full_time_equivalencies", x_full_time_equivalencies),
-        school_fees_setup=None
-        if x_school_fees_setup is None
-        else _field("school_fees_setup", x_school_fees_setup),
+        else _field(School, "school_category_code", x_school_category_code),
     )
+    _set_school__addresses(
+        _self,
+        None
+        if x_addresses is None
+        else (type(x_addresses) is dict and _structure_addresses(x_addresses, _field))
+        or _field(School, "addresses", x_addresses),
+    )
+    _set_school__phones(
+        _self,
+        None
+        if x_phones is None
+        else (type(x_phones) is dict and _structure_phones(x_phones, _field))
+        or _field(School, "phones", x_phones),
+    )
+    _set_school__principal(
+        _self,
+        None
+        if x_principal is None
+        else (type(x_principal) is dict and _structure_school_leader(x_principal, _field))
+        or _field(School, "principal", x_principal),
+    )
+    _set_school__assistant_principal(
+        _self,
+        None
+        if x_assistant_principal is None
+        else (
+            type(x_assistant_principal) is dict
+            and _structure_school_leader(x_assistant_principal, _field)
+        )
+        or _field(School, "assistant_principal", x_assistant_principal),
+    )
+    _set_school__school_boundary(
+        _self,
+        None if x_school_boundary is None else _field(School, "school_boundary", x_school_boundary),
+    )
+    _set_school__full_time_equivalencies(
+        _self,
+        None
+        if x_full_time_equivalencies is None
+        else _field(School, "full_time_equivalencies", x_full_time_equivalencies),
+    )
+    _set_school__school_fees_setup(
+        _self,
+        None
+        if x_school_fees_setup is None
+        else _field(School, "school_fees_setup", x_school_fees_setup),
+    )
+    _set_school__extra(_self, {})
+    return _self
 
 
 _SCHOOL_LEADER_KEYS = frozenset(
@@ -399,31 +555,48 @@ _SCHOOL_LEADER_KEYS = frozenset(
         "phone",
     }
 )
-_SCHOOL_LEADER_REQUIRED: frozenset[str] = frozenset({})
+_set_school_leader__name = SchoolLeader.__dict__["name"].__set__
+_set_school_leader__email = SchoolLeader.__dict__["email"].__set__
+_set_school_leader__phone = SchoolLeader.__dict__["phone"].__set__
+_set_school_leader__extra = SchoolLeader.__dict__["extra"].__set__
 
 
 def _structure_school_leader(_record: Mapping[str, Any], _field: Field) -> SchoolLeader | None:
     """A regular SchoolLeader record without a hook per field; None when it has a key the model
-    does not know or lacks a required one (the converter then decides).
+    does not know or lacks a required one (the converter then decides; it also redoes the
+    record its own way if this raises).
     """
-    if not (_SCHOOL_LEADER_KEYS.issuperset(_record) and _SCHOOL_LEADER_REQUIRED.issubset(_record)):
+    if not _SCHOOL_LEADER_KEYS.issuperset(_record):
         return None
     x_name = _record.get("name")
     x_email = _record.get("email")
     x_phone = _record.get("phone")
-    return SchoolLeader(
-        name=None if x_name is None else _field("name", x_name),
-        email=(x_email or None)
+    _self = _new(SchoolLeader)
+    _set_school_leader__name(
+        _self,
+        None
+        if x_name is None
+        else (type(x_name) is dict and _structure_leader_name(x_name, _field))
+        or _field(SchoolLeader, "name", x_name),
+    )
+    _set_school_leader__email(
+        _self,
+        (x_email or None)
         if type(x_email) is str
         else None
         if x_email is None
-        else _field("email", x_email),
-        phone=(x_phone or None)
+        else _field(SchoolLeader, "email", x_email),
+    )
+    _set_school_leader__phone(
+        _self,
+        (x_phone or None)
         if type(x_phone) is str
         else None
         if x_phone is None
-        else _field("phone", x_phone),
+        else _field(SchoolLeader, "phone", x_phone),
     )
+    _set_school_leader__extra(_self, {})
+    return _self
 
 
 _LEADER_NAME_KEYS = frozenset(
@@ -433,35 +606,49 @@ _LEADER_NAME_KEYS = frozenset(
         "middle_name",
     }
 )
-_LEADER_NAME_REQUIRED: frozenset[str] = frozenset({})
+_set_leader_name__first_name = LeaderName.__dict__["first_name"].__set__
+_set_leader_name__middle_name = LeaderName.__dict__["middle_name"].__set__
+_set_leader_name__last_name = LeaderName.__dict__["last_name"].__set__
+_set_leader_name__extra = LeaderName.__dict__["extra"].__set__
 
 
 def _structure_leader_name(_record: Mapping[str, Any], _field: Field) -> LeaderName | None:
     """A regular LeaderName record without a hook per field; None when it has a key the model
-    does not know or lacks a required one (the converter then decides).
+    does not know or lacks a required one (the converter then decides; it also redoes the
+    record its own way if this raises).
     """
-    if not (_LEADER_NAME_KEYS.issuperset(_record) and _LEADER_NAME_REQUIRED.issubset(_record)):
+    if not _LEADER_NAME_KEYS.issuperset(_record):
         return None
     x_first_name = _record.get("first_name")
     x_middle_name = _record.get("middle_name")
     x_last_name = _record.get("last_name")
-    return LeaderName(
-        first_name=(x_first_name or None)
+    _self = _new(LeaderName)
+    _set_leader_name__first_name(
+        _self,
+        (x_first_name or None)
         if type(x_first_name) is str
         else None
         if x_first_name is None
-        else _field("first_name", x_first_name),
-        middle_name=(x_middle_name or None)
+        else _field(LeaderName, "first_name", x_first_name),
+    )
+    _set_leader_name__middle_name(
+        _self,
+        (x_middle_name or None)
         if type(x_middle_name) is str
         else None
         if x_middle_name is None
-        else _field("middle_name", x_middle_name),
-        last_name=(x_last_name or None)
+        else _field(LeaderName, "middle_name", x_middle_name),
+    )
+    _set_leader_name__last_name(
+        _self,
+        (x_last_name or None)
         if type(x_last_name) is str
         else None
         if x_last_name is None
-        else _field("last_name", x_last_name),
+        else _field(LeaderName, "last_name", x_last_name),
     )
+    _set_leader_name__extra(_self, {})
+    return _self
 
 
 STRUCTURE: dict[type, Callable[[Mapping[str, Any], Field], Any]] = {

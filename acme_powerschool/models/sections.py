@@ -9,7 +9,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from acme_powerschool.models.terms import Term
+from acme_powerschool.models.terms import Term, _structure_term
 from acme_powerschool.types import Id
 
 __all__ = [
@@ -18,8 +18,9 @@ __all__ = [
     "SectionExpansion",
 ]
 
-Field = Callable[[str, Any], Any]
-"""The converter's own hook for one field, by JSON key (convert.py owns every quirk)."""
+Field = Callable[[type, str, Any], Any]
+"""The converter's own hook for one field of a model, by JSON key (convert.py owns every
+quirk)."""
 
 SectionExpansion: TypeAlias = Literal["term",]
 """The expansions PowerSchool offers here: term."""
@@ -77,6 +78,13 @@ class SectionEnrollment:
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
 
+_new = object.__new__
+# The structure functions below build a record with `_new` and each field's slot setter
+# (`_set_<model>__<field>`), setting every field, defaults too, without calling __init__: the
+# same instance, twice as fast, as these frozen classes have no validators, converters or
+# __attrs_post_init__ (a test checks).
+
+
 _SECTION_KEYS = frozenset(
     {
         "course_id",
@@ -96,11 +104,23 @@ _SECTION_REQUIRED: frozenset[str] = frozenset(
         "id",
     }
 )
+_set_section__id = Section.__dict__["id"].__set__
+_set_section__school_id = Section.__dict__["school_id"].__set__
+_set_section__course_id = Section.__dict__["course_id"].__set__
+_set_section__term_id = Section.__dict__["term_id"].__set__
+_set_section__staff_id = Section.__dict__["staff_id"].__set__
+_set_section__section_number = Section.__dict__["section_number"].__set__
+_set_section__expression = Section.__dict__["expression"].__set__
+_set_section__external_expression = Section.__dict__["external_expression"].__set__
+_set_section__gradebooktype = Section.__dict__["gradebooktype"].__set__
+_set_section__term = Section.__dict__["term"].__set__
+_set_section__extra = Section.__dict__["extra"].__set__
 
 
 def _structure_section(_record: Mapping[str, Any], _field: Field) -> Section | None:
     """A regular Section record without a hook per field; None when it has a key the model does
-    not know or lacks a required one (the converter then decides).
+    not know or lacks a required one (the converter then decides; it also redoes the record
+    its own way if this raises).
     """
     if not (_SECTION_KEYS.issuperset(_record) and _SECTION_REQUIRED.issubset(_record)):
         return None
@@ -114,38 +134,69 @@ def _structure_section(_record: Mapping[str, Any], _field: Field) -> Section | N
     x_external_expression = _record.get("external_expression")
     x_gradebooktype = _record.get("gradebooktype")
     x_term = _record.get("term")
-    return Section(
-        id=x_id if type(x_id) is int else _field("id", x_id),
-        school_id=x_school_id
+    _self = _new(Section)
+    _set_section__id(_self, x_id if type(x_id) is int else _field(Section, "id", x_id))
+    _set_section__school_id(
+        _self,
+        x_school_id
         if type(x_school_id) is int or x_school_id is None
-        else _field("school_id", x_school_id),
-        course_id=x_course_id
+        else _field(Section, "school_id", x_school_id),
+    )
+    _set_section__course_id(
+        _self,
+        x_course_id
         if type(x_course_id) is int or x_course_id is None
-        else _field("course_id", x_course_id),
-        term_id=x_term_id
+        else _field(Section, "course_id", x_course_id),
+    )
+    _set_section__term_id(
+        _self,
+        x_term_id
         if type(x_term_id) is int or x_term_id is None
-        else _field("term_id", x_term_id),
-        staff_id=x_staff_id
+        else _field(Section, "term_id", x_term_id),
+    )
+    _set_section__staff_id(
+        _self,
+        x_staff_id
         if type(x_staff_id) is int or x_staff_id is None
-        else _field("staff_id", x_staff_id),
-        section_number=x_section_number
+        else _field(Section, "staff_id", x_staff_id),
+    )
+    _set_section__section_number(
+        _self,
+        x_section_number
         if type(x_section_number) is int or x_section_number is None
-        else _field("section_number", x_section_number),
-        expression=(x_expression or None)
+        else _field(Section, "section_number", x_section_number),
+    )
+    _set_section__expression(
+        _self,
+        (x_expression or None)
         if type(x_expression) is str
         else None
         if x_expression is None
-        else _field("expression", x_expression),
-        external_expression=(x_external_expression or None)
+        else _field(Section, "expression", x_expression),
+    )
+    _set_section__external_expression(
+        _self,
+        (x_external_expression or None)
         if type(x_external_expression) is str
         else None
         if x_external_expression is None
-        else _field("external_expression", x_external_expression),
-        gradebooktype=x_gradebooktype
-        if type(x_gradebooktype) is int or x_gradebooktype is None
-        else _field("gradebooktype", x_gradebooktype),
-        term=None if x_term is None else _field("term", x_term),
+        else _field(Section, "external_expression", x_external_expression),
     )
+    _set_section__gradebooktype(
+        _self,
+        x_gradebooktype
+        if type(x_gradebooktype) is int or x_gradebooktype is None
+        else _field(Section, "gradebooktype", x_gradebooktype),
+    )
+    _set_section__term(
+        _self,
+        None
+        if x_term is None
+        else (type(x_term) is dict and _structure_term(x_term, _field))
+        or _field(Section, "term", x_term),
+    )
+    _set_section__extra(_self, {})
+    return _self
 
 
 _SECTION_ENROLLMENT_KEYS = frozenset(
@@ -163,13 +214,21 @@ _SECTION_ENROLLMENT_REQUIRED: frozenset[str] = frozenset(
         "id",
     }
 )
+_set_section_enrollment__id = SectionEnrollment.__dict__["id"].__set__
+_set_section_enrollment__section_id = SectionEnrollment.__dict__["section_id"].__set__
+_set_section_enrollment__student_id = SectionEnrollment.__dict__["student_id"].__set__
+_set_section_enrollment__entry_date = SectionEnrollment.__dict__["entry_date"].__set__
+_set_section_enrollment__exit_date = SectionEnrollment.__dict__["exit_date"].__set__
+_set_section_enrollment__dropped = SectionEnrollment.__dict__["dropped"].__set__
+_set_section_enrollment__extra = SectionEnrollment.__dict__["extra"].__set__
 
 
 def _structure_section_enrollment(
     _record: Mapping[str, Any], _field: Field
 ) -> SectionEnrollment | None:
     """A regular SectionEnrollment record without a hook per field; None when it has a key the
-    model does not know or lacks a required one (the converter then decides).
+    model does not know or lacks a required one (the converter then decides; it also redoes
+    the record its own way if this raises).
     """
     if not (
         _SECTION_ENROLLMENT_KEYS.issuperset(_record)
@@ -182,20 +241,46 @@ def _structure_section_enrollment(
     x_entry_date = _record.get("entry_date")
     x_exit_date = _record.get("exit_date")
     x_dropped = _record.get("dropped")
-    return SectionEnrollment(
-        id=x_id if type(x_id) is int else _field("id", x_id),
-        section_id=x_section_id
-        if type(x_section_id) is int or x_section_id is None
-        else _field("section_id", x_section_id),
-        student_id=x_student_id
-        if type(x_student_id) is int or x_student_id is None
-        else _field("student_id", x_student_id),
-        entry_date=None if x_entry_date is None else _field("entry_date", x_entry_date),
-        exit_date=None if x_exit_date is None else _field("exit_date", x_exit_date),
-        dropped=x_dropped
-        if type(x_dropped) is bool or x_dropped is None
-        else _field("dropped", x_dropped),
+    _self = _new(SectionEnrollment)
+    _set_section_enrollment__id(
+        _self, x_id if type(x_id) is int else _field(SectionEnrollment, "id", x_id)
     )
+    _set_section_enrollment__section_id(
+        _self,
+        x_section_id
+        if type(x_section_id) is int or x_section_id is None
+        else _field(SectionEnrollment, "section_id", x_section_id),
+    )
+    _set_section_enrollment__student_id(
+        _self,
+        x_student_id
+        if type(x_student_id) is int or x_student_id is None
+        else _field(SectionEnrollment, "student_id", x_student_id),
+    )
+    _set_section_enrollment__entry_date(
+        _self,
+        None
+        if x_entry_date is None
+        else datetime.date.fromisoformat(x_entry_date)
+        if type(x_entry_date) is str and len(x_entry_date) == 10
+        else _field(SectionEnrollment, "entry_date", x_entry_date),
+    )
+    _set_section_enrollment__exit_date(
+        _self,
+        None
+        if x_exit_date is None
+        else datetime.date.fromisoformat(x_exit_date)
+        if type(x_exit_date) is str and len(x_exit_date) == 10
+        else _field(SectionEnrollment, "exit_date", x_exit_date),
+    )
+    _set_section_enrollment__dropped(
+        _self,
+        x_dropped
+        if type(x_dropped) is bool or x_dropped is None
+        else _field(SectionEnrollment, "dropped", x_dropped),
+    )
+    _set_section_enrollment__extra(_self, {})
+    return _self
 
 
 STRUCTURE: dict[type, Callable[[Mapping[str, Any], Field], Any]] = {

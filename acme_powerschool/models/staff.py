@@ -8,7 +8,12 @@ from typing import Any, Literal, TypeAlias, overload
 
 import attrs
 
-from acme_powerschool.models.students import Addresses, PersonName
+from acme_powerschool.models.students import (
+    Addresses,
+    PersonName,
+    _structure_addresses,
+    _structure_person_name,
+)
 from acme_powerschool.types import Id
 
 __all__ = [
@@ -20,8 +25,9 @@ __all__ = [
     "StaffPhones",
 ]
 
-Field = Callable[[str, Any], Any]
-"""The converter's own hook for one field, by JSON key (convert.py owns every quirk)."""
+Field = Callable[[type, str, Any], Any]
+"""The converter's own hook for one field of a model, by JSON key (convert.py owns every
+quirk)."""
 
 StaffMemberExpansion: TypeAlias = Literal[
     "addresses",
@@ -120,6 +126,13 @@ class SchoolAffiliation:
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
 
+_new = object.__new__
+# The structure functions below build a record with `_new` and each field's slot setter
+# (`_set_<model>__<field>`), setting every field, defaults too, without calling __init__: the
+# same instance, twice as fast, as these frozen classes have no validators, converters or
+# __attrs_post_init__ (a test checks).
+
+
 _STAFF_MEMBER_KEYS = frozenset(
     {
         "addresses",
@@ -139,11 +152,23 @@ _STAFF_MEMBER_REQUIRED: frozenset[str] = frozenset(
         "id",
     }
 )
+_set_staff_member__id = StaffMember.__dict__["id"].__set__
+_set_staff_member__local_id = StaffMember.__dict__["local_id"].__set__
+_set_staff_member__admin_username = StaffMember.__dict__["admin_username"].__set__
+_set_staff_member__teacher_username = StaffMember.__dict__["teacher_username"].__set__
+_set_staff_member__users_dcid = StaffMember.__dict__["users_dcid"].__set__
+_set_staff_member__name = StaffMember.__dict__["name"].__set__
+_set_staff_member__addresses = StaffMember.__dict__["addresses"].__set__
+_set_staff_member__emails = StaffMember.__dict__["emails"].__set__
+_set_staff_member__phones = StaffMember.__dict__["phones"].__set__
+_set_staff_member__school_affiliations = StaffMember.__dict__["school_affiliations"].__set__
+_set_staff_member__extra = StaffMember.__dict__["extra"].__set__
 
 
 def _structure_staff_member(_record: Mapping[str, Any], _field: Field) -> StaffMember | None:
     """A regular StaffMember record without a hook per field; None when it has a key the model
-    does not know or lacks a required one (the converter then decides).
+    does not know or lacks a required one (the converter then decides; it also redoes the
+    record its own way if this raises).
     """
     if not (_STAFF_MEMBER_KEYS.issuperset(_record) and _STAFF_MEMBER_REQUIRED.issubset(_record)):
         return None
@@ -157,32 +182,76 @@ def _structure_staff_member(_record: Mapping[str, Any], _field: Field) -> StaffM
     x_emails = _record.get("emails")
     x_phones = _record.get("phones")
     x_school_affiliations = _record.get("school_affiliations")
-    return StaffMember(
-        id=x_id if type(x_id) is int else _field("id", x_id),
-        local_id=x_local_id
+    _self = _new(StaffMember)
+    _set_staff_member__id(_self, x_id if type(x_id) is int else _field(StaffMember, "id", x_id))
+    _set_staff_member__local_id(
+        _self,
+        x_local_id
         if type(x_local_id) is int or x_local_id is None
-        else _field("local_id", x_local_id),
-        admin_username=(x_admin_username or None)
+        else _field(StaffMember, "local_id", x_local_id),
+    )
+    _set_staff_member__admin_username(
+        _self,
+        (x_admin_username or None)
         if type(x_admin_username) is str
         else None
         if x_admin_username is None
-        else _field("admin_username", x_admin_username),
-        teacher_username=(x_teacher_username or None)
+        else _field(StaffMember, "admin_username", x_admin_username),
+    )
+    _set_staff_member__teacher_username(
+        _self,
+        (x_teacher_username or None)
         if type(x_teacher_username) is str
         else None
         if x_teacher_username is None
-        else _field("teacher_username", x_teacher_username),
-        users_dcid=x_users_dcid
-        if type(x_users_dcid) is int or x_users_dcid is None
-        else _field("users_dcid", x_users_dcid),
-        name=None if x_name is None else _field("name", x_name),
-        addresses=None if x_addresses is None else _field("addresses", x_addresses),
-        emails=None if x_emails is None else _field("emails", x_emails),
-        phones=None if x_phones is None else _field("phones", x_phones),
-        school_affiliations=None
-        if x_school_affiliations is None
-        else _field("school_affiliations", x_school_affiliations),
+        else _field(StaffMember, "teacher_username", x_teacher_username),
     )
+    _set_staff_member__users_dcid(
+        _self,
+        x_users_dcid
+        if type(x_users_dcid) is int or x_users_dcid is None
+        else _field(StaffMember, "users_dcid", x_users_dcid),
+    )
+    _set_staff_member__name(
+        _self,
+        None
+        if x_name is None
+        else (type(x_name) is dict and _structure_person_name(x_name, _field))
+        or _field(StaffMember, "name", x_name),
+    )
+    _set_staff_member__addresses(
+        _self,
+        None
+        if x_addresses is None
+        else (type(x_addresses) is dict and _structure_addresses(x_addresses, _field))
+        or _field(StaffMember, "addresses", x_addresses),
+    )
+    _set_staff_member__emails(
+        _self,
+        None
+        if x_emails is None
+        else (type(x_emails) is dict and _structure_staff_emails(x_emails, _field))
+        or _field(StaffMember, "emails", x_emails),
+    )
+    _set_staff_member__phones(
+        _self,
+        None
+        if x_phones is None
+        else (type(x_phones) is dict and _structure_staff_phones(x_phones, _field))
+        or _field(StaffMember, "phones", x_phones),
+    )
+    _set_staff_member__school_affiliations(
+        _self,
+        None
+        if x_school_affiliations is None
+        else (
+            type(x_school_affiliations) is dict
+            and _structure_school_affiliations(x_school_affiliations, _field)
+        )
+        or _field(StaffMember, "school_affiliations", x_school_affiliations),
+    )
+    _set_staff_member__extra(_self, {})
+    return _self
 
 
 _STAFF_EMAILS_KEYS = frozenset(
@@ -190,23 +259,29 @@ _STAFF_EMAILS_KEYS = frozenset(
         "work_email",
     }
 )
-_STAFF_EMAILS_REQUIRED: frozenset[str] = frozenset({})
+_set_staff_emails__work_email = StaffEmails.__dict__["work_email"].__set__
+_set_staff_emails__extra = StaffEmails.__dict__["extra"].__set__
 
 
 def _structure_staff_emails(_record: Mapping[str, Any], _field: Field) -> StaffEmails | None:
     """A regular StaffEmails record without a hook per field; None when it has a key the model
-    does not know or lacks a required one (the converter then decides).
+    does not know or lacks a required one (the converter then decides; it also redoes the
+    record its own way if this raises).
     """
-    if not (_STAFF_EMAILS_KEYS.issuperset(_record) and _STAFF_EMAILS_REQUIRED.issubset(_record)):
+    if not _STAFF_EMAILS_KEYS.issuperset(_record):
         return None
     x_work_email = _record.get("work_email")
-    return StaffEmails(
-        work_email=(x_work_email or None)
+    _self = _new(StaffEmails)
+    _set_staff_emails__work_email(
+        _self,
+        (x_work_email or None)
         if type(x_work_email) is str
         else None
         if x_work_email is None
-        else _field("work_email", x_work_email),
+        else _field(StaffEmails, "work_email", x_work_email),
     )
+    _set_staff_emails__extra(_self, {})
+    return _self
 
 
 _STAFF_PHONES_KEYS = frozenset(
@@ -214,23 +289,29 @@ _STAFF_PHONES_KEYS = frozenset(
         "home_phone",
     }
 )
-_STAFF_PHONES_REQUIRED: frozenset[str] = frozenset({})
+_set_staff_phones__home_phone = StaffPhones.__dict__["home_phone"].__set__
+_set_staff_phones__extra = StaffPhones.__dict__["extra"].__set__
 
 
 def _structure_staff_phones(_record: Mapping[str, Any], _field: Field) -> StaffPhones | None:
     """A regular StaffPhones record without a hook per field; None when it has a key the model
-    does not know or lacks a required one (the converter then decides).
+    does not know or lacks a required one (the converter then decides; it also redoes the
+    record its own way if this raises).
     """
-    if not (_STAFF_PHONES_KEYS.issuperset(_record) and _STAFF_PHONES_REQUIRED.issubset(_record)):
+    if not _STAFF_PHONES_KEYS.issuperset(_record):
         return None
     x_home_phone = _record.get("home_phone")
-    return StaffPhones(
-        home_phone=(x_home_phone or None)
+    _self = _new(StaffPhones)
+    _set_staff_phones__home_phone(
+        _self,
+        (x_home_phone or None)
         if type(x_home_phone) is str
         else None
         if x_home_phone is None
-        else _field("home_phone", x_home_phone),
+        else _field(StaffPhones, "home_phone", x_home_phone),
     )
+    _set_staff_phones__extra(_self, {})
+    return _self
 
 
 _SCHOOL_AFFILIATIONS_KEYS = frozenset(
@@ -238,26 +319,31 @@ _SCHOOL_AFFILIATIONS_KEYS = frozenset(
         "school_affiliation",
     }
 )
-_SCHOOL_AFFILIATIONS_REQUIRED: frozenset[str] = frozenset({})
+_set_school_affiliations__school_affiliation = SchoolAffiliations.__dict__[
+    "school_affiliation"
+].__set__
+_set_school_affiliations__extra = SchoolAffiliations.__dict__["extra"].__set__
 
 
 def _structure_school_affiliations(
     _record: Mapping[str, Any], _field: Field
 ) -> SchoolAffiliations | None:
     """A regular SchoolAffiliations record without a hook per field; None when it has a key the
-    model does not know or lacks a required one (the converter then decides).
+    model does not know or lacks a required one (the converter then decides; it also redoes
+    the record its own way if this raises).
     """
-    if not (
-        _SCHOOL_AFFILIATIONS_KEYS.issuperset(_record)
-        and _SCHOOL_AFFILIATIONS_REQUIRED.issubset(_record)
-    ):
+    if not _SCHOOL_AFFILIATIONS_KEYS.issuperset(_record):
         return None
     x_school_affiliation = _record.get("school_affiliation")
-    return SchoolAffiliations(
-        school_affiliation=()
+    _self = _new(SchoolAffiliations)
+    _set_school_affiliations__school_affiliation(
+        _self,
+        ()
         if x_school_affiliation is None
-        else _field("school_affiliation", x_school_affiliation),
+        else _field(SchoolAffiliations, "school_affiliation", x_school_affiliation),
     )
+    _set_school_affiliations__extra(_self, {})
+    return _self
 
 
 _SCHOOL_AFFILIATION_KEYS = frozenset(
@@ -267,32 +353,45 @@ _SCHOOL_AFFILIATION_KEYS = frozenset(
         "type",
     }
 )
-_SCHOOL_AFFILIATION_REQUIRED: frozenset[str] = frozenset({})
+_set_school_affiliation__school_id = SchoolAffiliation.__dict__["school_id"].__set__
+_set_school_affiliation__type = SchoolAffiliation.__dict__["type"].__set__
+_set_school_affiliation__status = SchoolAffiliation.__dict__["status"].__set__
+_set_school_affiliation__extra = SchoolAffiliation.__dict__["extra"].__set__
 
 
 def _structure_school_affiliation(
     _record: Mapping[str, Any], _field: Field
 ) -> SchoolAffiliation | None:
     """A regular SchoolAffiliation record without a hook per field; None when it has a key the
-    model does not know or lacks a required one (the converter then decides).
+    model does not know or lacks a required one (the converter then decides; it also redoes
+    the record its own way if this raises).
     """
-    if not (
-        _SCHOOL_AFFILIATION_KEYS.issuperset(_record)
-        and _SCHOOL_AFFILIATION_REQUIRED.issubset(_record)
-    ):
+    if not _SCHOOL_AFFILIATION_KEYS.issuperset(_record):
         return None
     x_school_id = _record.get("school_id")
     x_type = _record.get("type")
     x_status = _record.get("status")
-    return SchoolAffiliation(
-        school_id=x_school_id
+    _self = _new(SchoolAffiliation)
+    _set_school_affiliation__school_id(
+        _self,
+        x_school_id
         if type(x_school_id) is int or x_school_id is None
-        else _field("school_id", x_school_id),
-        type=x_type if type(x_type) is int or x_type is None else _field("type", x_type),
-        status=x_status
-        if type(x_status) is int or x_status is None
-        else _field("status", x_status),
+        else _field(SchoolAffiliation, "school_id", x_school_id),
     )
+    _set_school_affiliation__type(
+        _self,
+        x_type
+        if type(x_type) is int or x_type is None
+        else _field(SchoolAffiliation, "type", x_type),
+    )
+    _set_school_affiliation__status(
+        _self,
+        x_status
+        if type(x_status) is int or x_status is None
+        else _field(SchoolAffiliation, "status", x_status),
+    )
+    _set_school_affiliation__extra(_self, {})
+    return _self
 
 
 STRUCTURE: dict[type, Callable[[Mapping[str, Any], Field], Any]] = {

@@ -40,8 +40,9 @@ __all__ = [
     "TableExtension",
 ]
 
-Field = Callable[[str, Any], Any]
-"""The converter's own hook for one field, by JSON key (convert.py owns every quirk)."""
+Field = Callable[[type, str, Any], Any]
+"""The converter's own hook for one field of a model, by JSON key (convert.py owns every
+quirk)."""
 
 StudentExpansion: TypeAlias = Literal[
     "demographics",
@@ -574,6 +575,13 @@ class StudentWrite:
         return require_field(self, name, None)
 
 
+_new = object.__new__
+# The structure functions below build a record with `_new` and each field's slot setter
+# (`_set_<model>__<field>`), setting every field, defaults too, without calling __init__: the
+# same instance, twice as fast, as these frozen classes have no validators, converters or
+# __attrs_post_init__ (a test checks).
+
+
 _STUDENT_KEYS = frozenset(
     {
         "_extension_data",
@@ -604,11 +612,33 @@ _STUDENT_REQUIRED: frozenset[str] = frozenset(
         "name",
     }
 )
+_set_student__id = Student.__dict__["id"].__set__
+_set_student__local_id = Student.__dict__["local_id"].__set__
+_set_student__student_username = Student.__dict__["student_username"].__set__
+_set_student__state_province_id = Student.__dict__["state_province_id"].__set__
+_set_student__name = Student.__dict__["name"].__set__
+_set_student__demographics = Student.__dict__["demographics"].__set__
+_set_student__addresses = Student.__dict__["addresses"].__set__
+_set_student__alerts = Student.__dict__["alerts"].__set__
+_set_student__phones = Student.__dict__["phones"].__set__
+_set_student__school_enrollment = Student.__dict__["school_enrollment"].__set__
+_set_student__ethnicity_race = Student.__dict__["ethnicity_race"].__set__
+_set_student__contact = Student.__dict__["contact"].__set__
+_set_student__contact_info = Student.__dict__["contact_info"].__set__
+_set_student__initial_enrollment = Student.__dict__["initial_enrollment"].__set__
+_set_student__schedule_setup = Student.__dict__["schedule_setup"].__set__
+_set_student__fees = Student.__dict__["fees"].__set__
+_set_student__lunch = Student.__dict__["lunch"].__set__
+_set_student__counselors = Student.__dict__["counselors"].__set__
+_set_student__global_id = Student.__dict__["global_id"].__set__
+_set_student__extension_data = Student.__dict__["extension_data"].__set__
+_set_student__extra = Student.__dict__["extra"].__set__
 
 
 def _structure_student(_record: Mapping[str, Any], _field: Field) -> Student | None:
     """A regular Student record without a hook per field; None when it has a key the model does
-    not know or lacks a required one (the converter then decides).
+    not know or lacks a required one (the converter then decides; it also redoes the record
+    its own way if this raises).
     """
     if not (_STUDENT_KEYS.issuperset(_record) and _STUDENT_REQUIRED.issubset(_record)):
         return None
@@ -632,50 +662,149 @@ def _structure_student(_record: Mapping[str, Any], _field: Field) -> Student | N
     x_counselors = _record.get("counselors")
     x_global_id = _record.get("global_id")
     x_extension_data = _record.get("_extension_data")
-    return Student(
-        id=x_id if type(x_id) is int else _field("id", x_id),
-        local_id=x_local_id
+    _self = _new(Student)
+    _set_student__id(_self, x_id if type(x_id) is int else _field(Student, "id", x_id))
+    _set_student__local_id(
+        _self,
+        x_local_id
         if type(x_local_id) is int or x_local_id is None
-        else _field("local_id", x_local_id),
-        student_username=(x_student_username or None)
+        else _field(Student, "local_id", x_local_id),
+    )
+    _set_student__student_username(
+        _self,
+        (x_student_username or None)
         if type(x_student_username) is str
         else None
         if x_student_username is None
-        else _field("student_username", x_student_username),
-        state_province_id=x_state_province_id
+        else _field(Student, "student_username", x_student_username),
+    )
+    _set_student__state_province_id(
+        _self,
+        x_state_province_id
         if type(x_state_province_id) is int or x_state_province_id is None
-        else _field("state_province_id", x_state_province_id),
-        name=_field("name", x_name),
-        demographics=None if x_demographics is None else _field("demographics", x_demographics),
-        addresses=None if x_addresses is None else _field("addresses", x_addresses),
-        alerts=None if x_alerts is None else _field("alerts", x_alerts),
-        phones=None if x_phones is None else _field("phones", x_phones),
-        school_enrollment=None
+        else _field(Student, "state_province_id", x_state_province_id),
+    )
+    _set_student__name(
+        _self,
+        (type(x_name) is dict and _structure_person_name(x_name, _field))
+        or _field(Student, "name", x_name),
+    )
+    _set_student__demographics(
+        _self,
+        None
+        if x_demographics is None
+        else (type(x_demographics) is dict and _structure_demographics(x_demographics, _field))
+        or _field(Student, "demographics", x_demographics),
+    )
+    _set_student__addresses(
+        _self,
+        None
+        if x_addresses is None
+        else (type(x_addresses) is dict and _structure_addresses(x_addresses, _field))
+        or _field(Student, "addresses", x_addresses),
+    )
+    _set_student__alerts(
+        _self,
+        None
+        if x_alerts is None
+        else (type(x_alerts) is dict and _structure_alerts(x_alerts, _field))
+        or _field(Student, "alerts", x_alerts),
+    )
+    _set_student__phones(
+        _self,
+        None
+        if x_phones is None
+        else (type(x_phones) is dict and _structure_phones(x_phones, _field))
+        or _field(Student, "phones", x_phones),
+    )
+    _set_student__school_enrollment(
+        _self,
+        None
         if x_school_enrollment is None
-        else _field("school_enrollment", x_school_enrollment),
-        ethnicity_race=None
+        else (
+            type(x_school_enrollment) is dict
+            and _structure_school_enrollment(x_school_enrollment, _field)
+        )
+        or _field(Student, "school_enrollment", x_school_enrollment),
+    )
+    _set_student__ethnicity_race(
+        _self,
+        None
         if x_ethnicity_race is None
-        else _field("ethnicity_race", x_ethnicity_race),
-        contact=None if x_contact is None else _field("contact", x_contact),
-        contact_info=None if x_contact_info is None else _field("contact_info", x_contact_info),
-        initial_enrollment=None
+        else (
+            type(x_ethnicity_race) is dict and _structure_ethnicity_race(x_ethnicity_race, _field)
+        )
+        or _field(Student, "ethnicity_race", x_ethnicity_race),
+    )
+    _set_student__contact(
+        _self,
+        None
+        if x_contact is None
+        else (type(x_contact) is dict and _structure_contact(x_contact, _field))
+        or _field(Student, "contact", x_contact),
+    )
+    _set_student__contact_info(
+        _self,
+        None
+        if x_contact_info is None
+        else (type(x_contact_info) is dict and _structure_contact_info(x_contact_info, _field))
+        or _field(Student, "contact_info", x_contact_info),
+    )
+    _set_student__initial_enrollment(
+        _self,
+        None
         if x_initial_enrollment is None
-        else _field("initial_enrollment", x_initial_enrollment),
-        schedule_setup=None
+        else (
+            type(x_initial_enrollment) is dict
+            and _structure_initial_enrollment(x_initial_enrollment, _field)
+        )
+        or _field(Student, "initial_enrollment", x_initial_enrollment),
+    )
+    _set_student__schedule_setup(
+        _self,
+        None
         if x_schedule_setup is None
-        else _field("schedule_setup", x_schedule_setup),
-        fees=None if x_fees is None else _field("fees", x_fees),
-        lunch=None if x_lunch is None else _field("lunch", x_lunch),
-        counselors=None if x_counselors is None else _field("counselors", x_counselors),
-        global_id=(x_global_id or None)
+        else (
+            type(x_schedule_setup) is dict and _structure_schedule_setup(x_schedule_setup, _field)
+        )
+        or _field(Student, "schedule_setup", x_schedule_setup),
+    )
+    _set_student__fees(
+        _self,
+        None
+        if x_fees is None
+        else (type(x_fees) is dict and _structure_fees(x_fees, _field))
+        or _field(Student, "fees", x_fees),
+    )
+    _set_student__lunch(
+        _self,
+        None
+        if x_lunch is None
+        else (type(x_lunch) is dict and _structure_lunch(x_lunch, _field))
+        or _field(Student, "lunch", x_lunch),
+    )
+    _set_student__counselors(
+        _self, None if x_counselors is None else _field(Student, "counselors", x_counselors)
+    )
+    _set_student__global_id(
+        _self,
+        (x_global_id or None)
         if type(x_global_id) is str
         else None
         if x_global_id is None
-        else _field("global_id", x_global_id),
-        extension_data=None
-        if x_extension_data is None
-        else _field("_extension_data", x_extension_data),
+        else _field(Student, "global_id", x_global_id),
     )
+    _set_student__extension_data(
+        _self,
+        None
+        if x_extension_data is None
+        else (
+            type(x_extension_data) is dict and _structure_extension_data(x_extension_data, _field)
+        )
+        or _field(Student, "_extension_data", x_extension_data),
+    )
+    _set_student__extra(_self, {})
+    return _self
 
 
 _PERSON_NAME_KEYS = frozenset(
@@ -691,28 +820,43 @@ _PERSON_NAME_REQUIRED: frozenset[str] = frozenset(
         "last_name",
     }
 )
+_set_person_name__first_name = PersonName.__dict__["first_name"].__set__
+_set_person_name__middle_name = PersonName.__dict__["middle_name"].__set__
+_set_person_name__last_name = PersonName.__dict__["last_name"].__set__
+_set_person_name__extra = PersonName.__dict__["extra"].__set__
 
 
 def _structure_person_name(_record: Mapping[str, Any], _field: Field) -> PersonName | None:
     """A regular PersonName record without a hook per field; None when it has a key the model
-    does not know or lacks a required one (the converter then decides).
+    does not know or lacks a required one (the converter then decides; it also redoes the
+    record its own way if this raises).
     """
     if not (_PERSON_NAME_KEYS.issuperset(_record) and _PERSON_NAME_REQUIRED.issubset(_record)):
         return None
     x_first_name = _record.get("first_name")
     x_middle_name = _record.get("middle_name")
     x_last_name = _record.get("last_name")
-    return PersonName(
-        first_name=x_first_name
+    _self = _new(PersonName)
+    _set_person_name__first_name(
+        _self,
+        x_first_name
         if type(x_first_name) is str
-        else _field("first_name", x_first_name),
-        middle_name=(x_middle_name or None)
+        else _field(PersonName, "first_name", x_first_name),
+    )
+    _set_person_name__middle_name(
+        _self,
+        (x_middle_name or None)
         if type(x_middle_name) is str
         else None
         if x_middle_name is None
-        else _field("middle_name", x_middle_name),
-        last_name=x_last_name if type(x_last_name) is str else _field("last_name", x_last_name),
+        else _field(PersonName, "middle_name", x_middle_name),
     )
+    _set_person_name__last_name(
+        _self,
+        x_last_name if type(x_last_name) is str else _field(PersonName, "last_name", x_last_name),
+    )
+    _set_person_name__extra(_self, {})
+    return _self
 
 
 _DEMOGRAPHICS_KEYS = frozenset(
@@ -723,33 +867,59 @@ _DEMOGRAPHICS_KEYS = frozenset(
         "projected_graduation_year",
     }
 )
-_DEMOGRAPHICS_REQUIRED: frozenset[str] = frozenset({})
+_set_demographics__gender = Demographics.__dict__["gender"].__set__
+_set_demographics__birth_date = Demographics.__dict__["birth_date"].__set__
+_set_demographics__projected_graduation_year = Demographics.__dict__[
+    "projected_graduation_year"
+].__set__
+_set_demographics__district_entry_date = Demographics.__dict__["district_entry_date"].__set__
+_set_demographics__extra = Demographics.__dict__["extra"].__set__
 
 
 def _structure_demographics(_record: Mapping[str, Any], _field: Field) -> Demographics | None:
     """A regular Demographics record without a hook per field; None when it has a key the model
-    does not know or lacks a required one (the converter then decides).
+    does not know or lacks a required one (the converter then decides; it also redoes the
+    record its own way if this raises).
     """
-    if not (_DEMOGRAPHICS_KEYS.issuperset(_record) and _DEMOGRAPHICS_REQUIRED.issubset(_record)):
+    if not _DEMOGRAPHICS_KEYS.issuperset(_record):
         return None
     x_gender = _record.get("gender")
     x_birth_date = _record.get("birth_date")
     x_projected_graduation_year = _record.get("projected_graduation_year")
     x_district_entry_date = _record.get("district_entry_date")
-    return Demographics(
-        gender=(x_gender or None)
+    _self = _new(Demographics)
+    _set_demographics__gender(
+        _self,
+        (x_gender or None)
         if type(x_gender) is str
         else None
         if x_gender is None
-        else _field("gender", x_gender),
-        birth_date=None if x_birth_date is None else _field("birth_date", x_birth_date),
-        projected_graduation_year=x_projected_graduation_year
-        if type(x_projected_graduation_year) is int or x_projected_graduation_year is None
-        else _field("projected_graduation_year", x_projected_graduation_year),
-        district_entry_date=None
-        if x_district_entry_date is None
-        else _field("district_entry_date", x_district_entry_date),
+        else _field(Demographics, "gender", x_gender),
     )
+    _set_demographics__birth_date(
+        _self,
+        None
+        if x_birth_date is None
+        else datetime.date.fromisoformat(x_birth_date)
+        if type(x_birth_date) is str and len(x_birth_date) == 10
+        else _field(Demographics, "birth_date", x_birth_date),
+    )
+    _set_demographics__projected_graduation_year(
+        _self,
+        x_projected_graduation_year
+        if type(x_projected_graduation_year) is int or x_projected_graduation_year is None
+        else _field(Demographics, "projected_graduation_year", x_projected_graduation_year),
+    )
+    _set_demographics__district_entry_date(
+        _self,
+        None
+        if x_district_entry_date is None
+        else datetime.date.fromisoformat(x_district_entry_date)
+        if type(x_district_entry_date) is str and len(x_district_entry_date) == 10
+        else _field(Demographics, "district_entry_date", x_district_entry_date),
+    )
+    _set_demographics__extra(_self, {})
+    return _self
 
 
 _ADDRESSES_KEYS = frozenset(
@@ -759,23 +929,46 @@ _ADDRESSES_KEYS = frozenset(
         "physical",
     }
 )
-_ADDRESSES_REQUIRED: frozenset[str] = frozenset({})
+_set_addresses__physical = Addresses.__dict__["physical"].__set__
+_set_addresses__mailing = Addresses.__dict__["mailing"].__set__
+_set_addresses__home = Addresses.__dict__["home"].__set__
+_set_addresses__extra = Addresses.__dict__["extra"].__set__
 
 
 def _structure_addresses(_record: Mapping[str, Any], _field: Field) -> Addresses | None:
     """A regular Addresses record without a hook per field; None when it has a key the model does
-    not know or lacks a required one (the converter then decides).
+    not know or lacks a required one (the converter then decides; it also redoes the record
+    its own way if this raises).
     """
-    if not (_ADDRESSES_KEYS.issuperset(_record) and _ADDRESSES_REQUIRED.issubset(_record)):
+    if not _ADDRESSES_KEYS.issuperset(_record):
         return None
     x_physical = _record.get("physical")
     x_mailing = _record.get("mailing")
     x_home = _record.get("home")
-    return Addresses(
-        physical=None if x_physical is None else _field("physical", x_physical),
-        mailing=None if x_mailing is None else _field("mailing", x_mailing),
-        home=None if x_home is None else _field("home", x_home),
+    _self = _new(Addresses)
+    _set_addresses__physical(
+        _self,
+        None
+        if x_physical is None
+        else (type(x_physical) is dict and _structure_address(x_physical, _field))
+        or _field(Addresses, "physical", x_physical),
     )
+    _set_addresses__mailing(
+        _self,
+        None
+        if x_mailing is None
+        else (type(x_mailing) is dict and _structure_address(x_mailing, _field))
+        or _field(Addresses, "mailing", x_mailing),
+    )
+    _set_addresses__home(
+        _self,
+        None
+        if x_home is None
+        else (type(x_home) is dict and _structure_address(x_home, _field))
+        or _field(Addresses, "home", x_home),
+    )
+    _set_addresses__extra(_self, {})
+    return _self
 
 
 _ADDRESS_KEYS = frozenset(
@@ -787,47 +980,69 @@ _ADDRESS_KEYS = frozenset(
         "street",
     }
 )
-_ADDRESS_REQUIRED: frozenset[str] = frozenset({})
+_set_address__street = Address.__dict__["street"].__set__
+_set_address__city = Address.__dict__["city"].__set__
+_set_address__state_province = Address.__dict__["state_province"].__set__
+_set_address__postal_code = Address.__dict__["postal_code"].__set__
+_set_address__grid_location = Address.__dict__["grid_location"].__set__
+_set_address__extra = Address.__dict__["extra"].__set__
 
 
 def _structure_address(_record: Mapping[str, Any], _field: Field) -> Address | None:
     """A regular Address record without a hook per field; None when it has a key the model does
-    not know or lacks a required one (the converter then decides).
+    not know or lacks a required one (the converter then decides; it also redoes the record
+    its own way if this raises).
     """
-    if not (_ADDRESS_KEYS.issuperset(_record) and _ADDRESS_REQUIRED.issubset(_record)):
+    if not _ADDRESS_KEYS.issuperset(_record):
         return None
     x_street = _record.get("street")
     x_city = _record.get("city")
     x_state_province = _record.get("state_province")
     x_postal_code = _record.get("postal_code")
     x_grid_location = _record.get("grid_location")
-    return Address(
-        street=(x_street or None)
+    _self = _new(Address)
+    _set_address__street(
+        _self,
+        (x_street or None)
         if type(x_street) is str
         else None
         if x_street is None
-        else _field("street", x_street),
-        city=(x_city or None)
+        else _field(Address, "street", x_street),
+    )
+    _set_address__city(
+        _self,
+        (x_city or None)
         if type(x_city) is str
         else None
         if x_city is None
-        else _field("city", x_city),
-        state_province=(x_state_province or None)
+        else _field(Address, "city", x_city),
+    )
+    _set_address__state_province(
+        _self,
+        (x_state_province or None)
         if type(x_state_province) is str
         else None
         if x_state_province is None
-        else _field("state_province", x_state_province),
-        postal_code=(x_postal_code or None)
+        else _field(Address, "state_province", x_state_province),
+    )
+    _set_address__postal_code(
+        _self,
+        (x_postal_code or None)
         if type(x_postal_code) is str
         else None
         if x_postal_code is None
-        else _field("postal_code", x_postal_code),
-        grid_location=(x_grid_location or None)
+        else _field(Address, "postal_code", x_postal_code),
+    )
+    _set_address__grid_location(
+        _self,
+        (x_grid_location or None)
         if type(x_grid_location) is str
         else None
         if x_grid_location is None
-        else _field("grid_location", x_grid_location),
+        else _field(Address, "grid_location", x_grid_location),
     )
+    _set_address__extra(_self, {})
+    return _self
 
 
 _ALERTS_KEYS = frozenset(
@@ -838,25 +1053,55 @@ _ALERTS_KEYS = frozenset(
         "other",
     }
 )
-_ALERTS_REQUIRED: frozenset[str] = frozenset({})
+_set_alerts__discipline = Alerts.__dict__["discipline"].__set__
+_set_alerts__guardian = Alerts.__dict__["guardian"].__set__
+_set_alerts__medical = Alerts.__dict__["medical"].__set__
+_set_alerts__other = Alerts.__dict__["other"].__set__
+_set_alerts__extra = Alerts.__dict__["extra"].__set__
 
 
 def _structure_alerts(_record: Mapping[str, Any], _field: Field) -> Alerts | None:
     """A regular Alerts record without a hook per field; None when it has a key the model does
-    not know or lacks a required one (the converter then decides).
+    not know or lacks a required one (the converter then decides; it also redoes the record
+    its own way if this raises).
     """
-    if not (_ALERTS_KEYS.issuperset(_record) and _ALERTS_REQUIRED.issubset(_record)):
+    if not _ALERTS_KEYS.issuperset(_record):
         return None
     x_discipline = _record.get("discipline")
     x_guardian = _record.get("guardian")
     x_medical = _record.get("medical")
     x_other = _record.get("other")
-    return Alerts(
-        discipline=None if x_discipline is None else _field("discipline", x_discipline),
-        guardian=None if x_guardian is None else _field("guardian", x_guardian),
-        medical=None if x_medical is None else _field("medical", x_medical),
-        other=None if x_other is None else _field("other", x_other),
+    _self = _new(Alerts)
+    _set_alerts__discipline(
+        _self,
+        None
+        if x_discipline is None
+        else (type(x_discipline) is dict and _structure_alert(x_discipline, _field))
+        or _field(Alerts, "discipline", x_discipline),
     )
+    _set_alerts__guardian(
+        _self,
+        None
+        if x_guardian is None
+        else (type(x_guardian) is dict and _structure_alert(x_guardian, _field))
+        or _field(Alerts, "guardian", x_guardian),
+    )
+    _set_alerts__medical(
+        _self,
+        None
+        if x_medical is None
+        else (type(x_medical) is dict and _structure_alert(x_medical, _field))
+        or _field(Alerts, "medical", x_medical),
+    )
+    _set_alerts__other(
+        _self,
+        None
+        if x_other is None
+        else (type(x_other) is dict and _structure_alert(x_other, _field))
+        or _field(Alerts, "other", x_other),
+    )
+    _set_alerts__extra(_self, {})
+    return _self
 
 
 _ALERT_KEYS = frozenset(
@@ -866,35 +1111,49 @@ _ALERT_KEYS = frozenset(
         "expires_date",
     }
 )
-_ALERT_REQUIRED: frozenset[str] = frozenset({})
+_set_alert__description = Alert.__dict__["description"].__set__
+_set_alert__alert_text = Alert.__dict__["alert_text"].__set__
+_set_alert__expires_date = Alert.__dict__["expires_date"].__set__
+_set_alert__extra = Alert.__dict__["extra"].__set__
 
 
 def _structure_alert(_record: Mapping[str, Any], _field: Field) -> Alert | None:
     """A regular Alert record without a hook per field; None when it has a key the model does not
-    know or lacks a required one (the converter then decides).
+    know or lacks a required one (the converter then decides; it also redoes the record its
+    own way if this raises).
     """
-    if not (_ALERT_KEYS.issuperset(_record) and _ALERT_REQUIRED.issubset(_record)):
+    if not _ALERT_KEYS.issuperset(_record):
         return None
     x_description = _record.get("description")
     x_alert_text = _record.get("alert_text")
     x_expires_date = _record.get("expires_date")
-    return Alert(
-        description=(x_description or None)
+    _self = _new(Alert)
+    _set_alert__description(
+        _self,
+        (x_description or None)
         if type(x_description) is str
         else None
         if x_description is None
-        else _field("description", x_description),
-        alert_text=(x_alert_text or None)
+        else _field(Alert, "description", x_description),
+    )
+    _set_alert__alert_text(
+        _self,
+        (x_alert_text or None)
         if type(x_alert_text) is str
         else None
         if x_alert_text is None
-        else _field("alert_text", x_alert_text),
-        expires_date=(x_expires_date or None)
+        else _field(Alert, "alert_text", x_alert_text),
+    )
+    _set_alert__expires_date(
+        _self,
+        (x_expires_date or None)
         if type(x_expires_date) is str
         else None
         if x_expires_date is None
-        else _field("expires_date", x_expires_date),
+        else _field(Alert, "expires_date", x_expires_date),
     )
+    _set_alert__extra(_self, {})
+    return _self
 
 
 _PHONES_KEYS = frozenset(
@@ -904,27 +1163,47 @@ _PHONES_KEYS = frozenset(
         "main",
     }
 )
-_PHONES_REQUIRED: frozenset[str] = frozenset({})
+_set_phones__main = Phones.__dict__["main"].__set__
+_set_phones__fax = Phones.__dict__["fax"].__set__
+_set_phones__home_phone = Phones.__dict__["home_phone"].__set__
+_set_phones__extra = Phones.__dict__["extra"].__set__
 
 
 def _structure_phones(_record: Mapping[str, Any], _field: Field) -> Phones | None:
     """A regular Phones record without a hook per field; None when it has a key the model does
-    not know or lacks a required one (the converter then decides).
+    not know or lacks a required one (the converter then decides; it also redoes the record
+    its own way if this raises).
     """
-    if not (_PHONES_KEYS.issuperset(_record) and _PHONES_REQUIRED.issubset(_record)):
+    if not _PHONES_KEYS.issuperset(_record):
         return None
     x_main = _record.get("main")
     x_fax = _record.get("fax")
     x_home_phone = _record.get("home_phone")
-    return Phones(
-        main=None if x_main is None else _field("main", x_main),
-        fax=None if x_fax is None else _field("fax", x_fax),
-        home_phone=(x_home_phone or None)
+    _self = _new(Phones)
+    _set_phones__main(
+        _self,
+        None
+        if x_main is None
+        else (type(x_main) is dict and _structure_phone(x_main, _field))
+        or _field(Phones, "main", x_main),
+    )
+    _set_phones__fax(
+        _self,
+        None
+        if x_fax is None
+        else (type(x_fax) is dict and _structure_phone(x_fax, _field))
+        or _field(Phones, "fax", x_fax),
+    )
+    _set_phones__home_phone(
+        _self,
+        (x_home_phone or None)
         if type(x_home_phone) is str
         else None
         if x_home_phone is None
-        else _field("home_phone", x_home_phone),
+        else _field(Phones, "home_phone", x_home_phone),
     )
+    _set_phones__extra(_self, {})
+    return _self
 
 
 _PHONE_KEYS = frozenset(
@@ -932,23 +1211,29 @@ _PHONE_KEYS = frozenset(
         "number",
     }
 )
-_PHONE_REQUIRED: frozenset[str] = frozenset({})
+_set_phone__number = Phone.__dict__["number"].__set__
+_set_phone__extra = Phone.__dict__["extra"].__set__
 
 
 def _structure_phone(_record: Mapping[str, Any], _field: Field) -> Phone | None:
     """A regular Phone record without a hook per field; None when it has a key the model does not
-    know or lacks a required one (the converter then decides).
+    know or lacks a required one (the converter then decides; it also redoes the record its
+    own way if this raises).
     """
-    if not (_PHONE_KEYS.issuperset(_record) and _PHONE_REQUIRED.issubset(_record)):
+    if not _PHONE_KEYS.issuperset(_record):
         return None
     x_number = _record.get("number")
-    return Phone(
-        number=(x_number or None)
+    _self = _new(Phone)
+    _set_phone__number(
+        _self,
+        (x_number or None)
         if type(x_number) is str
         else None
         if x_number is None
-        else _field("number", x_number),
+        else _field(Phone, "number", x_number),
     )
+    _set_phone__extra(_self, {})
+    return _self
 
 
 _SCHOOL_ENROLLMENT_KEYS = frozenset(
@@ -969,19 +1254,37 @@ _SCHOOL_ENROLLMENT_KEYS = frozenset(
         "school_number",
     }
 )
-_SCHOOL_ENROLLMENT_REQUIRED: frozenset[str] = frozenset({})
+_set_school_enrollment__enroll_status = SchoolEnrollment.__dict__["enroll_status"].__set__
+_set_school_enrollment__enroll_status_description = SchoolEnrollment.__dict__[
+    "enroll_status_description"
+].__set__
+_set_school_enrollment__enroll_status_code = SchoolEnrollment.__dict__["enroll_status_code"].__set__
+_set_school_enrollment__grade_level = SchoolEnrollment.__dict__["grade_level"].__set__
+_set_school_enrollment__entry_date = SchoolEnrollment.__dict__["entry_date"].__set__
+_set_school_enrollment__exit_date = SchoolEnrollment.__dict__["exit_date"].__set__
+_set_school_enrollment__school_number = SchoolEnrollment.__dict__["school_number"].__set__
+_set_school_enrollment__school_id = SchoolEnrollment.__dict__["school_id"].__set__
+_set_school_enrollment__entry_code = SchoolEnrollment.__dict__["entry_code"].__set__
+_set_school_enrollment__entry_comment = SchoolEnrollment.__dict__["entry_comment"].__set__
+_set_school_enrollment__exit_code = SchoolEnrollment.__dict__["exit_code"].__set__
+_set_school_enrollment__exit_comment = SchoolEnrollment.__dict__["exit_comment"].__set__
+_set_school_enrollment__district_of_residence = SchoolEnrollment.__dict__[
+    "district_of_residence"
+].__set__
+_set_school_enrollment__full_time_equivalency = SchoolEnrollment.__dict__[
+    "full_time_equivalency"
+].__set__
+_set_school_enrollment__extra = SchoolEnrollment.__dict__["extra"].__set__
 
 
 def _structure_school_enrollment(
     _record: Mapping[str, Any], _field: Field
 ) -> SchoolEnrollment | None:
     """A regular SchoolEnrollment record without a hook per field; None when it has a key the
-    model does not know or lacks a required one (the converter then decides).
+    model does not know or lacks a required one (the converter then decides; it also redoes
+    the record its own way if this raises).
     """
-    if not (
-        _SCHOOL_ENROLLMENT_KEYS.issuperset(_record)
-        and _SCHOOL_ENROLLMENT_REQUIRED.issubset(_record)
-    ):
+    if not _SCHOOL_ENROLLMENT_KEYS.issuperset(_record):
         return None
     x_enroll_status = _record.get("enroll_status")
     x_enroll_status_description = _record.get("enroll_status_description")
@@ -997,60 +1300,115 @@ def _structure_school_enrollment(
     x_exit_comment = _record.get("exit_comment")
     x_district_of_residence = _record.get("district_of_residence")
     x_full_time_equivalency = _record.get("full_time_equivalency")
-    return SchoolEnrollment(
-        enroll_status=(x_enroll_status or None)
+    _self = _new(SchoolEnrollment)
+    _set_school_enrollment__enroll_status(
+        _self,
+        (x_enroll_status or None)
         if type(x_enroll_status) is str
         else None
         if x_enroll_status is None
-        else _field("enroll_status", x_enroll_status),
-        enroll_status_description=(x_enroll_status_description or None)
+        else _field(SchoolEnrollment, "enroll_status", x_enroll_status),
+    )
+    _set_school_enrollment__enroll_status_description(
+        _self,
+        (x_enroll_status_description or None)
         if type(x_enroll_status_description) is str
         else None
         if x_enroll_status_description is None
-        else _field("enroll_status_description", x_enroll_status_description),
-        enroll_status_code=x_enroll_status_code
+        else _field(SchoolEnrollment, "enroll_status_description", x_enroll_status_description),
+    )
+    _set_school_enrollment__enroll_status_code(
+        _self,
+        x_enroll_status_code
         if type(x_enroll_status_code) is int or x_enroll_status_code is None
-        else _field("enroll_status_code", x_enroll_status_code),
-        grade_level=x_grade_level
+        else _field(SchoolEnrollment, "enroll_status_code", x_enroll_status_code),
+    )
+    _set_school_enrollment__grade_level(
+        _self,
+        x_grade_level
         if type(x_grade_level) is int or x_grade_level is None
-        else _field("grade_level", x_grade_level),
-        entry_date=None if x_entry_date is None else _field("entry_date", x_entry_date),
-        exit_date=None if x_exit_date is None else _field("exit_date", x_exit_date),
-        school_number=x_school_number
+        else _field(SchoolEnrollment, "grade_level", x_grade_level),
+    )
+    _set_school_enrollment__entry_date(
+        _self,
+        None
+        if x_entry_date is None
+        else datetime.date.fromisoformat(x_entry_date)
+        if type(x_entry_date) is str and len(x_entry_date) == 10
+        else _field(SchoolEnrollment, "entry_date", x_entry_date),
+    )
+    _set_school_enrollment__exit_date(
+        _self,
+        None
+        if x_exit_date is None
+        else datetime.date.fromisoformat(x_exit_date)
+        if type(x_exit_date) is str and len(x_exit_date) == 10
+        else _field(SchoolEnrollment, "exit_date", x_exit_date),
+    )
+    _set_school_enrollment__school_number(
+        _self,
+        x_school_number
         if type(x_school_number) is int or x_school_number is None
-        else _field("school_number", x_school_number),
-        school_id=x_school_id
+        else _field(SchoolEnrollment, "school_number", x_school_number),
+    )
+    _set_school_enrollment__school_id(
+        _self,
+        x_school_id
         if type(x_school_id) is int or x_school_id is None
-        else _field("school_id", x_school_id),
-        entry_code=(x_entry_code or None)
+        else _field(SchoolEnrollment, "school_id", x_school_id),
+    )
+    _set_school_enrollment__entry_code(
+        _self,
+        (x_entry_code or None)
         if type(x_entry_code) is str
         else None
         if x_entry_code is None
-        else _field("entry_code", x_entry_code),
-        entry_comment=(x_entry_comment or None)
+        else _field(SchoolEnrollment, "entry_code", x_entry_code),
+    )
+    _set_school_enrollment__entry_comment(
+        _self,
+        (x_entry_comment or None)
         if type(x_entry_comment) is str
         else None
         if x_entry_comment is None
-        else _field("entry_comment", x_entry_comment),
-        exit_code=(x_exit_code or None)
+        else _field(SchoolEnrollment, "entry_comment", x_entry_comment),
+    )
+    _set_school_enrollment__exit_code(
+        _self,
+        (x_exit_code or None)
         if type(x_exit_code) is str
         else None
         if x_exit_code is None
-        else _field("exit_code", x_exit_code),
-        exit_comment=(x_exit_comment or None)
+        else _field(SchoolEnrollment, "exit_code", x_exit_code),
+    )
+    _set_school_enrollment__exit_comment(
+        _self,
+        (x_exit_comment or None)
         if type(x_exit_comment) is str
         else None
         if x_exit_comment is None
-        else _field("exit_comment", x_exit_comment),
-        district_of_residence=(x_district_of_residence or None)
+        else _field(SchoolEnrollment, "exit_comment", x_exit_comment),
+    )
+    _set_school_enrollment__district_of_residence(
+        _self,
+        (x_district_of_residence or None)
         if type(x_district_of_residence) is str
         else None
         if x_district_of_residence is None
-        else _field("district_of_residence", x_district_of_residence),
-        full_time_equivalency=None
-        if x_full_time_equivalency is None
-        else _field("full_time_equivalency", x_full_time_equivalency),
+        else _field(SchoolEnrollment, "district_of_residence", x_district_of_residence),
     )
+    _set_school_enrollment__full_time_equivalency(
+        _self,
+        None
+        if x_full_time_equivalency is None
+        else (
+            type(x_full_time_equivalency) is dict
+            and _structure_full_time_equivalency(x_full_time_equivalency, _field)
+        )
+        or _field(SchoolEnrollment, "full_time_equivalency", x_full_time_equivalency),
+    )
+    _set_school_enrollment__extra(_self, {})
+    return _self
 
 
 _FULL_TIME_EQUIVALENCY_KEYS = frozenset(
@@ -1059,30 +1417,39 @@ _FULL_TIME_EQUIVALENCY_KEYS = frozenset(
         "name",
     }
 )
-_FULL_TIME_EQUIVALENCY_REQUIRED: frozenset[str] = frozenset({})
+_set_full_time_equivalency__fteid = FullTimeEquivalency.__dict__["fteid"].__set__
+_set_full_time_equivalency__name = FullTimeEquivalency.__dict__["name"].__set__
+_set_full_time_equivalency__extra = FullTimeEquivalency.__dict__["extra"].__set__
 
 
 def _structure_full_time_equivalency(
     _record: Mapping[str, Any], _field: Field
 ) -> FullTimeEquivalency | None:
     """A regular FullTimeEquivalency record without a hook per field; None when it has a key the
-    model does not know or lacks a required one (the converter then decides).
+    model does not know or lacks a required one (the converter then decides; it also redoes
+    the record its own way if this raises).
     """
-    if not (
-        _FULL_TIME_EQUIVALENCY_KEYS.issuperset(_record)
-        and _FULL_TIME_EQUIVALENCY_REQUIRED.issubset(_record)
-    ):
+    if not _FULL_TIME_EQUIVALENCY_KEYS.issuperset(_record):
         return None
     x_fteid = _record.get("fteid")
     x_name = _record.get("name")
-    return FullTimeEquivalency(
-        fteid=x_fteid if type(x_fteid) is int or x_fteid is None else _field("fteid", x_fteid),
-        name=(x_name or None)
+    _self = _new(FullTimeEquivalency)
+    _set_full_time_equivalency__fteid(
+        _self,
+        x_fteid
+        if type(x_fteid) is int or x_fteid is None
+        else _field(FullTimeEquivalency, "fteid", x_fteid),
+    )
+    _set_full_time_equivalency__name(
+        _self,
+        (x_name or None)
         if type(x_name) is str
         else None
         if x_name is None
-        else _field("name", x_name),
+        else _field(FullTimeEquivalency, "name", x_name),
     )
+    _set_full_time_equivalency__extra(_self, {})
+    return _self
 
 
 _ETHNICITY_RACE_KEYS = frozenset(
@@ -1092,33 +1459,48 @@ _ETHNICITY_RACE_KEYS = frozenset(
         "scheduling_reporting_ethnicity",
     }
 )
-_ETHNICITY_RACE_REQUIRED: frozenset[str] = frozenset({})
+_set_ethnicity_race__federal_ethnicity = EthnicityRace.__dict__["federal_ethnicity"].__set__
+_set_ethnicity_race__scheduling_reporting_ethnicity = EthnicityRace.__dict__[
+    "scheduling_reporting_ethnicity"
+].__set__
+_set_ethnicity_race__races = EthnicityRace.__dict__["races"].__set__
+_set_ethnicity_race__extra = EthnicityRace.__dict__["extra"].__set__
 
 
 def _structure_ethnicity_race(_record: Mapping[str, Any], _field: Field) -> EthnicityRace | None:
     """A regular EthnicityRace record without a hook per field; None when it has a key the model
-    does not know or lacks a required one (the converter then decides).
+    does not know or lacks a required one (the converter then decides; it also redoes the
+    record its own way if this raises).
     """
-    if not (
-        _ETHNICITY_RACE_KEYS.issuperset(_record) and _ETHNICITY_RACE_REQUIRED.issubset(_record)
-    ):
+    if not _ETHNICITY_RACE_KEYS.issuperset(_record):
         return None
     x_federal_ethnicity = _record.get("federal_ethnicity")
     x_scheduling_reporting_ethnicity = _record.get("scheduling_reporting_ethnicity")
     x_races = _record.get("races")
-    return EthnicityRace(
-        federal_ethnicity=(x_federal_ethnicity or None)
+    _self = _new(EthnicityRace)
+    _set_ethnicity_race__federal_ethnicity(
+        _self,
+        (x_federal_ethnicity or None)
         if type(x_federal_ethnicity) is str
         else None
         if x_federal_ethnicity is None
-        else _field("federal_ethnicity", x_federal_ethnicity),
-        scheduling_reporting_ethnicity=(x_scheduling_reporting_ethnicity or None)
+        else _field(EthnicityRace, "federal_ethnicity", x_federal_ethnicity),
+    )
+    _set_ethnicity_race__scheduling_reporting_ethnicity(
+        _self,
+        (x_scheduling_reporting_ethnicity or None)
         if type(x_scheduling_reporting_ethnicity) is str
         else None
         if x_scheduling_reporting_ethnicity is None
-        else _field("scheduling_reporting_ethnicity", x_scheduling_reporting_ethnicity),
-        races=() if x_races is None else _field("races", x_races),
+        else _field(
+            EthnicityRace, "scheduling_reporting_ethnicity", x_scheduling_reporting_ethnicity
+        ),
     )
+    _set_ethnicity_race__races(
+        _self, () if x_races is None else _field(EthnicityRace, "races", x_races)
+    )
+    _set_ethnicity_race__extra(_self, {})
+    return _self
 
 
 _RACE_KEYS = frozenset(
@@ -1128,35 +1510,49 @@ _RACE_KEYS = frozenset(
         "federal_race_code_category",
     }
 )
-_RACE_REQUIRED: frozenset[str] = frozenset({})
+_set_race__district_race_code = Race.__dict__["district_race_code"].__set__
+_set_race__district_race_code_description = Race.__dict__["district_race_code_description"].__set__
+_set_race__federal_race_code_category = Race.__dict__["federal_race_code_category"].__set__
+_set_race__extra = Race.__dict__["extra"].__set__
 
 
 def _structure_race(_record: Mapping[str, Any], _field: Field) -> Race | None:
     """A regular Race record without a hook per field; None when it has a key the model does not
-    know or lacks a required one (the converter then decides).
+    know or lacks a required one (the converter then decides; it also redoes the record its
+    own way if this raises).
     """
-    if not (_RACE_KEYS.issuperset(_record) and _RACE_REQUIRED.issubset(_record)):
+    if not _RACE_KEYS.issuperset(_record):
         return None
     x_district_race_code = _record.get("district_race_code")
     x_district_race_code_description = _record.get("district_race_code_description")
     x_federal_race_code_category = _record.get("federal_race_code_category")
-    return Race(
-        district_race_code=(x_district_race_code or None)
+    _self = _new(Race)
+    _set_race__district_race_code(
+        _self,
+        (x_district_race_code or None)
         if type(x_district_race_code) is str
         else None
         if x_district_race_code is None
-        else _field("district_race_code", x_district_race_code),
-        district_race_code_description=(x_district_race_code_description or None)
+        else _field(Race, "district_race_code", x_district_race_code),
+    )
+    _set_race__district_race_code_description(
+        _self,
+        (x_district_race_code_description or None)
         if type(x_district_race_code_description) is str
         else None
         if x_district_race_code_description is None
-        else _field("district_race_code_description", x_district_race_code_description),
-        federal_race_code_category=(x_federal_race_code_category or None)
+        else _field(Race, "district_race_code_description", x_district_race_code_description),
+    )
+    _set_race__federal_race_code_category(
+        _self,
+        (x_federal_race_code_category or None)
         if type(x_federal_race_code_category) is str
         else None
         if x_federal_race_code_category is None
-        else _field("federal_race_code_category", x_federal_race_code_category),
+        else _field(Race, "federal_race_code_category", x_federal_race_code_category),
     )
+    _set_race__extra(_self, {})
+    return _self
 
 
 _CONTACT_KEYS = frozenset(
@@ -1173,14 +1569,25 @@ _CONTACT_KEYS = frozenset(
         "mother",
     }
 )
-_CONTACT_REQUIRED: frozenset[str] = frozenset({})
+_set_contact__emergency_contact_name1 = Contact.__dict__["emergency_contact_name1"].__set__
+_set_contact__emergency_phone1 = Contact.__dict__["emergency_phone1"].__set__
+_set_contact__emergency_contact_name2 = Contact.__dict__["emergency_contact_name2"].__set__
+_set_contact__emergency_phone2 = Contact.__dict__["emergency_phone2"].__set__
+_set_contact__doctor_name = Contact.__dict__["doctor_name"].__set__
+_set_contact__doctor_phone = Contact.__dict__["doctor_phone"].__set__
+_set_contact__guardian_email = Contact.__dict__["guardian_email"].__set__
+_set_contact__guardian_fax = Contact.__dict__["guardian_fax"].__set__
+_set_contact__mother = Contact.__dict__["mother"].__set__
+_set_contact__father = Contact.__dict__["father"].__set__
+_set_contact__extra = Contact.__dict__["extra"].__set__
 
 
 def _structure_contact(_record: Mapping[str, Any], _field: Field) -> Contact | None:
     """A regular Contact record without a hook per field; None when it has a key the model does
-    not know or lacks a required one (the converter then decides).
+    not know or lacks a required one (the converter then decides; it also redoes the record
+    its own way if this raises).
     """
-    if not (_CONTACT_KEYS.issuperset(_record) and _CONTACT_REQUIRED.issubset(_record)):
+    if not _CONTACT_KEYS.issuperset(_record):
         return None
     x_emergency_contact_name1 = _record.get("emergency_contact_name1")
     x_emergency_phone1 = _record.get("emergency_phone1")
@@ -1192,58 +1599,89 @@ def _structure_contact(_record: Mapping[str, Any], _field: Field) -> Contact | N
     x_guardian_fax = _record.get("guardian_fax")
     x_mother = _record.get("mother")
     x_father = _record.get("father")
-    return Contact(
-        emergency_contact_name1=(x_emergency_contact_name1 or None)
+    _self = _new(Contact)
+    _set_contact__emergency_contact_name1(
+        _self,
+        (x_emergency_contact_name1 or None)
         if type(x_emergency_contact_name1) is str
         else None
         if x_emergency_contact_name1 is None
-        else _field("emergency_contact_name1", x_emergency_contact_name1),
-        emergency_phone1=(x_emergency_phone1 or None)
+        else _field(Contact, "emergency_contact_name1", x_emergency_contact_name1),
+    )
+    _set_contact__emergency_phone1(
+        _self,
+        (x_emergency_phone1 or None)
         if type(x_emergency_phone1) is str
         else None
         if x_emergency_phone1 is None
-        else _field("emergency_phone1", x_emergency_phone1),
-        emergency_contact_name2=(x_emergency_contact_name2 or None)
+        else _field(Contact, "emergency_phone1", x_emergency_phone1),
+    )
+    _set_contact__emergency_contact_name2(
+        _self,
+        (x_emergency_contact_name2 or None)
         if type(x_emergency_contact_name2) is str
         else None
         if x_emergency_contact_name2 is None
-        else _field("emergency_contact_name2", x_emergency_contact_name2),
-        emergency_phone2=(x_emergency_phone2 or None)
+        else _field(Contact, "emergency_contact_name2", x_emergency_contact_name2),
+    )
+    _set_contact__emergency_phone2(
+        _self,
+        (x_emergency_phone2 or None)
         if type(x_emergency_phone2) is str
         else None
         if x_emergency_phone2 is None
-        else _field("emergency_phone2", x_emergency_phone2),
-        doctor_name=(x_doctor_name or None)
+        else _field(Contact, "emergency_phone2", x_emergency_phone2),
+    )
+    _set_contact__doctor_name(
+        _self,
+        (x_doctor_name or None)
         if type(x_doctor_name) is str
         else None
         if x_doctor_name is None
-        else _field("doctor_name", x_doctor_name),
-        doctor_phone=(x_doctor_phone or None)
+        else _field(Contact, "doctor_name", x_doctor_name),
+    )
+    _set_contact__doctor_phone(
+        _self,
+        (x_doctor_phone or None)
         if type(x_doctor_phone) is str
         else None
         if x_doctor_phone is None
-        else _field("doctor_phone", x_doctor_phone),
-        guardian_email=(x_guardian_email or None)
+        else _field(Contact, "doctor_phone", x_doctor_phone),
+    )
+    _set_contact__guardian_email(
+        _self,
+        (x_guardian_email or None)
         if type(x_guardian_email) is str
         else None
         if x_guardian_email is None
-        else _field("guardian_email", x_guardian_email),
-        guardian_fax=(x_guardian_fax or None)
+        else _field(Contact, "guardian_email", x_guardian_email),
+    )
+    _set_contact__guardian_fax(
+        _self,
+        (x_guardian_fax or None)
         if type(x_guardian_fax) is str
         else None
         if x_guardian_fax is None
-        else _field("guardian_fax", x_guardian_fax),
-        mother=(x_mother or None)
+        else _field(Contact, "guardian_fax", x_guardian_fax),
+    )
+    _set_contact__mother(
+        _self,
+        (x_mother or None)
         if type(x_mother) is str
         else None
         if x_mother is None
-        else _field("mother", x_mother),
-        father=(x_father or None)
+        else _field(Contact, "mother", x_mother),
+    )
+    _set_contact__father(
+        _self,
+        (x_father or None)
         if type(x_father) is str
         else None
         if x_father is None
-        else _field("father", x_father),
+        else _field(Contact, "father", x_father),
     )
+    _set_contact__extra(_self, {})
+    return _self
 
 
 _CONTACT_INFO_KEYS = frozenset(
@@ -1251,23 +1689,29 @@ _CONTACT_INFO_KEYS = frozenset(
         "email",
     }
 )
-_CONTACT_INFO_REQUIRED: frozenset[str] = frozenset({})
+_set_contact_info__email = ContactInfo.__dict__["email"].__set__
+_set_contact_info__extra = ContactInfo.__dict__["extra"].__set__
 
 
 def _structure_contact_info(_record: Mapping[str, Any], _field: Field) -> ContactInfo | None:
     """A regular ContactInfo record without a hook per field; None when it has a key the model
-    does not know or lacks a required one (the converter then decides).
+    does not know or lacks a required one (the converter then decides; it also redoes the
+    record its own way if this raises).
     """
-    if not (_CONTACT_INFO_KEYS.issuperset(_record) and _CONTACT_INFO_REQUIRED.issubset(_record)):
+    if not _CONTACT_INFO_KEYS.issuperset(_record):
         return None
     x_email = _record.get("email")
-    return ContactInfo(
-        email=(x_email or None)
+    _self = _new(ContactInfo)
+    _set_contact_info__email(
+        _self,
+        (x_email or None)
         if type(x_email) is str
         else None
         if x_email is None
-        else _field("email", x_email),
+        else _field(ContactInfo, "email", x_email),
     )
+    _set_contact_info__extra(_self, {})
+    return _self
 
 
 _INITIAL_ENROLLMENT_KEYS = frozenset(
@@ -1278,38 +1722,63 @@ _INITIAL_ENROLLMENT_KEYS = frozenset(
         "school_entry_grade_level",
     }
 )
-_INITIAL_ENROLLMENT_REQUIRED: frozenset[str] = frozenset({})
+_set_initial_enrollment__district_entry_date = InitialEnrollment.__dict__[
+    "district_entry_date"
+].__set__
+_set_initial_enrollment__district_entry_grade_level = InitialEnrollment.__dict__[
+    "district_entry_grade_level"
+].__set__
+_set_initial_enrollment__school_entry_date = InitialEnrollment.__dict__["school_entry_date"].__set__
+_set_initial_enrollment__school_entry_grade_level = InitialEnrollment.__dict__[
+    "school_entry_grade_level"
+].__set__
+_set_initial_enrollment__extra = InitialEnrollment.__dict__["extra"].__set__
 
 
 def _structure_initial_enrollment(
     _record: Mapping[str, Any], _field: Field
 ) -> InitialEnrollment | None:
     """A regular InitialEnrollment record without a hook per field; None when it has a key the
-    model does not know or lacks a required one (the converter then decides).
+    model does not know or lacks a required one (the converter then decides; it also redoes
+    the record its own way if this raises).
     """
-    if not (
-        _INITIAL_ENROLLMENT_KEYS.issuperset(_record)
-        and _INITIAL_ENROLLMENT_REQUIRED.issubset(_record)
-    ):
+    if not _INITIAL_ENROLLMENT_KEYS.issuperset(_record):
         return None
     x_district_entry_date = _record.get("district_entry_date")
     x_district_entry_grade_level = _record.get("district_entry_grade_level")
     x_school_entry_date = _record.get("school_entry_date")
     x_school_entry_grade_level = _record.get("school_entry_grade_level")
-    return InitialEnrollment(
-        district_entry_date=None
+    _self = _new(InitialEnrollment)
+    _set_initial_enrollment__district_entry_date(
+        _self,
+        None
         if x_district_entry_date is None
-        else _field("district_entry_date", x_district_entry_date),
-        district_entry_grade_level=x_district_entry_grade_level
-        if type(x_district_entry_grade_level) is int or x_district_entry_grade_level is None
-        else _field("district_entry_grade_level", x_district_entry_grade_level),
-        school_entry_date=None
-        if x_school_entry_date is None
-        else _field("school_entry_date", x_school_entry_date),
-        school_entry_grade_level=x_school_entry_grade_level
-        if type(x_school_entry_grade_level) is int or x_school_entry_grade_level is None
-        else _field("school_entry_grade_level", x_school_entry_grade_level),
+        else datetime.date.fromisoformat(x_district_entry_date)
+        if type(x_district_entry_date) is str and len(x_district_entry_date) == 10
+        else _field(InitialEnrollment, "district_entry_date", x_district_entry_date),
     )
+    _set_initial_enrollment__district_entry_grade_level(
+        _self,
+        x_district_entry_grade_level
+        if type(x_district_entry_grade_level) is int or x_district_entry_grade_level is None
+        else _field(InitialEnrollment, "district_entry_grade_level", x_district_entry_grade_level),
+    )
+    _set_initial_enrollment__school_entry_date(
+        _self,
+        None
+        if x_school_entry_date is None
+        else datetime.date.fromisoformat(x_school_entry_date)
+        if type(x_school_entry_date) is str and len(x_school_entry_date) == 10
+        else _field(InitialEnrollment, "school_entry_date", x_school_entry_date),
+    )
+    _set_initial_enrollment__school_entry_grade_level(
+        _self,
+        x_school_entry_grade_level
+        if type(x_school_entry_grade_level) is int or x_school_entry_grade_level is None
+        else _field(InitialEnrollment, "school_entry_grade_level", x_school_entry_grade_level),
+    )
+    _set_initial_enrollment__extra(_self, {})
+    return _self
 
 
 _SCHEDULE_SETUP_KEYS = frozenset(
@@ -1319,33 +1788,45 @@ _SCHEDULE_SETUP_KEYS = frozenset(
         "sched_next_year_grade",
     }
 )
-_SCHEDULE_SETUP_REQUIRED: frozenset[str] = frozenset({})
+_set_schedule_setup__home_room = ScheduleSetup.__dict__["home_room"].__set__
+_set_schedule_setup__next_school = ScheduleSetup.__dict__["next_school"].__set__
+_set_schedule_setup__sched_next_year_grade = ScheduleSetup.__dict__["sched_next_year_grade"].__set__
+_set_schedule_setup__extra = ScheduleSetup.__dict__["extra"].__set__
 
 
 def _structure_schedule_setup(_record: Mapping[str, Any], _field: Field) -> ScheduleSetup | None:
     """A regular ScheduleSetup record without a hook per field; None when it has a key the model
-    does not know or lacks a required one (the converter then decides).
+    does not know or lacks a required one (the converter then decides; it also redoes the
+    record its own way if this raises).
     """
-    if not (
-        _SCHEDULE_SETUP_KEYS.issuperset(_record) and _SCHEDULE_SETUP_REQUIRED.issubset(_record)
-    ):
+    if not _SCHEDULE_SETUP_KEYS.issuperset(_record):
         return None
     x_home_room = _record.get("home_room")
     x_next_school = _record.get("next_school")
     x_sched_next_year_grade = _record.get("sched_next_year_grade")
-    return ScheduleSetup(
-        home_room=(x_home_room or None)
+    _self = _new(ScheduleSetup)
+    _set_schedule_setup__home_room(
+        _self,
+        (x_home_room or None)
         if type(x_home_room) is str
         else None
         if x_home_room is None
-        else _field("home_room", x_home_room),
-        next_school=x_next_school
-        if type(x_next_school) is int or x_next_school is None
-        else _field("next_school", x_next_school),
-        sched_next_year_grade=x_sched_next_year_grade
-        if type(x_sched_next_year_grade) is int or x_sched_next_year_grade is None
-        else _field("sched_next_year_grade", x_sched_next_year_grade),
+        else _field(ScheduleSetup, "home_room", x_home_room),
     )
+    _set_schedule_setup__next_school(
+        _self,
+        x_next_school
+        if type(x_next_school) is int or x_next_school is None
+        else _field(ScheduleSetup, "next_school", x_next_school),
+    )
+    _set_schedule_setup__sched_next_year_grade(
+        _self,
+        x_sched_next_year_grade
+        if type(x_sched_next_year_grade) is int or x_sched_next_year_grade is None
+        else _field(ScheduleSetup, "sched_next_year_grade", x_sched_next_year_grade),
+    )
+    _set_schedule_setup__extra(_self, {})
+    return _self
 
 
 _FEES_KEYS = frozenset(
@@ -1353,19 +1834,22 @@ _FEES_KEYS = frozenset(
         "fee",
     }
 )
-_FEES_REQUIRED: frozenset[str] = frozenset({})
+_set_fees__fee = Fees.__dict__["fee"].__set__
+_set_fees__extra = Fees.__dict__["extra"].__set__
 
 
 def _structure_fees(_record: Mapping[str, Any], _field: Field) -> Fees | None:
     """A regular Fees record without a hook per field; None when it has a key the model does not
-    know or lacks a required one (the converter then decides).
+    know or lacks a required one (the converter then decides; it also redoes the record its
+    own way if this raises).
     """
-    if not (_FEES_KEYS.issuperset(_record) and _FEES_REQUIRED.issubset(_record)):
+    if not _FEES_KEYS.issuperset(_record):
         return None
     x_fee = _record.get("fee")
-    return Fees(
-        fee=() if x_fee is None else _field("fee", x_fee),
-    )
+    _self = _new(Fees)
+    _set_fees__fee(_self, () if x_fee is None else _field(Fees, "fee", x_fee))
+    _set_fees__extra(_self, {})
+    return _self
 
 
 _FEE_KEYS = frozenset(
@@ -1381,14 +1865,24 @@ _FEE_KEYS = frozenset(
         "year_id",
     }
 )
-_FEE_REQUIRED: frozenset[str] = frozenset({})
+_set_fee__id = Fee.__dict__["id"].__set__
+_set_fee__description = Fee.__dict__["description"].__set__
+_set_fee__fee_type_name = Fee.__dict__["fee_type_name"].__set__
+_set_fee__fee_amount = Fee.__dict__["fee_amount"].__set__
+_set_fee__fee_paid = Fee.__dict__["fee_paid"].__set__
+_set_fee__fee_balance = Fee.__dict__["fee_balance"].__set__
+_set_fee__date_created = Fee.__dict__["date_created"].__set__
+_set_fee__school_number = Fee.__dict__["school_number"].__set__
+_set_fee__year_id = Fee.__dict__["year_id"].__set__
+_set_fee__extra = Fee.__dict__["extra"].__set__
 
 
 def _structure_fee(_record: Mapping[str, Any], _field: Field) -> Fee | None:
     """A regular Fee record without a hook per field; None when it has a key the model does not
-    know or lacks a required one (the converter then decides).
+    know or lacks a required one (the converter then decides; it also redoes the record its
+    own way if this raises).
     """
-    if not (_FEE_KEYS.issuperset(_record) and _FEE_REQUIRED.issubset(_record)):
+    if not _FEE_KEYS.issuperset(_record):
         return None
     x_id = _record.get("id")
     x_description = _record.get("description")
@@ -1399,29 +1893,53 @@ def _structure_fee(_record: Mapping[str, Any], _field: Field) -> Fee | None:
     x_date_created = _record.get("date_created")
     x_school_number = _record.get("school_number")
     x_year_id = _record.get("year_id")
-    return Fee(
-        id=x_id if type(x_id) is int or x_id is None else _field("id", x_id),
-        description=(x_description or None)
+    _self = _new(Fee)
+    _set_fee__id(_self, x_id if type(x_id) is int or x_id is None else _field(Fee, "id", x_id))
+    _set_fee__description(
+        _self,
+        (x_description or None)
         if type(x_description) is str
         else None
         if x_description is None
-        else _field("description", x_description),
-        fee_type_name=(x_fee_type_name or None)
+        else _field(Fee, "description", x_description),
+    )
+    _set_fee__fee_type_name(
+        _self,
+        (x_fee_type_name or None)
         if type(x_fee_type_name) is str
         else None
         if x_fee_type_name is None
-        else _field("fee_type_name", x_fee_type_name),
-        fee_amount=None if x_fee_amount is None else _field("fee_amount", x_fee_amount),
-        fee_paid=None if x_fee_paid is None else _field("fee_paid", x_fee_paid),
-        fee_balance=None if x_fee_balance is None else _field("fee_balance", x_fee_balance),
-        date_created=None if x_date_created is None else _field("date_created", x_date_created),
-        school_number=x_school_number
-        if type(x_school_number) is int or x_school_number is None
-        else _field("school_number", x_school_number),
-        year_id=x_year_id
-        if type(x_year_id) is int or x_year_id is None
-        else _field("year_id", x_year_id),
+        else _field(Fee, "fee_type_name", x_fee_type_name),
     )
+    _set_fee__fee_amount(
+        _self, None if x_fee_amount is None else _field(Fee, "fee_amount", x_fee_amount)
+    )
+    _set_fee__fee_paid(_self, None if x_fee_paid is None else _field(Fee, "fee_paid", x_fee_paid))
+    _set_fee__fee_balance(
+        _self, None if x_fee_balance is None else _field(Fee, "fee_balance", x_fee_balance)
+    )
+    _set_fee__date_created(
+        _self,
+        None
+        if x_date_created is None
+        else datetime.date.fromisoformat(x_date_created)
+        if type(x_date_created) is str and len(x_date_created) == 10
+        else _field(Fee, "date_created", x_date_created),
+    )
+    _set_fee__school_number(
+        _self,
+        x_school_number
+        if type(x_school_number) is int or x_school_number is None
+        else _field(Fee, "school_number", x_school_number),
+    )
+    _set_fee__year_id(
+        _self,
+        x_year_id
+        if type(x_year_id) is int or x_year_id is None
+        else _field(Fee, "year_id", x_year_id),
+    )
+    _set_fee__extra(_self, {})
+    return _self
 
 
 _LUNCH_KEYS = frozenset(
@@ -1435,14 +1953,22 @@ _LUNCH_KEYS = frozenset(
         "status",
     }
 )
-_LUNCH_REQUIRED: frozenset[str] = frozenset({})
+_set_lunch__balance_1 = Lunch.__dict__["balance_1"].__set__
+_set_lunch__balance_2 = Lunch.__dict__["balance_2"].__set__
+_set_lunch__balance_3 = Lunch.__dict__["balance_3"].__set__
+_set_lunch__balance_4 = Lunch.__dict__["balance_4"].__set__
+_set_lunch__lunch_id = Lunch.__dict__["lunch_id"].__set__
+_set_lunch__status = Lunch.__dict__["status"].__set__
+_set_lunch__last_meal = Lunch.__dict__["last_meal"].__set__
+_set_lunch__extra = Lunch.__dict__["extra"].__set__
 
 
 def _structure_lunch(_record: Mapping[str, Any], _field: Field) -> Lunch | None:
     """A regular Lunch record without a hook per field; None when it has a key the model does not
-    know or lacks a required one (the converter then decides).
+    know or lacks a required one (the converter then decides; it also redoes the record its
+    own way if this raises).
     """
-    if not (_LUNCH_KEYS.issuperset(_record) and _LUNCH_REQUIRED.issubset(_record)):
+    if not _LUNCH_KEYS.issuperset(_record):
         return None
     x_balance_1 = _record.get("balance_1")
     x_balance_2 = _record.get("balance_2")
@@ -1451,25 +1977,43 @@ def _structure_lunch(_record: Mapping[str, Any], _field: Field) -> Lunch | None:
     x_lunch_id = _record.get("lunch_id")
     x_status = _record.get("status")
     x_last_meal = _record.get("last_meal")
-    return Lunch(
-        balance_1=None if x_balance_1 is None else _field("balance_1", x_balance_1),
-        balance_2=None if x_balance_2 is None else _field("balance_2", x_balance_2),
-        balance_3=None if x_balance_3 is None else _field("balance_3", x_balance_3),
-        balance_4=None if x_balance_4 is None else _field("balance_4", x_balance_4),
-        lunch_id=x_lunch_id
+    _self = _new(Lunch)
+    _set_lunch__balance_1(
+        _self, None if x_balance_1 is None else _field(Lunch, "balance_1", x_balance_1)
+    )
+    _set_lunch__balance_2(
+        _self, None if x_balance_2 is None else _field(Lunch, "balance_2", x_balance_2)
+    )
+    _set_lunch__balance_3(
+        _self, None if x_balance_3 is None else _field(Lunch, "balance_3", x_balance_3)
+    )
+    _set_lunch__balance_4(
+        _self, None if x_balance_4 is None else _field(Lunch, "balance_4", x_balance_4)
+    )
+    _set_lunch__lunch_id(
+        _self,
+        x_lunch_id
         if type(x_lunch_id) is int or x_lunch_id is None
-        else _field("lunch_id", x_lunch_id),
-        status=(x_status or None)
+        else _field(Lunch, "lunch_id", x_lunch_id),
+    )
+    _set_lunch__status(
+        _self,
+        (x_status or None)
         if type(x_status) is str
         else None
         if x_status is None
-        else _field("status", x_status),
-        last_meal=(x_last_meal or None)
+        else _field(Lunch, "status", x_status),
+    )
+    _set_lunch__last_meal(
+        _self,
+        (x_last_meal or None)
         if type(x_last_meal) is str
         else None
         if x_last_meal is None
-        else _field("last_meal", x_last_meal),
+        else _field(Lunch, "last_meal", x_last_meal),
     )
+    _set_lunch__extra(_self, {})
+    return _self
 
 
 _EXTENSION_DATA_KEYS = frozenset(
@@ -1477,23 +2021,27 @@ _EXTENSION_DATA_KEYS = frozenset(
         "_table_extension",
     }
 )
-_EXTENSION_DATA_REQUIRED: frozenset[str] = frozenset({})
+_set_extension_data__table_extension = ExtensionData.__dict__["table_extension"].__set__
+_set_extension_data__extra = ExtensionData.__dict__["extra"].__set__
 
 
 def _structure_extension_data(_record: Mapping[str, Any], _field: Field) -> ExtensionData | None:
     """A regular ExtensionData record without a hook per field; None when it has a key the model
-    does not know or lacks a required one (the converter then decides).
+    does not know or lacks a required one (the converter then decides; it also redoes the
+    record its own way if this raises).
     """
-    if not (
-        _EXTENSION_DATA_KEYS.issuperset(_record) and _EXTENSION_DATA_REQUIRED.issubset(_record)
-    ):
+    if not _EXTENSION_DATA_KEYS.issuperset(_record):
         return None
     x_table_extension = _record.get("_table_extension")
-    return ExtensionData(
-        table_extension=()
+    _self = _new(ExtensionData)
+    _set_extension_data__table_extension(
+        _self,
+        ()
         if x_table_extension is None
-        else _field("_table_extension", x_table_extension),
+        else _field(ExtensionData, "_table_extension", x_table_extension),
     )
+    _set_extension_data__extra(_self, {})
+    return _self
 
 
 _TABLE_EXTENSION_KEYS = frozenset(
@@ -1503,31 +2051,42 @@ _TABLE_EXTENSION_KEYS = frozenset(
         "recordFound",
     }
 )
-_TABLE_EXTENSION_REQUIRED: frozenset[str] = frozenset({})
+_set_table_extension__name = TableExtension.__dict__["name"].__set__
+_set_table_extension__record_found = TableExtension.__dict__["record_found"].__set__
+_set_table_extension__field = TableExtension.__dict__["field"].__set__
+_set_table_extension__extra = TableExtension.__dict__["extra"].__set__
 
 
 def _structure_table_extension(_record: Mapping[str, Any], _field: Field) -> TableExtension | None:
     """A regular TableExtension record without a hook per field; None when it has a key the model
-    does not know or lacks a required one (the converter then decides).
+    does not know or lacks a required one (the converter then decides; it also redoes the
+    record its own way if this raises).
     """
-    if not (
-        _TABLE_EXTENSION_KEYS.issuperset(_record) and _TABLE_EXTENSION_REQUIRED.issubset(_record)
-    ):
+    if not _TABLE_EXTENSION_KEYS.issuperset(_record):
         return None
     x_name = _record.get("name")
     x_record_found = _record.get("recordFound")
     x_field = _record.get("_field")
-    return TableExtension(
-        name=(x_name or None)
+    _self = _new(TableExtension)
+    _set_table_extension__name(
+        _self,
+        (x_name or None)
         if type(x_name) is str
         else None
         if x_name is None
-        else _field("name", x_name),
-        record_found=x_record_found
-        if type(x_record_found) is bool or x_record_found is None
-        else _field("recordFound", x_record_found),
-        field=() if x_field is None else _field("_field", x_field),
+        else _field(TableExtension, "name", x_name),
     )
+    _set_table_extension__record_found(
+        _self,
+        x_record_found
+        if type(x_record_found) is bool or x_record_found is None
+        else _field(TableExtension, "recordFound", x_record_found),
+    )
+    _set_table_extension__field(
+        _self, () if x_field is None else _field(TableExtension, "_field", x_field)
+    )
+    _set_table_extension__extra(_self, {})
+    return _self
 
 
 _EXTENSION_FIELD_KEYS = frozenset(
@@ -1537,37 +2096,49 @@ _EXTENSION_FIELD_KEYS = frozenset(
         "value",
     }
 )
-_EXTENSION_FIELD_REQUIRED: frozenset[str] = frozenset({})
+_set_extension_field__name = ExtensionField.__dict__["name"].__set__
+_set_extension_field__type = ExtensionField.__dict__["type"].__set__
+_set_extension_field__value = ExtensionField.__dict__["value"].__set__
+_set_extension_field__extra = ExtensionField.__dict__["extra"].__set__
 
 
 def _structure_extension_field(_record: Mapping[str, Any], _field: Field) -> ExtensionField | None:
     """A regular ExtensionField record without a hook per field; None when it has a key the model
-    does not know or lacks a required one (the converter then decides).
+    does not know or lacks a required one (the converter then decides; it also redoes the
+    record its own way if this raises).
     """
-    if not (
-        _EXTENSION_FIELD_KEYS.issuperset(_record) and _EXTENSION_FIELD_REQUIRED.issubset(_record)
-    ):
+    if not _EXTENSION_FIELD_KEYS.issuperset(_record):
         return None
     x_name = _record.get("name")
     x_type = _record.get("type")
     x_value = _record.get("value")
-    return ExtensionField(
-        name=(x_name or None)
+    _self = _new(ExtensionField)
+    _set_extension_field__name(
+        _self,
+        (x_name or None)
         if type(x_name) is str
         else None
         if x_name is None
-        else _field("name", x_name),
-        type=(x_type or None)
+        else _field(ExtensionField, "name", x_name),
+    )
+    _set_extension_field__type(
+        _self,
+        (x_type or None)
         if type(x_type) is str
         else None
         if x_type is None
-        else _field("type", x_type),
-        value=(x_value or None)
+        else _field(ExtensionField, "type", x_type),
+    )
+    _set_extension_field__value(
+        _self,
+        (x_value or None)
         if type(x_value) is str
         else None
         if x_value is None
-        else _field("value", x_value),
+        else _field(ExtensionField, "value", x_value),
     )
+    _set_extension_field__extra(_self, {})
+    return _self
 
 
 _STUDENT_WRITE_KEYS = frozenset(
@@ -1590,14 +2161,31 @@ _STUDENT_WRITE_KEYS = frozenset(
         "student_username",
     }
 )
-_STUDENT_WRITE_REQUIRED: frozenset[str] = frozenset({})
+_set_student_write__client_uid = StudentWrite.__dict__["client_uid"].__set__
+_set_student_write__action = StudentWrite.__dict__["action"].__set__
+_set_student_write__id = StudentWrite.__dict__["id"].__set__
+_set_student_write__local_id = StudentWrite.__dict__["local_id"].__set__
+_set_student_write__student_username = StudentWrite.__dict__["student_username"].__set__
+_set_student_write__state_province_id = StudentWrite.__dict__["state_province_id"].__set__
+_set_student_write__name = StudentWrite.__dict__["name"].__set__
+_set_student_write__demographics = StudentWrite.__dict__["demographics"].__set__
+_set_student_write__addresses = StudentWrite.__dict__["addresses"].__set__
+_set_student_write__school_enrollment = StudentWrite.__dict__["school_enrollment"].__set__
+_set_student_write__contact = StudentWrite.__dict__["contact"].__set__
+_set_student_write__contact_info = StudentWrite.__dict__["contact_info"].__set__
+_set_student_write__phones = StudentWrite.__dict__["phones"].__set__
+_set_student_write__schedule_setup = StudentWrite.__dict__["schedule_setup"].__set__
+_set_student_write__initial_enrollment = StudentWrite.__dict__["initial_enrollment"].__set__
+_set_student_write__extension_data = StudentWrite.__dict__["extension_data"].__set__
+_set_student_write__extra = StudentWrite.__dict__["extra"].__set__
 
 
 def _structure_student_write(_record: Mapping[str, Any], _field: Field) -> StudentWrite | None:
     """A regular StudentWrite record without a hook per field; None when it has a key the model
-    does not know or lacks a required one (the converter then decides).
+    does not know or lacks a required one (the converter then decides; it also redoes the
+    record its own way if this raises).
     """
-    if not (_STUDENT_WRITE_KEYS.issuperset(_record) and _STUDENT_WRITE_REQUIRED.issubset(_record)):
+    if not _STUDENT_WRITE_KEYS.issuperset(_record):
         return None
     x_client_uid = _record.get("client_uid")
     x_action = _record.get("action")
@@ -1615,46 +2203,126 @@ def _structure_student_write(_record: Mapping[str, Any], _field: Field) -> Stude
     x_schedule_setup = _record.get("schedule_setup")
     x_initial_enrollment = _record.get("initial_enrollment")
     x_extension_data = _record.get("_extension_data")
-    return StudentWrite(
-        client_uid=x_client_uid
+    _self = _new(StudentWrite)
+    _set_student_write__client_uid(
+        _self,
+        x_client_uid
         if type(x_client_uid) is int or x_client_uid is None
-        else _field("client_uid", x_client_uid),
-        action=(x_action or None)
+        else _field(StudentWrite, "client_uid", x_client_uid),
+    )
+    _set_student_write__action(
+        _self,
+        (x_action or None)
         if type(x_action) is str
         else None
         if x_action is None
-        else _field("action", x_action),
-        id=x_id if type(x_id) is int or x_id is None else _field("id", x_id),
-        local_id=x_local_id
+        else _field(StudentWrite, "action", x_action),
+    )
+    _set_student_write__id(
+        _self, x_id if type(x_id) is int or x_id is None else _field(StudentWrite, "id", x_id)
+    )
+    _set_student_write__local_id(
+        _self,
+        x_local_id
         if type(x_local_id) is int or x_local_id is None
-        else _field("local_id", x_local_id),
-        student_username=(x_student_username or None)
+        else _field(StudentWrite, "local_id", x_local_id),
+    )
+    _set_student_write__student_username(
+        _self,
+        (x_student_username or None)
         if type(x_student_username) is str
         else None
         if x_student_username is None
-        else _field("student_username", x_student_username),
-        state_province_id=x_state_province_id
-        if type(x_state_province_id) is int or x_state_province_id is None
-        else _field("state_province_id", x_state_province_id),
-        name=None if x_name is None else _field("name", x_name),
-        demographics=None if x_demographics is None else _field("demographics", x_demographics),
-        addresses=None if x_addresses is None else _field("addresses", x_addresses),
-        school_enrollment=None
-        if x_school_enrollment is None
-        else _field("school_enrollment", x_school_enrollment),
-        contact=None if x_contact is None else _field("contact", x_contact),
-        contact_info=None if x_contact_info is None else _field("contact_info", x_contact_info),
-        phones=None if x_phones is None else _field("phones", x_phones),
-        schedule_setup=None
-        if x_schedule_setup is None
-        else _field("schedule_setup", x_schedule_setup),
-        initial_enrollment=None
-        if x_initial_enrollment is None
-        else _field("initial_enrollment", x_initial_enrollment),
-        extension_data=None
-        if x_extension_data is None
-        else _field("_extension_data", x_extension_data),
+        else _field(StudentWrite, "student_username", x_student_username),
     )
+    _set_student_write__state_province_id(
+        _self,
+        x_state_province_id
+        if type(x_state_province_id) is int or x_state_province_id is None
+        else _field(StudentWrite, "state_province_id", x_state_province_id),
+    )
+    _set_student_write__name(
+        _self,
+        None
+        if x_name is None
+        else (type(x_name) is dict and _structure_person_name(x_name, _field))
+        or _field(StudentWrite, "name", x_name),
+    )
+    _set_student_write__demographics(
+        _self,
+        None
+        if x_demographics is None
+        else (type(x_demographics) is dict and _structure_demographics(x_demographics, _field))
+        or _field(StudentWrite, "demographics", x_demographics),
+    )
+    _set_student_write__addresses(
+        _self,
+        None
+        if x_addresses is None
+        else (type(x_addresses) is dict and _structure_addresses(x_addresses, _field))
+        or _field(StudentWrite, "addresses", x_addresses),
+    )
+    _set_student_write__school_enrollment(
+        _self,
+        None
+        if x_school_enrollment is None
+        else (
+            type(x_school_enrollment) is dict
+            and _structure_school_enrollment(x_school_enrollment, _field)
+        )
+        or _field(StudentWrite, "school_enrollment", x_school_enrollment),
+    )
+    _set_student_write__contact(
+        _self,
+        None
+        if x_contact is None
+        else (type(x_contact) is dict and _structure_contact(x_contact, _field))
+        or _field(StudentWrite, "contact", x_contact),
+    )
+    _set_student_write__contact_info(
+        _self,
+        None
+        if x_contact_info is None
+        else (type(x_contact_info) is dict and _structure_contact_info(x_contact_info, _field))
+        or _field(StudentWrite, "contact_info", x_contact_info),
+    )
+    _set_student_write__phones(
+        _self,
+        None
+        if x_phones is None
+        else (type(x_phones) is dict and _structure_phones(x_phones, _field))
+        or _field(StudentWrite, "phones", x_phones),
+    )
+    _set_student_write__schedule_setup(
+        _self,
+        None
+        if x_schedule_setup is None
+        else (
+            type(x_schedule_setup) is dict and _structure_schedule_setup(x_schedule_setup, _field)
+        )
+        or _field(StudentWrite, "schedule_setup", x_schedule_setup),
+    )
+    _set_student_write__initial_enrollment(
+        _self,
+        None
+        if x_initial_enrollment is None
+        else (
+            type(x_initial_enrollment) is dict
+            and _structure_initial_enrollment(x_initial_enrollment, _field)
+        )
+        or _field(StudentWrite, "initial_enrollment", x_initial_enrollment),
+    )
+    _set_student_write__extension_data(
+        _self,
+        None
+        if x_extension_data is None
+        else (
+            type(x_extension_data) is dict and _structure_extension_data(x_extension_data, _field)
+        )
+        or _field(StudentWrite, "_extension_data", x_extension_data),
+    )
+    _set_student_write__extra(_self, {})
+    return _self
 
 
 STRUCTURE: dict[type, Callable[[Mapping[str, Any], Field], Any]] = {

@@ -15,8 +15,9 @@ __all__ = [
     "Term",
 ]
 
-Field = Callable[[str, Any], Any]
-"""The converter's own hook for one field, by JSON key (convert.py owns every quirk)."""
+Field = Callable[[type, str, Any], Any]
+"""The converter's own hook for one field of a model, by JSON key (convert.py owns every
+quirk)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -40,6 +41,13 @@ class Term:
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
 
+_new = object.__new__
+# The structure functions below build a record with `_new` and each field's slot setter
+# (`_set_<model>__<field>`), setting every field, defaults too, without calling __init__: the
+# same instance, twice as fast, as these frozen classes have no validators, converters or
+# __attrs_post_init__ (a test checks).
+
+
 _TERM_KEYS = frozenset(
     {
         "abbreviation",
@@ -58,11 +66,22 @@ _TERM_REQUIRED: frozenset[str] = frozenset(
         "id",
     }
 )
+_set_term__id = Term.__dict__["id"].__set__
+_set_term__local_id = Term.__dict__["local_id"].__set__
+_set_term__school_id = Term.__dict__["school_id"].__set__
+_set_term__name = Term.__dict__["name"].__set__
+_set_term__abbreviation = Term.__dict__["abbreviation"].__set__
+_set_term__start_year = Term.__dict__["start_year"].__set__
+_set_term__portion = Term.__dict__["portion"].__set__
+_set_term__start_date = Term.__dict__["start_date"].__set__
+_set_term__end_date = Term.__dict__["end_date"].__set__
+_set_term__extra = Term.__dict__["extra"].__set__
 
 
 def _structure_term(_record: Mapping[str, Any], _field: Field) -> Term | None:
     """A regular Term record without a hook per field; None when it has a key the model does not
-    know or lacks a required one (the converter then decides).
+    know or lacks a required one (the converter then decides; it also redoes the record its
+    own way if this raises).
     """
     if not (_TERM_KEYS.issuperset(_record) and _TERM_REQUIRED.issubset(_record)):
         return None
@@ -75,33 +94,66 @@ def _structure_term(_record: Mapping[str, Any], _field: Field) -> Term | None:
     x_portion = _record.get("portion")
     x_start_date = _record.get("start_date")
     x_end_date = _record.get("end_date")
-    return Term(
-        id=x_id if type(x_id) is int else _field("id", x_id),
-        local_id=x_local_id
+    _self = _new(Term)
+    _set_term__id(_self, x_id if type(x_id) is int else _field(Term, "id", x_id))
+    _set_term__local_id(
+        _self,
+        x_local_id
         if type(x_local_id) is int or x_local_id is None
-        else _field("local_id", x_local_id),
-        school_id=x_school_id
+        else _field(Term, "local_id", x_local_id),
+    )
+    _set_term__school_id(
+        _self,
+        x_school_id
         if type(x_school_id) is int or x_school_id is None
-        else _field("school_id", x_school_id),
-        name=(x_name or None)
+        else _field(Term, "school_id", x_school_id),
+    )
+    _set_term__name(
+        _self,
+        (x_name or None)
         if type(x_name) is str
         else None
         if x_name is None
-        else _field("name", x_name),
-        abbreviation=(x_abbreviation or None)
+        else _field(Term, "name", x_name),
+    )
+    _set_term__abbreviation(
+        _self,
+        (x_abbreviation or None)
         if type(x_abbreviation) is str
         else None
         if x_abbreviation is None
-        else _field("abbreviation", x_abbreviation),
-        start_year=x_start_year
-        if type(x_start_year) is int or x_start_year is None
-        else _field("start_year", x_start_year),
-        portion=x_portion
-        if type(x_portion) is int or x_portion is None
-        else _field("portion", x_portion),
-        start_date=None if x_start_date is None else _field("start_date", x_start_date),
-        end_date=None if x_end_date is None else _field("end_date", x_end_date),
+        else _field(Term, "abbreviation", x_abbreviation),
     )
+    _set_term__start_year(
+        _self,
+        x_start_year
+        if type(x_start_year) is int or x_start_year is None
+        else _field(Term, "start_year", x_start_year),
+    )
+    _set_term__portion(
+        _self,
+        x_portion
+        if type(x_portion) is int or x_portion is None
+        else _field(Term, "portion", x_portion),
+    )
+    _set_term__start_date(
+        _self,
+        None
+        if x_start_date is None
+        else datetime.date.fromisoformat(x_start_date)
+        if type(x_start_date) is str and len(x_start_date) == 10
+        else _field(Term, "start_date", x_start_date),
+    )
+    _set_term__end_date(
+        _self,
+        None
+        if x_end_date is None
+        else datetime.date.fromisoformat(x_end_date)
+        if type(x_end_date) is str and len(x_end_date) == 10
+        else _field(Term, "end_date", x_end_date),
+    )
+    _set_term__extra(_self, {})
+    return _self
 
 
 STRUCTURE: dict[type, Callable[[Mapping[str, Any], Field], Any]] = {

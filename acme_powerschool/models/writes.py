@@ -20,8 +20,9 @@ __all__ = [
     "WriteWarnings",
 ]
 
-Field = Callable[[str, Any], Any]
-"""The converter's own hook for one field, by JSON key (convert.py owns every quirk)."""
+Field = Callable[[type, str, Any], Any]
+"""The converter's own hook for one field of a model, by JSON key (convert.py owns every
+quirk)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -138,6 +139,13 @@ class WriteWarning:
     """Fields this spec does not know yet, kept as PowerSchool sent them."""
 
 
+_new = object.__new__
+# The structure functions below build a record with `_new` and each field's slot setter
+# (`_set_<model>__<field>`), setting every field, defaults too, without calling __init__: the
+# same instance, twice as fast, as these frozen classes have no validators, converters or
+# __attrs_post_init__ (a test checks).
+
+
 _WRITE_RESULT_KEYS = frozenset(
     {
         "delete_count",
@@ -146,31 +154,48 @@ _WRITE_RESULT_KEYS = frozenset(
         "update_count",
     }
 )
-_WRITE_RESULT_REQUIRED: frozenset[str] = frozenset({})
+_set_write_result__insert_count = WriteResult.__dict__["insert_count"].__set__
+_set_write_result__update_count = WriteResult.__dict__["update_count"].__set__
+_set_write_result__delete_count = WriteResult.__dict__["delete_count"].__set__
+_set_write_result__result = WriteResult.__dict__["result"].__set__
+_set_write_result__extra = WriteResult.__dict__["extra"].__set__
 
 
 def _structure_write_result(_record: Mapping[str, Any], _field: Field) -> WriteResult | None:
     """A regular WriteResult record without a hook per field; None when it has a key the model
-    does not know or lacks a required one (the converter then decides).
+    does not know or lacks a required one (the converter then decides; it also redoes the
+    record its own way if this raises).
     """
-    if not (_WRITE_RESULT_KEYS.issuperset(_record) and _WRITE_RESULT_REQUIRED.issubset(_record)):
+    if not _WRITE_RESULT_KEYS.issuperset(_record):
         return None
     x_insert_count = _record.get("insert_count")
     x_update_count = _record.get("update_count")
     x_delete_count = _record.get("delete_count")
     x_result = _record.get("result")
-    return WriteResult(
-        insert_count=x_insert_count
+    _self = _new(WriteResult)
+    _set_write_result__insert_count(
+        _self,
+        x_insert_count
         if type(x_insert_count) is int or x_insert_count is None
-        else _field("insert_count", x_insert_count),
-        update_count=x_update_count
-        if type(x_update_count) is int or x_update_count is None
-        else _field("update_count", x_update_count),
-        delete_count=x_delete_count
-        if type(x_delete_count) is int or x_delete_count is None
-        else _field("delete_count", x_delete_count),
-        result=() if x_result is None else _field("result", x_result),
+        else _field(WriteResult, "insert_count", x_insert_count),
     )
+    _set_write_result__update_count(
+        _self,
+        x_update_count
+        if type(x_update_count) is int or x_update_count is None
+        else _field(WriteResult, "update_count", x_update_count),
+    )
+    _set_write_result__delete_count(
+        _self,
+        x_delete_count
+        if type(x_delete_count) is int or x_delete_count is None
+        else _field(WriteResult, "delete_count", x_delete_count),
+    )
+    _set_write_result__result(
+        _self, () if x_result is None else _field(WriteResult, "result", x_result)
+    )
+    _set_write_result__extra(_self, {})
+    return _self
 
 
 _WRITE_ITEM_RESULT_KEYS = frozenset(
@@ -188,13 +213,21 @@ _WRITE_ITEM_RESULT_REQUIRED: frozenset[str] = frozenset(
         "status",
     }
 )
+_set_write_item_result__client_uid = WriteItemResult.__dict__["client_uid"].__set__
+_set_write_item_result__status = WriteItemResult.__dict__["status"].__set__
+_set_write_item_result__action = WriteItemResult.__dict__["action"].__set__
+_set_write_item_result__success_message = WriteItemResult.__dict__["success_message"].__set__
+_set_write_item_result__error_message = WriteItemResult.__dict__["error_message"].__set__
+_set_write_item_result__warning_message = WriteItemResult.__dict__["warning_message"].__set__
+_set_write_item_result__extra = WriteItemResult.__dict__["extra"].__set__
 
 
 def _structure_write_item_result(
     _record: Mapping[str, Any], _field: Field
 ) -> WriteItemResult | None:
     """A regular WriteItemResult record without a hook per field; None when it has a key the
-    model does not know or lacks a required one (the converter then decides).
+    model does not know or lacks a required one (the converter then decides; it also redoes
+    the record its own way if this raises).
     """
     if not (
         _WRITE_ITEM_RESULT_KEYS.issuperset(_record)
@@ -207,24 +240,49 @@ def _structure_write_item_result(
     x_success_message = _record.get("success_message")
     x_error_message = _record.get("error_message")
     x_warning_message = _record.get("warning_message")
-    return WriteItemResult(
-        client_uid=x_client_uid
+    _self = _new(WriteItemResult)
+    _set_write_item_result__client_uid(
+        _self,
+        x_client_uid
         if type(x_client_uid) is int or x_client_uid is None
-        else _field("client_uid", x_client_uid),
-        status=_field("status", x_status),
-        action=(x_action or None)
+        else _field(WriteItemResult, "client_uid", x_client_uid),
+    )
+    _set_write_item_result__status(_self, _field(WriteItemResult, "status", x_status))
+    _set_write_item_result__action(
+        _self,
+        (x_action or None)
         if type(x_action) is str
         else None
         if x_action is None
-        else _field("action", x_action),
-        success_message=None
-        if x_success_message is None
-        else _field("success_message", x_success_message),
-        error_message=None if x_error_message is None else _field("error_message", x_error_message),
-        warning_message=None
-        if x_warning_message is None
-        else _field("warning_message", x_warning_message),
+        else _field(WriteItemResult, "action", x_action),
     )
+    _set_write_item_result__success_message(
+        _self,
+        None
+        if x_success_message is None
+        else (
+            type(x_success_message) is dict and _structure_write_success(x_success_message, _field)
+        )
+        or _field(WriteItemResult, "success_message", x_success_message),
+    )
+    _set_write_item_result__error_message(
+        _self,
+        None
+        if x_error_message is None
+        else (type(x_error_message) is dict and _structure_write_errors(x_error_message, _field))
+        or _field(WriteItemResult, "error_message", x_error_message),
+    )
+    _set_write_item_result__warning_message(
+        _self,
+        None
+        if x_warning_message is None
+        else (
+            type(x_warning_message) is dict and _structure_write_warnings(x_warning_message, _field)
+        )
+        or _field(WriteItemResult, "warning_message", x_warning_message),
+    )
+    _set_write_item_result__extra(_self, {})
+    return _self
 
 
 _WRITE_SUCCESS_KEYS = frozenset(
@@ -238,24 +296,32 @@ _WRITE_SUCCESS_REQUIRED: frozenset[str] = frozenset(
         "id",
     }
 )
+_set_write_success__id = WriteSuccess.__dict__["id"].__set__
+_set_write_success__ref = WriteSuccess.__dict__["ref"].__set__
+_set_write_success__extra = WriteSuccess.__dict__["extra"].__set__
 
 
 def _structure_write_success(_record: Mapping[str, Any], _field: Field) -> WriteSuccess | None:
     """A regular WriteSuccess record without a hook per field; None when it has a key the model
-    does not know or lacks a required one (the converter then decides).
+    does not know or lacks a required one (the converter then decides; it also redoes the
+    record its own way if this raises).
     """
     if not (_WRITE_SUCCESS_KEYS.issuperset(_record) and _WRITE_SUCCESS_REQUIRED.issubset(_record)):
         return None
     x_id = _record.get("id")
     x_ref = _record.get("ref")
-    return WriteSuccess(
-        id=x_id if type(x_id) is int else _field("id", x_id),
-        ref=(x_ref or None)
+    _self = _new(WriteSuccess)
+    _set_write_success__id(_self, x_id if type(x_id) is int else _field(WriteSuccess, "id", x_id))
+    _set_write_success__ref(
+        _self,
+        (x_ref or None)
         if type(x_ref) is str
         else None
         if x_ref is None
-        else _field("ref", x_ref),
+        else _field(WriteSuccess, "ref", x_ref),
     )
+    _set_write_success__extra(_self, {})
+    return _self
 
 
 _WRITE_ERRORS_KEYS = frozenset(
@@ -263,19 +329,24 @@ _WRITE_ERRORS_KEYS = frozenset(
         "error",
     }
 )
-_WRITE_ERRORS_REQUIRED: frozenset[str] = frozenset({})
+_set_write_errors__error = WriteErrors.__dict__["error"].__set__
+_set_write_errors__extra = WriteErrors.__dict__["extra"].__set__
 
 
 def _structure_write_errors(_record: Mapping[str, Any], _field: Field) -> WriteErrors | None:
     """A regular WriteErrors record without a hook per field; None when it has a key the model
-    does not know or lacks a required one (the converter then decides).
+    does not know or lacks a required one (the converter then decides; it also redoes the
+    record its own way if this raises).
     """
-    if not (_WRITE_ERRORS_KEYS.issuperset(_record) and _WRITE_ERRORS_REQUIRED.issubset(_record)):
+    if not _WRITE_ERRORS_KEYS.issuperset(_record):
         return None
     x_error = _record.get("error")
-    return WriteErrors(
-        error=() if x_error is None else _field("error", x_error),
+    _self = _new(WriteErrors)
+    _set_write_errors__error(
+        _self, () if x_error is None else _field(WriteErrors, "error", x_error)
     )
+    _set_write_errors__extra(_self, {})
+    return _self
 
 
 _WRITE_ERROR_KEYS = frozenset(
@@ -285,35 +356,49 @@ _WRITE_ERROR_KEYS = frozenset(
         "field",
     }
 )
-_WRITE_ERROR_REQUIRED: frozenset[str] = frozenset({})
+_set_write_error__field = WriteError.__dict__["field"].__set__
+_set_write_error__error_code = WriteError.__dict__["error_code"].__set__
+_set_write_error__error_description = WriteError.__dict__["error_description"].__set__
+_set_write_error__extra = WriteError.__dict__["extra"].__set__
 
 
 def _structure_write_error(_record: Mapping[str, Any], _field: Field) -> WriteError | None:
     """A regular WriteError record without a hook per field; None when it has a key the model
-    does not know or lacks a required one (the converter then decides).
+    does not know or lacks a required one (the converter then decides; it also redoes the
+    record its own way if this raises).
     """
-    if not (_WRITE_ERROR_KEYS.issuperset(_record) and _WRITE_ERROR_REQUIRED.issubset(_record)):
+    if not _WRITE_ERROR_KEYS.issuperset(_record):
         return None
     x_field = _record.get("field")
     x_error_code = _record.get("error_code")
     x_error_description = _record.get("error_description")
-    return WriteError(
-        field=(x_field or None)
+    _self = _new(WriteError)
+    _set_write_error__field(
+        _self,
+        (x_field or None)
         if type(x_field) is str
         else None
         if x_field is None
-        else _field("field", x_field),
-        error_code=(x_error_code or None)
+        else _field(WriteError, "field", x_field),
+    )
+    _set_write_error__error_code(
+        _self,
+        (x_error_code or None)
         if type(x_error_code) is str
         else None
         if x_error_code is None
-        else _field("error_code", x_error_code),
-        error_description=(x_error_description or None)
+        else _field(WriteError, "error_code", x_error_code),
+    )
+    _set_write_error__error_description(
+        _self,
+        (x_error_description or None)
         if type(x_error_description) is str
         else None
         if x_error_description is None
-        else _field("error_description", x_error_description),
+        else _field(WriteError, "error_description", x_error_description),
     )
+    _set_write_error__extra(_self, {})
+    return _self
 
 
 _WRITE_WARNINGS_KEYS = frozenset(
@@ -321,21 +406,24 @@ _WRITE_WARNINGS_KEYS = frozenset(
         "warning",
     }
 )
-_WRITE_WARNINGS_REQUIRED: frozenset[str] = frozenset({})
+_set_write_warnings__warning = WriteWarnings.__dict__["warning"].__set__
+_set_write_warnings__extra = WriteWarnings.__dict__["extra"].__set__
 
 
 def _structure_write_warnings(_record: Mapping[str, Any], _field: Field) -> WriteWarnings | None:
     """A regular WriteWarnings record without a hook per field; None when it has a key the model
-    does not know or lacks a required one (the converter then decides).
+    does not know or lacks a required one (the converter then decides; it also redoes the
+    record its own way if this raises).
     """
-    if not (
-        _WRITE_WARNINGS_KEYS.issuperset(_record) and _WRITE_WARNINGS_REQUIRED.issubset(_record)
-    ):
+    if not _WRITE_WARNINGS_KEYS.issuperset(_record):
         return None
     x_warning = _record.get("warning")
-    return WriteWarnings(
-        warning=() if x_warning is None else _field("warning", x_warning),
+    _self = _new(WriteWarnings)
+    _set_write_warnings__warning(
+        _self, () if x_warning is None else _field(WriteWarnings, "warning", x_warning)
     )
+    _set_write_warnings__extra(_self, {})
+    return _self
 
 
 _WRITE_WARNING_KEYS = frozenset(
@@ -345,35 +433,49 @@ _WRITE_WARNING_KEYS = frozenset(
         "warning_description",
     }
 )
-_WRITE_WARNING_REQUIRED: frozenset[str] = frozenset({})
+_set_write_warning__field = WriteWarning.__dict__["field"].__set__
+_set_write_warning__warning_code = WriteWarning.__dict__["warning_code"].__set__
+_set_write_warning__warning_description = WriteWarning.__dict__["warning_description"].__set__
+_set_write_warning__extra = WriteWarning.__dict__["extra"].__set__
 
 
 def _structure_write_warning(_record: Mapping[str, Any], _field: Field) -> WriteWarning | None:
     """A regular WriteWarning record without a hook per field; None when it has a key the model
-    does not know or lacks a required one (the converter then decides).
+    does not know or lacks a required one (the converter then decides; it also redoes the
+    record its own way if this raises).
     """
-    if not (_WRITE_WARNING_KEYS.issuperset(_record) and _WRITE_WARNING_REQUIRED.issubset(_record)):
+    if not _WRITE_WARNING_KEYS.issuperset(_record):
         return None
     x_field = _record.get("field")
     x_warning_code = _record.get("warning_code")
     x_warning_description = _record.get("warning_description")
-    return WriteWarning(
-        field=(x_field or None)
+    _self = _new(WriteWarning)
+    _set_write_warning__field(
+        _self,
+        (x_field or None)
         if type(x_field) is str
         else None
         if x_field is None
-        else _field("field", x_field),
-        warning_code=(x_warning_code or None)
+        else _field(WriteWarning, "field", x_field),
+    )
+    _set_write_warning__warning_code(
+        _self,
+        (x_warning_code or None)
         if type(x_warning_code) is str
         else None
         if x_warning_code is None
-        else _field("warning_code", x_warning_code),
-        warning_description=(x_warning_description or None)
+        else _field(WriteWarning, "warning_code", x_warning_code),
+    )
+    _set_write_warning__warning_description(
+        _self,
+        (x_warning_description or None)
         if type(x_warning_description) is str
         else None
         if x_warning_description is None
-        else _field("warning_description", x_warning_description),
+        else _field(WriteWarning, "warning_description", x_warning_description),
     )
+    _set_write_warning__extra(_self, {})
+    return _self
 
 
 STRUCTURE: dict[type, Callable[[Mapping[str, Any], Field], Any]] = {

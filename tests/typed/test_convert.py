@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime
+import re
+import sys
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from model_strategies import all_models, model_strategy, quirk
+from model_strategies import EXTRA_KEYS, all_models, model_strategy, quirk
 
 from acme_powerschool.convert import (
     UnknownFieldError,
+    _Fields,
     default_converter,
     flat_query_record,
     grouped_query_record,
@@ -168,6 +172,13 @@ def test_table_values_and_written_values() -> None:
 
 
 PLAIN = make_converter(generated=False)
+STRICT_PLAIN = make_converter(strict=True, generated=False)
+_WRONG = (
+    st.none()
+    | st.sampled_from(["", "x", True, False])
+    | st.builds(list, st.just([1]))
+    | st.builds(dict, x=st.just(1))
+)
 
 
 def _outcome(converter: Any, body: Any, model: type[Any]) -> Any:
@@ -177,33 +188,108 @@ def _outcome(converter: Any, body: Any, model: type[Any]) -> Any:
         return (type(exc), str(exc))
 
 
-@settings(max_examples=150, deadline=None)
+def _spoil(body: dict[str, Any], draw: Any) -> None:
+    """One object somewhere in `body` (the top or a nested one) gets a wrong or empty value, a
+    key its model does not know, or loses a key."""
+    target = body
+    while draw(st.booleans()):
+        nested = sorted(key for key, value in target.items() if type(value) is dict and value)
+        if not nested:
+            break
+        target = target[draw(st.sampled_from(nested))]
+    action = draw(st.sampled_from(["wrong", "unknown", "drop"]))
+    if action == "unknown":
+        target["zz_future_field"] = draw(_WRONG)
+    elif target:
+        key = draw(st.sampled_from(sorted(target)))
+        if action == "wrong":
+            target[key] = draw(_WRONG)
+        else:
+            del target[key]
+
+
+@settings(max_examples=300, deadline=None)
 @given(data=st.data())
 def test_generated_structure_functions_give_what_the_hooks_give(data: st.DataObject) -> None:
-    """Codegen's per-model functions are a speed-up only: on regular bodies, quirky bodies and
-    bodies with a field of the wrong type, the result (or the error) is the converter's."""
+    """Codegen's per-model functions (nested models called directly, instances built without
+    __init__) are a speed-up only: on regular bodies, quirky bodies and bodies spoilt at any
+    depth, the record (or the error) is the general path's, lenient and strict."""
     model = data.draw(st.sampled_from(MODELS))
     body = LENIENT.unstructure(data.draw(model_strategy(model)))
     if data.draw(st.booleans()):
         body = quirk(body, model, data.draw)
-    if body and data.draw(st.booleans()):
-        body[data.draw(st.sampled_from(sorted(body)))] = data.draw(
-            st.none() | st.just("") | st.just([1]) | st.booleans() | st.just({"x": 1})
-        )
+    for _ in range(data.draw(st.integers(0, 2))):
+        _spoil(body, data.draw)
     assert _outcome(LENIENT, body, model) == _outcome(PLAIN, body, model)
+    assert _outcome(STRICT, body, model) == _outcome(STRICT_PLAIN, body, model)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda cls: cls.__name__)
+@settings(max_examples=20, deadline=None)
+@given(data=st.data())
+def test_a_regular_body_is_built_by_the_generated_function(
+    model: type[Any], data: st.DataObject
+) -> None:
+    """Not vacuous: a body with only known keys is built by the generated function itself
+    (returns the record, not None), equal to what __init__ and the hooks build."""
+    value = data.draw(model_strategy(model))
+    body = {k: v for k, v in LENIENT.unstructure(value).items() if k not in EXTRA_KEYS}
+    fast = sys.modules[model.__module__].STRUCTURE[model]
+    assert fast(body, _Fields(PLAIN)) == PLAIN.structure(body, model)
+
+
+def test_generated_construction_is_only_for_plain_frozen_models() -> None:
+    """Building without __init__ gives the same instance only when the class has no
+    validators, converters or __attrs_post_init__ and every field is set: each model has a
+    slot setter for every field."""
+    for model in MODELS:
+        module = vars(sys.modules[model.__module__])
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", model.__name__).lower()
+        assert not hasattr(model, "__attrs_post_init__"), model
+        assert "__slots__" in vars(model), model
+        for field in attrs.fields(model):
+            assert field.validator is None and field.converter is None, (model, field.name)
+            assert module[f"_set_{snake}__{field.name}"] == vars(model)[field.name].__set__
 
 
 def test_a_regular_record_takes_the_generated_path() -> None:
     from acme_powerschool.models import PersonName, students
 
-    regular = {"id": 2, "name": {"first_name": "B", "last_name": "A"}, "local_id": 3}
-    hooked: list[str] = []
+    regular = {
+        "id": 2,
+        "name": {"first_name": "B", "last_name": "A"},
+        "local_id": "0412",
+        "school_enrollment": {"grade_level": 9, "full_time_equivalency": {"fteid": 1}},
+        "demographics": {"birth_date": "2010-11-17"},
+    }
+    hooked: list[tuple[str, str]] = []
+    fields = _Fields(PLAIN)
 
-    def field(key: str, raw: Any) -> Any:
-        hooked.append(key)
-        return PLAIN.structure(raw, PersonName)
+    def field(cls: type[Any], key: str, raw: Any) -> Any:
+        hooked.append((cls.__name__, key))
+        return fields(cls, key, raw)
 
     built = students.STRUCTURE[Student](regular, field)
     assert built == PLAIN.structure(regular, Student)
-    assert hooked == ["name"]  # nested blocks go through their own (generated) hook
-    assert students.STRUCTURE[Student]({**regular, "@expansions": ""}, lambda k, r: None) is None
+    assert hooked == [("Student", "local_id")]  # nested records by their generated functions
+    hooked.clear()
+    odd_name = {**regular, "name": {"first_name": "B", "last_name": "A", "zz": 1}}
+    built = students.STRUCTURE[Student](odd_name, field)
+    assert built is not None
+    assert built.name == PersonName(first_name="B", last_name="A", extra={"zz": 1})
+    assert hooked == [("Student", "local_id"), ("Student", "name")]  # the converter decides
+    assert students.STRUCTURE[Student]({**regular, "@expansions": ""}, field) is None
+
+
+def test_nested_models_of_another_family_are_called_directly() -> None:
+    from acme_powerschool.models import StaffMember, staff
+
+    body = {"id": 7, "name": {"first_name": "A", "last_name": "B"}}
+    hooked: list[str] = []
+
+    def field(cls: type[Any], key: str, raw: Any) -> Any:
+        hooked.append(key)
+        return _Fields(PLAIN)(cls, key, raw)
+
+    assert staff.STRUCTURE[StaffMember](body, field) == PLAIN.structure(body, StaffMember)
+    assert hooked == []

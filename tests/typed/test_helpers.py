@@ -251,6 +251,13 @@ def test_expansions_as_one_comma_separated_string_are_sent_as_names() -> None:
     assert ps.calls[0].params == {"expansions": "contact_info,lunch"}
 
 
+def test_none_means_no_expansions_and_no_extensions() -> None:
+    ps = FakeClient(_student_2)
+    student = ps.students.get(2, expansions=None, extensions=None)  # type: ignore[arg-type]
+    assert student.id == 2 and len(ps.calls) == 1
+    assert ps.calls[0].params in (None, {})
+
+
 @pytest.mark.parametrize("bad", ["u_students userfields", "", "1abc", "x;drop"])
 def test_a_malformed_extension_name_raises(bad: str) -> None:
     ps = FakeClient(_student_2)

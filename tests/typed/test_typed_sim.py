@@ -92,6 +92,13 @@ def test_student_lists_and_counts(sim: Simulator, ps: acme_powerschool.api) -> N
     assert 0 < active <= N
 
 
+def test_a_list_with_expansions_none_is_a_list_without(ps: acme_powerschool.api) -> None:
+    nothing: Any = None
+    assert ps.students.list(expansions=nothing, extensions=nothing).to_list() == (
+        ps.students.list().to_list()
+    )
+
+
 def test_schools_and_district(ps: acme_powerschool.api) -> None:
     assert isinstance(ps.schools.district(expansions=["entry_codes"]), District)
     schools = ps.schools.list(expansions=["full_time_equivalencies"]).to_list()
