@@ -108,7 +108,7 @@ class _Options:
     overlap: datetime.timedelta
     reconcile_every: datetime.timedelta | None
     data_version_app: str | None
-    prefetch: int
+    prefetch: int | None
     student_expansions: tuple[str, ...]
     answers: dict[tuple[str, str], dataversion.Changes] = attrs.field(factory=dict)
 
@@ -233,7 +233,7 @@ def powerschool_source(
     overlap: datetime.timedelta = datetime.timedelta(days=1),
     now: datetime.datetime | None = None,
     report: SyncReport | None = None,
-    prefetch: int = 4,
+    prefetch: int | None = None,
 ) -> DltSource:
     """A dlt source reading PowerSchool through `client` (an `acme_powerschool.api`).
 
@@ -244,6 +244,7 @@ def powerschool_source(
     data-version application: PowerQueries then read only what changed, and families learn
     their changed ids from `/ws/dataversion`. Resources read incrementally reconcile their ids
     (an id-only read) when `reconcile_every` has passed since the last time (None: never).
+    `prefetch` is the pagers' (None: the client's adaptive window; 0: one request at a time).
     """
     if deletes not in ("delete", "mark"):
         raise ValueError(f'deletes must be "delete" or "mark", not {deletes!r}')
