@@ -87,7 +87,13 @@ def default_converter() -> cattrs.Converter:
 def configure_converter(
     converter: cattrs.Converter, *, strict: bool = False, generated: bool = True
 ) -> None:
-    """Register the PowerSchool hooks on `converter` (later registrations win in cattrs)."""
+    """Register the PowerSchool hooks on `converter` (later registrations win in cattrs).
+
+    A structure hook you register afterwards for a model applies where that model is
+    structured on its own; inside another model, the generated function of the outer model
+    builds it directly. To have your hook used for nested models too, configure with
+    `generated=False`.
+    """
     converter.register_structure_hook(str, _structure_str)
     converter.register_structure_hook(int, _structure_int)
     converter.register_structure_hook(float, _structure_float)

@@ -166,9 +166,37 @@ def _blocks(
     return objects
 
 
+def fits_decimal(value: Any) -> bool:
+    """Whether a Decimal (or None) is held exactly by the decimal column's Arrow type
+    (`frames.DECIMAL_PRECISION` digits, `frames.DECIMAL_SCALE` of them after the point)."""
+    if value is None:
+        return True
+    if not value.is_finite():
+        return False
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    if not any(digits):  # zero, at any exponent
+        return True
+    length = len(digits)
+    while exponent < 0 and length > 1 and digits[length - 1] == 0:  # 1.50 is 1.5
+        length -= 1
+        exponent += 1
+    scale, whole = frames.DECIMAL_SCALE, frames.DECIMAL_PRECISION - frames.DECIMAL_SCALE
+    return exponent >= -scale and length + exponent <= whole
+
+
+def fits_bigint(value: Any) -> bool:
+    """Whether an int (or None) fits the bigint column's 64 bits."""
+    return value is None or -(2**63) <= value < 2**63
+
+
+_FITS = {"decimal": fits_decimal, "bigint": fits_bigint}
+
+
 def model_columns(records: Sequence[Any]) -> Columns | None:
     """The records (all of one model) as typed columns named by wire keys, or None when one
-    of them needs the dict path (a field the model does not know; a free-form value)."""
+    of them needs the dict path (a field the model does not know; a free-form value; a number
+    its Arrow column cannot hold exactly)."""
     if not records:
         return {}
     model = type(records[0])
@@ -202,6 +230,8 @@ def model_columns(records: Sequence[Any]) -> Columns | None:
             values = [None if v is None else _json_text(converter, v) for v in values]
         elif kind == "json":
             return None  # a mapping is spread over columns by the dict path
+        elif kind in _FITS and not all(map(_FITS[kind], values)):
+            return None  # a number its Arrow column cannot hold exactly
         out[wire] = values
     return out
 

@@ -92,7 +92,7 @@ def powerquery_changes(
     version: str | None,
     answered: dict[str, str],
     *,
-    prefetch: int = 0,
+    prefetch: int | None = 0,
 ) -> Iterator[Sequence[Any]]:
     """The pages of a PowerQuery sent with a data version (None: "0", every row). When every
     page is read, `answered["version"]` is the version the first page carried (the lowest:

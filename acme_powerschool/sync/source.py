@@ -108,7 +108,7 @@ class _Options:
     overlap: datetime.timedelta
     reconcile_every: datetime.timedelta | None
     data_version_app: str | None
-    prefetch: int
+    prefetch: int | None
     student_expansions: tuple[str, ...]
     answers: dict[tuple[str, str], dataversion.Changes] = attrs.field(factory=dict)
 
@@ -168,17 +168,27 @@ def _tombstones(tracker: Tracker, idents: Sequence[str], schema: Any = None) -> 
     return batches.tombstone_table(tracker.key, key_type, idents, column, value)
 
 
-def _model_page(tracker: Tracker, page: Sequence[Any]) -> Any:
-    """The records of one page as columns with the positions of the new or changed ones (or
-    the changed dict rows, for a page the Arrow path cannot take exactly)."""
+def _model_pages(tracker: Tracker, page: Sequence[Any]) -> Iterator[Any]:
+    """The records of one page as columns with the positions of the new or changed ones; the
+    records the Arrow path cannot take exactly (a field the model does not know, a free-form
+    value) as changed dict rows. A record goes one way or the other by itself, never by its
+    neighbours, so its fingerprint does not change when pages shift."""
     records = list(page)
     if not records:
-        return None
+        return
     columns = batches.model_columns(records)
     if columns is None:
-        return tracker.changed(records)
+        regular = [batches.model_columns([record]) is not None for record in records]
+        yield tracker.changed([r for r, ok in zip(records, regular, strict=True) if not ok])
+        records = [r for r, ok in zip(records, regular, strict=True) if ok]
+        if not records:
+            return
+        columns = batches.model_columns(records)
+        if columns is None:  # pragma: no cover - each record alone was regular
+            yield tracker.changed(records)
+            return
     prints = tracker.prints(len(records), lambda: batches.fingerprints(columns))
-    return columns, tracker.keep(columns[tracker.key], prints)
+    yield columns, tracker.keep(columns[tracker.key], prints)
 
 
 def _text_page(tracker: Tracker, rows: list[dict[str, Any]]) -> Any:
@@ -223,7 +233,7 @@ def powerschool_source(
     overlap: datetime.timedelta = datetime.timedelta(days=1),
     now: datetime.datetime | None = None,
     report: SyncReport | None = None,
-    prefetch: int = 4,
+    prefetch: int | None = None,
 ) -> DltSource:
     """A dlt source reading PowerSchool through `client` (an `acme_powerschool.api`).
 
@@ -234,6 +244,7 @@ def powerschool_source(
     data-version application: PowerQueries then read only what changed, and families learn
     their changed ids from `/ws/dataversion`. Resources read incrementally reconcile their ids
     (an id-only read) when `reconcile_every` has passed since the last time (None: never).
+    `prefetch` is the pagers' (None: the client's adaptive window; 0: one request at a time).
     """
     if deletes not in ("delete", "mark"):
         raise ValueError(f'deletes must be "delete" or "mark", not {deletes!r}')
@@ -407,7 +418,12 @@ def _family_resource(options: _Options, name: str, school_ids: Callable[[], list
             state["dataversion"] = options.changes(app, "0").version
             tracker.fingerprinted = False  # later runs read what the server lists as changed
         yield from _gathered(
-            (_model_page(tracker, page) for page in family.pages(options, school_ids)), schema
+            (
+                part
+                for page in family.pages(options, school_ids)
+                for part in _model_pages(tracker, page)
+            ),
+            schema,
         )
         tombs = _tombstones(tracker, tracker.finish_full(), schema)
         if tombs is not None:
@@ -433,7 +449,7 @@ def _family_changes(
     changes = options.changes(app, version)
     ids = [str(i) for i in changes.tables.get(family.table, ())]
     pages = family.fetch_ids(options, list(dict.fromkeys(ids)))
-    yield from _gathered((_model_page(tracker, page) for page in pages), schema)
+    yield from _gathered((part for page in pages for part in _model_pages(tracker, page)), schema)
     gone = tracker.gone(ident for ident in ids if ident not in tracker.seen)
     if options.due_for_reconcile(tracker.state):
         counts.method += " + id reconciliation"

@@ -8,7 +8,6 @@ HTTP and must never use the global `random` module: every number comes from `ran
 from __future__ import annotations
 
 import bisect
-import copy
 import functools
 import random
 from array import array
@@ -147,6 +146,15 @@ def mix_seed(*parts: int) -> int:
     return acc
 
 
+def _fresh(value: Any) -> Any:
+    """A copy of a JSON tree (dicts and lists; the leaves are immutable)."""
+    if type(value) is dict:
+        return {k: _fresh(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_fresh(v) for v in value]
+    return value
+
+
 def is_digits(value: str) -> bool:
     """ASCII digits only, short enough for int(): str.isdigit() also accepts "²", which int()
     refuses, and int() refuses more than 4300 digits."""
@@ -196,8 +204,8 @@ class District:
             picks[1] = 0  # Brandon Adair (dcid 2) attends Apple Grove High School, as in the README
         self.student_school = array("H", picks)
         # A base student's generated data depends on (seed, dcid) alone, and seeding a Random
-        # per student is most of a page's cost: keep the last ones made. Readers never mutate
-        # what these return; a write copies the student first (materialize_student).
+        # per student is most of a page's cost: keep the last ones made. `student` hands out
+        # copies, so nothing a caller does to a record reaches the cache.
         self._core = functools.lru_cache(maxsize=_CACHED_STUDENTS)(self._make_student_core)
         self._block = functools.lru_cache(maxsize=2 * _CACHED_STUDENTS)(self._make_student_block)
         for dcid, k in enumerate(picks, start=1):
@@ -296,20 +304,19 @@ class District:
             return None
         rec = self.student_overrides.get(dcid)
         if rec is not None:
-            out = {k: rec[k] for k in ("id", "local_id", "student_username", "name")}
+            out = {k: _fresh(rec[k]) for k in ("id", "local_id", "student_username", "name")}
             if rec.get("state_province_id"):
                 out["state_province_id"] = rec["state_province_id"]
             for b in blocks:
-                out[b] = copy.deepcopy(rec.get(b, ""))
+                out[b] = _fresh(rec.get(b, ""))
             return out
         if not 1 <= dcid <= self.base_students:
             return None
-        core = self._core(dcid)
-        out = dict(core)
-        out.pop("_gender", None)
+        made: Json = _fresh(self._core(dcid))
+        made.pop("_gender", None)
         for b in blocks:
-            out[b] = self._block(dcid, b)
-        return out
+            made[b] = _fresh(self._block(dcid, b))
+        return made
 
     def full_student(self, dcid: int) -> Json | None:
         return self.student(dcid, STUDENT_EXPANSIONS)
@@ -364,7 +371,7 @@ class District:
             full = self.full_student(dcid)
             if full is None:
                 raise KeyError(dcid)
-            rec = copy.deepcopy(full)  # the generated parts are shared with the cache
+            rec = full
             self.student_overrides[dcid] = rec
         return rec
 

@@ -34,7 +34,11 @@ class TableError(Exception):
 
 
 class Table:
-    """One table: canonical names, numeric columns, which verbs it allows, and its rows."""
+    """One table: canonical names, numeric columns, which verbs it allows, and its rows.
+
+    `ids()` lists the ids in ascending order and `get(i)` answers a row (whose "id" is `i`)
+    exactly for them, None for any other: an `id==` query looks rows up by id on that promise.
+    """
 
     name: str = ""
     columns: tuple[str, ...] = ()

@@ -114,3 +114,70 @@ def test_pages_of_dict_rows_and_arrow_tables_land_in_one_table_equal(
     assert again.resources["students"].deleted == 1
     harness.assert_equal("students", harness.students())
     assert "7" not in harness.rows("students")
+
+
+def _student(ident: int, **more: Any) -> Student:
+    record = {"id": ident, "name": {"first_name": "Ada", "last_name": f"L{ident}"}, **more}
+    student: Student = default_converter().structure(record, Student)
+    return student
+
+
+def test_a_records_fingerprint_does_not_depend_on_its_neighbours() -> None:
+    """A record goes the Arrow way or the dict way by itself: when pages shift (an insert or a
+    delete before it), an unchanged record is not loaded again as an update."""
+    import datetime
+
+    from acme_powerschool.sync.rows import SyncReport, Tracker
+    from acme_powerschool.sync.source import _model_pages
+
+    odd = _student(4, surprise="a field the model does not know")
+    assert batches.model_columns([odd]) is None
+    now = datetime.datetime(2026, 11, 30, tzinfo=datetime.timezone.utc)
+    state: dict[str, Any] = {}
+
+    def run(page: list[Student]) -> Any:
+        tracker = Tracker(state, "students", SyncReport(), key="id", deletes="delete", now=now)
+        parts = list(_model_pages(tracker, page))
+        tracker.finish_full()
+        return tracker.counts, parts
+
+    counts, parts = run([_student(1), odd, _student(2)])
+    assert counts.inserted == 3
+    assert [len(p) for p in parts if isinstance(p, list)] == [1]  # only the odd one as a dict
+    counts, _ = run([_student(2), _student(3), odd])  # shifted: 1 gone, 3 new
+    assert (counts.inserted, counts.updated, counts.deleted) == (1, 0, 1)
+    counts, _ = run([_student(3), _student(2, local_id=22), odd])
+    assert (counts.inserted, counts.updated, counts.deleted) == (0, 1, 0)
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False) | st.integers(-(2**70), 2**70))
+def test_a_number_goes_to_arrow_exactly_when_its_column_holds_it(number: Any) -> None:
+    import decimal
+
+    import pyarrow as pa
+
+    from acme_powerschool import frames
+
+    if isinstance(number, int):
+        fits, kind = batches.fits_bigint(number), pa.int64()
+    else:
+        fits, kind = batches.fits_decimal(number), frames.arrow_type("decimal")
+    try:
+        held = pa.array([number], type=kind).to_pylist()[0]
+    except (pa.ArrowInvalid, OverflowError):
+        held = None
+    if fits:
+        assert held is not None and decimal.Decimal(held) == decimal.Decimal(number)
+    else:
+        assert held is None or decimal.Decimal(held) != decimal.Decimal(number)
+
+
+def test_a_fee_arrow_cannot_hold_goes_the_dict_way() -> None:
+    import decimal
+
+    from acme_powerschool.models.students import Fee
+
+    fine = default_converter().structure({"fee_amount": "12.50"}, Fee)
+    exact = default_converter().structure({"fee_amount": "0.0000000001"}, Fee)
+    assert fine.fee_amount == decimal.Decimal("12.50") and batches.model_columns([fine])
+    assert batches.model_columns([exact]) is None
