@@ -7,6 +7,7 @@ simulator, so the library itself never imports this module.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import warnings
 from typing import Any
@@ -126,6 +127,8 @@ def sync_story(ps: acme_powerschool.api, sim: Any) -> None:
     import duckdb
 
     from acme_powerschool.sync import make_pipeline, powerschool_source, run_sync
+
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")  # dlt's notes, as the CLI does
 
     def summary(result: Any) -> None:
         for name, c in result.resources.items():

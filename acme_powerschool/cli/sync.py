@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 from typing import Any
 
 import click
@@ -152,6 +153,9 @@ def sync(
     reconcile_days: float,
     pipelines_dir: str | None,
 ) -> None:
+    # dlt's own log lines (WARNING by default) would interleave with the progress display;
+    # only its errors show unless RUNTIME__LOG_LEVEL says otherwise (dlt's own setting).
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
     try:
         from acme_powerschool.sync import (
             DEFAULT_DATASET,

@@ -308,6 +308,18 @@ def _array(pa: Any, values: list[Any], kind: Any, count: int) -> Any:
     return pa.array(values, type=kind)
 
 
+def key_not_null(table: Any, key: str) -> Any:
+    """An Arrow table (dict rows pass through) whose `key` column is declared not null, as the
+    resource's hint declares it (rows without a key never reach a table)."""
+    schema: Any = getattr(table, "schema", None)
+    if schema is None:
+        return table
+    index = schema.get_field_index(key)
+    if index < 0 or not schema.field(index).nullable:
+        return table
+    return table.cast(schema.set(index, schema.field(index).with_nullable(False)))
+
+
 def tombstone_table(
     key: str, key_type: Any, idents: Sequence[str], column: str, value: Any
 ) -> pyarrow.Table:

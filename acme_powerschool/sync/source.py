@@ -525,7 +525,7 @@ def _table_resource(options: _Options, spec: TableSpec) -> Any:
                             newest, cursor_column = str(value), wanted.lower()
                 yield _text_page(tracker, rows)
 
-        yield from _gathered(pages())
+        yield from (batches.key_not_null(t, key) for t in _gathered(pages()))
         if start is None:
             gone = tracker.finish_full()
             state["reconciled_at"] = options.now.isoformat()
@@ -649,6 +649,7 @@ def _powerquery_resource(options: _Options, spec: PowerQuerySpec) -> Any:
         hinted = False  # hints once per run: dlt validates them on every marked item
         for table in _gathered(tables()):
             assert key is not None
+            table = batches.key_not_null(table, key)
             yield table if hinted else _keyed(table, key)
             hinted = True
         if key is not None:
