@@ -181,3 +181,22 @@ def test_a_fee_arrow_cannot_hold_goes_the_dict_way() -> None:
     exact = default_converter().structure({"fee_amount": "0.0000000001"}, Fee)
     assert fine.fee_amount == decimal.Decimal("12.50") and batches.model_columns([fine])
     assert batches.model_columns([exact]) is None
+
+
+def test_lists_of_records_land_as_json_arrays_not_as_strings(harness: Harness) -> None:
+    import duckdb
+
+    harness.sync(resources=["students"], student_expansions=("ethnicity_race",))
+    dataset = harness.pipeline.dataset_name
+    with duckdb.connect(str(harness.db), read_only=True) as db:
+        kinds = db.execute(
+            f"select distinct json_type(ethnicity_race__races) from {dataset}.students "
+            "where ethnicity_race__races is not null"
+        ).fetchall()
+        first = db.execute(
+            f"select ethnicity_race__races ->> '$[0].district_race_code' from {dataset}.students "
+            "where id = 1"
+        ).fetchone()
+    assert kinds == [("ARRAY",)]
+    races = harness.client.students.get(1, expansions=["ethnicity_race"]).ethnicity_race
+    assert races is not None and first == (races.races[0].district_race_code,)
