@@ -315,8 +315,7 @@ class _Fields:
 
     def __call__(self, cls: Any, key: str, raw: Any) -> Any:
         """One field through this converter's hook; errors name the model and the key."""
-        plans = self._plans.get(cls)
-        _, hook, field_type = (plans or self.plans(cls))[0][key]
+        _, hook, field_type = self.plans(cls)[0][key]
         try:
             return hook(raw, field_type)
         except UnknownFieldError:

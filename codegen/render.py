@@ -379,7 +379,7 @@ class _Source(str):
 
 
 def _choices_name(model: str) -> str:
-    return "_" + re.sub(r"(?<!^)(?=[A-Z])", "_", model).upper() + "_EXPANSIONS"
+    return "_" + _snake(model).upper() + "_EXPANSIONS"
 
 
 def _keywords(ep: EndpointSpec) -> list[str]:

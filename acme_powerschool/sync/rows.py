@@ -161,15 +161,6 @@ class Tracker:
                 out.append(ident)
         return out
 
-    def tombstone(self, ident: str) -> dict[str, Any]:
-        if self.deletes == "mark":
-            return {self.key: ident, DELETED_AT_COLUMN: self.now}
-        return {self.key: ident, DELETED_COLUMN: True}
-
-    def tombstones(self, idents: Iterable[str]) -> list[dict[str, Any]]:
-        """Rows that delete (or mark) these ids; ids never loaded are left out."""
-        return [self.tombstone(ident) for ident in self.gone(idents)]
-
     def finish_full(self) -> list[str]:
         """After a full read: the ids that are gone; the state now holds this read."""
         gone = self.gone([ident for ident in self.known if ident not in self.seen])

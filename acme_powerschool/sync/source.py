@@ -178,13 +178,15 @@ def _model_pages(tracker: Tracker, page: Sequence[Any]) -> Iterator[Any]:
         return
     columns = batches.model_columns(records)
     if columns is None:
-        regular = [batches.model_columns([record]) is not None for record in records]
-        yield tracker.changed([r for r, ok in zip(records, regular, strict=True) if not ok])
-        records = [r for r, ok in zip(records, regular, strict=True) if ok]
-        if not records:
+        regular: list[Any] = []
+        irregular: list[Any] = []
+        for record in records:
+            (irregular if batches.model_columns([record]) is None else regular).append(record)
+        yield tracker.changed(irregular)
+        if not regular:
             return
-        columns = batches.model_columns(records)
-        if columns is None:  # pragma: no cover - each record alone was regular
+        records, columns = regular, batches.model_columns(regular)
+        if columns is None:  # not for real records (each alone was regular); a test's fake
             yield tracker.changed(records)
             return
     prints = tracker.prints(len(records), lambda: batches.fingerprints(columns))
